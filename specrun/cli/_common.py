@@ -1,0 +1,103 @@
+"""Options shared by every command, and the error boundary of the CLI."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from specrun.errors import SpecError, SpecrunError
+
+__all__ = ["CommonOptions", "common_options", "SpecrunGroup", "parse_vars"]
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """The options every command accepts (``specrun plan -v -f x.yaml``)."""
+
+    spec_path: Path = Path("specrun.yaml")
+    base_url: str | None = None
+    vars: dict[str, str] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    verbose: bool = False
+    lock_timeout: float = 0.0
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    """Turn ``("a=1", "b=x=y")`` into ``{"a": "1", "b": "x=y"}``."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SpecError(f"--var {pair!r}: expected name=value")
+        result[name.strip()] = value
+    return result
+
+
+def _configure_logging(verbose: bool) -> None:
+    logger = logging.getLogger("specrun")
+    if verbose and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the common options to a command; it receives them as ``opts``."""
+
+    @click.option("-f", "--file", "spec_file", default="specrun.yaml", show_default=True,
+                  type=click.Path(dir_okay=False, path_type=Path), help="Spec file.")
+    @click.option("--base-url", default=None, help="Provider base URL (overrides SPECRUN_BASE_URL and the spec).")
+    @click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE", help="Override a spec var (repeatable).")
+    @click.option("--target", "targets", multiple=True, metavar="JOB", help="Limit to this job (repeatable).")
+    @click.option("-v", "--verbose", is_flag=True, help="Log HTTP calls and show tracebacks.")
+    @click.option("--lock-timeout", default=0.0, type=float, show_default=True,
+                  help="Seconds to wait for the state lock.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, spec_file: Path, base_url: str | None, var_pairs: tuple[str, ...],
+                targets: tuple[str, ...], verbose: bool, lock_timeout: float, **kwargs: Any) -> Any:
+        _configure_logging(verbose)
+        ctx = click.get_current_context()
+        ctx.meta["specrun.verbose"] = verbose
+        opts = CommonOptions(
+            spec_path=spec_file,
+            base_url=base_url,
+            vars=parse_vars(var_pairs),
+            targets=tuple(targets),
+            verbose=verbose,
+            lock_timeout=lock_timeout,
+        )
+        return func(*args, opts=opts, **kwargs)
+
+    return wrapper
+
+
+class SpecrunGroup(click.Group):
+    """A group that turns unexpected exceptions into one clean line (traceback with -v)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SpecrunError as exc:
+            if ctx.meta.get("specrun.verbose"):
+                traceback.print_exc(file=sys.stderr)
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            raise click.exceptions.Exit(130)
+        except Exception as exc:  # a bug: say so briefly, traceback only with -v
+            if ctx.meta.get("specrun.verbose"):
+                traceback.print_exc(file=sys.stderr)
+                raise click.exceptions.Exit(1)
+            raise SpecrunError(
+                f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)"
+            ) from exc
