@@ -1,0 +1,24 @@
+"""The Batch API over httpx: typed results, retries, pagination, streaming.
+
+CONTRACT (other modules depend on these names; add freely, do not rename).
+
+    _config   where the provider is: resolve_base_url, normalise_base_url
+    _models   typed values: Batch, BatchStatus, FileObject, ModelConfig, Page
+    _retry    backoff with full jitter, Retry-After, the retry budget
+    _errors   error answers -> AuthError / NotFound / RateLimited / ProviderError
+    _client   the Client itself (retry rules for creating POSTs documented there)
+"""
+
+from __future__ import annotations
+
+from specrun.client._client import BATCHES_PAGE_LIMIT, FILES_PAGE_LIMIT, Client, WaitTimeout
+from specrun.client._config import BASE_URL_ENV, DEFAULT_API_KEY_ENV, normalise_base_url, resolve_base_url
+from specrun.client._models import Batch, BatchStatus, FileObject, ModelConfig, Page, RequestCounts
+from specrun.client._retry import RetryPolicy, retry_after_seconds
+
+__all__ = [
+    "BatchStatus", "RequestCounts", "Batch", "FileObject", "ModelConfig", "Page",
+    "Client", "WaitTimeout", "RetryPolicy", "retry_after_seconds",
+    "resolve_base_url", "normalise_base_url",
+    "BASE_URL_ENV", "DEFAULT_API_KEY_ENV", "FILES_PAGE_LIMIT", "BATCHES_PAGE_LIMIT",
+]

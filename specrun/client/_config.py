@@ -1,0 +1,58 @@
+"""Where the provider is: base URL precedence and normalisation."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+from specrun.errors import SpecrunError
+
+__all__ = ["BASE_URL_ENV", "DEFAULT_API_KEY_ENV", "normalise_base_url", "resolve_base_url"]
+
+BASE_URL_ENV = "SPECRUN_BASE_URL"
+DEFAULT_API_KEY_ENV = "MITHRIL_API_KEY"
+
+
+def normalise_base_url(url: str) -> str:
+    """Return the canonical form of a provider base URL.
+
+    The rule, so that the same provider always gets the same identity in state:
+
+    - surrounding whitespace and trailing slashes are dropped;
+    - scheme and host are lower-cased; the scheme must be http or https;
+    - a URL with no path at all (``http://host:8080``) gets ``/v1`` appended, because
+      every OpenAI-compatible Batch API lives there;
+    - any other path is kept as written (``https://gw.example.com/openai/v1``,
+      ``https://host/api``): a gateway prefix is the user's business.
+
+    Query strings and fragments are rejected; they have no meaning for a base URL.
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.netloc:
+        raise SpecrunError(
+            f"invalid provider base URL {text!r}: expected http(s)://host[:port][/path], "
+            "e.g. http://127.0.0.1:8080/v1"
+        )
+    if parts.query or parts.fragment:
+        raise SpecrunError(f"invalid provider base URL {text!r}: remove the query string or fragment")
+    path = parts.path.rstrip("/")
+    if not path:
+        path = "/v1"
+    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+
+
+def resolve_base_url(cli_base_url: str | None, spec_base_url: str | None) -> str:
+    """``--base-url`` > ``SPECRUN_BASE_URL`` > the spec, normalised (``/v1`` if no path).
+
+    See ``normalise_base_url`` for the exact rule. Raises ``SpecrunError`` saying how to
+    set one when none is given anywhere.
+    """
+    for candidate in (cli_base_url, os.environ.get(BASE_URL_ENV), spec_base_url):
+        if candidate and candidate.strip():
+            return normalise_base_url(candidate)
+    raise SpecrunError(
+        "no provider base URL: pass --base-url URL, set SPECRUN_BASE_URL, or set "
+        "provider.base_url in the spec (or use `provider: local`)"
+    )

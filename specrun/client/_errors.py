@@ -1,0 +1,137 @@
+"""Turn an error answer from the provider into a typed ``APIError`` a user can act on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from specrun.client._config import DEFAULT_API_KEY_ENV
+from specrun.errors import APIError, AuthError, NotFound, ProviderError, RateLimited
+
+__all__ = ["error_from_response", "server_detail", "call_name", "Redactor"]
+
+_SNIPPET = 200
+
+
+class Redactor:
+    """Removes the API key from any text that might be shown (servers sometimes echo it)."""
+
+    def __init__(self, secret: str | None) -> None:
+        self._secret = secret or None
+
+    def __call__(self, text: str) -> str:
+        if self._secret and self._secret in text:
+            return text.replace(self._secret, "***")
+        return text
+
+    def __repr__(self) -> str:
+        return "Redactor(***)"
+
+
+def call_name(request: httpx.Request) -> str:
+    """``GET /v1/files``: method and path, no query, host or headers."""
+    return f"{request.method} {request.url.path}"
+
+
+def parse_body(response: httpx.Response) -> Any:
+    """The JSON body, or None when the answer is empty or not JSON."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def server_detail(response: httpx.Response) -> str | None:
+    """The server's own explanation: ``detail`` (FastAPI), ``error.message`` (OpenAI),
+    ``message``, or a snippet of a non-JSON body."""
+    body = parse_body(response)
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        if isinstance(detail, str) and detail.strip():
+            return detail.strip()
+        if isinstance(detail, list) and detail:
+            return "; ".join(_validation_item(item) for item in detail)
+        if isinstance(detail, dict):
+            message = detail.get("message") or detail.get("msg")
+            if message:
+                return str(message)
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        if isinstance(error, str) and error.strip():
+            return error.strip()
+        if isinstance(body.get("message"), str) and body["message"].strip():
+            return body["message"].strip()
+        return _snippet(json.dumps(body, separators=(",", ":")))
+    if body is not None:
+        return _snippet(json.dumps(body))
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        text = ""
+    if not text.strip():
+        return None
+    content_type = response.headers.get("content-type", "unknown type").split(";")[0]
+    return f"non-JSON answer ({content_type}): {_snippet(text)}"
+
+
+def _validation_item(item: Any) -> str:
+    # FastAPI/pydantic: {"loc": ["body", "input_file_id"], "msg": "field required", ...}
+    if isinstance(item, dict):
+        loc = item.get("loc")
+        message = item.get("msg") or item.get("message") or json.dumps(item)
+        if isinstance(loc, (list, tuple)) and loc:
+            where = ".".join(str(part) for part in loc if part != "body") or str(loc[0])
+            return f"{where}: {message}"
+        return str(message)
+    return str(item)
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+def error_from_response(
+    response: httpx.Response,
+    *,
+    api_key_env: str = DEFAULT_API_KEY_ENV,
+    key_sent: bool = False,
+    redact: Redactor | None = None,
+    attempts: int = 1,
+) -> APIError:
+    """Map an error status to the matching ``APIError`` subclass with a clear message."""
+    redact = redact or Redactor(None)
+    request = response.request
+    status = response.status_code
+    where = f"{status} on {call_name(request)}"
+    detail = server_detail(response)
+    said = f": {redact(detail)}" if detail else ""
+    kwargs = dict(status_code=status, method=request.method, url=str(request.url), body=parse_body(response))
+
+    if status in (401, 403):
+        env_hint = "(or provider.api_key_env)" if api_key_env == DEFAULT_API_KEY_ENV else "(named by provider.api_key_env)"
+        if key_sent:
+            action = f"set {api_key_env} {env_hint} to a valid key; the provider rejected the one sent"
+        else:
+            action = f"set {api_key_env} {env_hint}; no API key was sent"
+        return AuthError(f"authentication failed ({where}): {action}{said}", **kwargs)
+    if status == 404:
+        return NotFound(f"not found ({where}){said}", **kwargs)
+    if status == 429:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return RateLimited(f"rate limited ({where}){tries}; try again later{said}", **kwargs)
+    if status in (400, 409, 413, 422):
+        return ProviderError(f"request rejected ({where}){said}", **kwargs)
+    if 300 <= status < 400:
+        location = response.headers.get("location")
+        hint = f"; the server redirects to {location}, use that as the base URL" if location else ""
+        return ProviderError(f"unexpected redirect ({where}){hint}", **kwargs)
+    if status >= 500:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return ProviderError(f"provider error ({where}){tries}{said}", **kwargs)
+    return ProviderError(f"provider error ({where}){said}", **kwargs)
