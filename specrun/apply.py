@@ -1,0 +1,541 @@
+"""Execute a Plan, step by step, saving state after every remote side effect.
+
+The executor never decides *what* to do (the Plan says); it decides only *how*
+to do each step safely:
+
+- reconcile, then act: before uploading, look for the shard's file by name and
+  size; before creating a batch, look for a live or completed batch on that file;
+  adopt what exists;
+- a creating POST whose answer was lost (``OutcomeUnknown``) is never retried
+  blindly: the executor lists, adopts what the provider did, and only re-uploads
+  a *file* (free, never billed) when the listing shows nothing — a batch is
+  never created twice;
+- state is saved right after every file upload, batch creation, cancellation
+  and results write, so a crash at any point loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from specrun.errors import ApplyError, OutcomeUnknown, SpecrunError
+from specrun.plan import JobPlan, Plan, ShardPlan
+from specrun.results import join_rows, load_results, write_results
+from specrun.spec import Job, Spec
+from specrun.state import DEAD_STATUSES, LIVE_STATUSES, JobState, OutputState, ShardState, State, save_state
+
+__all__ = ["ApplyOptions", "JobOutcome", "ApplyReport", "Executor", "ApplyInterrupted"]
+
+log = logging.getLogger("specrun.apply")
+
+#: Test hook: ``SPECRUN_CRASH_AT=after-upload|after-create`` SIGKILLs the process at
+#: that point (after the remote effect, before the state write) to prove recovery.
+CRASH_ENV = "SPECRUN_CRASH_AT"
+
+
+class ApplyInterrupted(SpecrunError):
+    """Ctrl-C while waiting: state saved, batches keep running."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    wait: bool = True
+    poll_interval: float = 30.0       # cap of the adaptive polling interval
+    timeout: float | None = None      # give up waiting after this many seconds
+    fail_on_row_errors: bool = False
+    auto_retry_expired: bool = True   # one automatic retry of batches expiring during this apply
+
+
+@dataclass
+class JobOutcome:
+    job: str
+    status: str                       # completed | failed | expired | cancelled | submitted | removed | timeout
+    ok: int = 0
+    error: int = 0
+    skipped: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    output: str | None = None
+    message: str = ""
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[JobOutcome] = field(default_factory=list)
+
+    @property
+    def failed_jobs(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "expired", "cancelled", "timeout")]
+
+    @property
+    def row_errors(self) -> int:
+        return sum(o.error for o in self.outcomes)
+
+
+class Executor:
+    """Carries out one Plan against one provider, keeping the state file current."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        state: State,
+        state_path: Path,
+        client: Any,
+        *,
+        build_dir: Path,
+        downloads_dir: Path,
+        options: ApplyOptions = ApplyOptions(),
+        progress: "ProgressSink | None" = None,
+        echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spec = spec
+        self.state = state
+        self.state_path = state_path
+        self.client = client
+        self.build_dir = build_dir
+        self.downloads_dir = downloads_dir
+        self.options = options
+        self.progress = progress or PlainProgress(echo)
+        self.echo = echo
+        self.sleep = sleep
+        self.clock = clock
+        self._retried: set[str] = set()
+
+    # ----------------------------------------------------------------- driver
+
+    def run(self, plan: Plan) -> ApplyReport:
+        report = ApplyReport()
+        if self.state.provider != plan.provider:
+            # Batches on another provider are unreachable from here: start afresh.
+            self.state.provider = plan.provider
+            self.state.jobs = {}
+            self._save()
+        active: list[str] = []
+        for job_plan in plan.jobs:
+            if job_plan.action == "remove":
+                self._remove(job_plan)
+                report.outcomes.append(JobOutcome(job_plan.job, "removed", message="forgotten (result files kept)"))
+                continue
+            job = self.spec.jobs[job_plan.job]
+            if job_plan.action == "noop":
+                self._refresh_fingerprint(job_plan)
+                outcome = self._outcome_from_state(job_plan.job, "completed")
+                report.outcomes.append(outcome)
+                continue
+            if job_plan.action == "replace":
+                self._cancel(job_plan.cancel_batch_ids)
+                self.state.jobs.pop(job_plan.job, None)
+                self._save()
+            if job_plan.action in ("create", "replace"):
+                self._submit_shards(job, job_plan)
+            elif job_plan.action == "retry":
+                self._retry(job, job_plan)
+            else:  # wait / download
+                self._adopt_into_state(job, job_plan)
+            active.append(job_plan.job)
+        if not self.options.wait:
+            for name in active:
+                job_state = self.state.jobs[name]
+                if all(s.is_completed for s in job_state.current_shards()):
+                    report.outcomes.append(self._finish(self.spec.jobs[name]))
+                else:
+                    report.outcomes.append(JobOutcome(name, "submitted", message=
+                                                      "batches submitted; run `specrun apply` again to collect results"))
+            return report
+        finished = self._wait_and_finish(active)
+        report.outcomes.extend(finished)
+        return report
+
+    # ----------------------------------------------------------------- steps
+
+    def _save(self) -> None:
+        save_state(self.state_path, self.state)
+
+    def _crash_point(self, name: str) -> None:
+        if os.environ.get(CRASH_ENV) == name:  # test hook, see CRASH_ENV
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def _refresh_fingerprint(self, job_plan: JobPlan) -> None:
+        job_state = self.state.jobs.get(job_plan.job)
+        if job_state is not None and job_plan.fingerprint and job_state.fingerprint != job_plan.fingerprint:
+            job_state.fingerprint = job_plan.fingerprint
+            job_state.fingerprint_parts = dict(job_plan.fingerprint_parts)
+            self._save()
+
+    def _job_state_for(self, job: Job, job_plan: JobPlan) -> JobState:
+        job_state = self.state.jobs.get(job.name)
+        if job_state is None:
+            job_state = JobState(input_sha256=job_plan.input_sha256 or "", fingerprint=job_plan.fingerprint or "",
+                                 requests=job_plan.requests, model=job.model,
+                                 fingerprint_parts=dict(job_plan.fingerprint_parts))
+            self.state.jobs[job.name] = job_state
+        else:
+            job_state.fingerprint = job_plan.fingerprint or job_state.fingerprint
+            job_state.fingerprint_parts = dict(job_plan.fingerprint_parts) or job_state.fingerprint_parts
+        return job_state
+
+    def _adopt_into_state(self, job: Job, job_plan: JobPlan) -> JobState:
+        """Record the plan's shards (adopted ones included) in state."""
+        job_state = self._job_state_for(job, job_plan)
+        by_key = {(s.generation, s.index): s for s in job_state.shards}
+        for shard_plan in job_plan.shard_plans:
+            shard = by_key.get((shard_plan.generation, shard_plan.index))
+            if shard is None:
+                shard = ShardState(index=shard_plan.index, filename=shard_plan.filename, sha256=shard_plan.sha256,
+                                   bytes=shard_plan.bytes, requests=shard_plan.requests,
+                                   generation=shard_plan.generation)
+                job_state.shards.append(shard)
+                by_key[(shard.generation, shard.index)] = shard
+            shard.file_id = shard.file_id or shard_plan.file_id
+            if shard_plan.batch_id and not shard.batch_id:
+                shard.batch_id = shard_plan.batch_id
+                shard.status = shard_plan.status
+        self._save()
+        return job_state
+
+    def _submit_shards(self, job: Job, job_plan: JobPlan) -> None:
+        job_state = self._adopt_into_state(job, job_plan)
+        for shard in job_state.current_shards():
+            self._ensure_file(job, job_state, shard)
+            self._ensure_batch(job, shard)
+
+    def _shard_path(self, job: Job, job_state: JobState, shard: ShardState) -> Path:
+        """The shard's request file on disk, re-rendered (deterministically) if missing."""
+        from specrun.render import render_job
+        from specrun.results import file_sha256
+
+        path = self.build_dir / shard.filename
+        if path.exists() and file_sha256(path) == shard.sha256:
+            return path
+        only = None
+        if shard.generation > 0:
+            raise ApplyError(f"job '{job.name}': retry file {shard.filename} is missing from {self.build_dir}; "
+                             "run `specrun apply` again to re-plan the retry")
+        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=only)
+        if rendered.input_sha256 != job_state.input_sha256:
+            raise ApplyError(f"job '{job.name}': its inputs changed while applying; run `specrun plan` again")
+        if not path.exists():
+            raise ApplyError(f"job '{job.name}': rendering did not produce {shard.filename}")
+        return path
+
+    def _ensure_file(self, job: Job, job_state: JobState, shard: ShardState) -> None:
+        if shard.file_id or shard.batch_id:
+            return
+        found = self.client.find_files(shard.filename, size=shard.bytes)
+        if found:
+            shard.file_id = found[0].id
+            log.info("adopted file %s for %s", shard.file_id, shard.filename)
+            self._save()
+            return
+        path = self._shard_path(job, job_state, shard)
+        try:
+            uploaded = self.client.upload_file(path, filename=shard.filename)
+        except OutcomeUnknown:
+            found = self.client.find_files(shard.filename, size=shard.bytes)
+            if found:
+                uploaded = found[0]
+            else:
+                # A file is free and never billed: uploading it again is safe.
+                uploaded = self.client.upload_file(path, filename=shard.filename)
+        shard.file_id = uploaded.id
+        self._crash_point("after-upload")
+        self._save()
+
+    def _ensure_batch(self, job: Job, shard: ShardState) -> None:
+        if shard.batch_id:
+            return
+        assert shard.file_id is not None
+        batch = self._find_batch(shard.file_id)
+        if batch is None:
+            try:
+                batch = self.client.create_batch(shard.file_id)
+            except OutcomeUnknown as exc:
+                batch = self._find_batch(shard.file_id)
+                if batch is None:
+                    raise ApplyError(
+                        f"job '{job.name}': the answer to creating a batch for {shard.filename} was lost "
+                        f"({exc.message}) and no batch on file {shard.file_id} is listed. Nothing was retried, "
+                        "to avoid paying twice; run `specrun apply` again to reconcile."
+                    ) from exc
+                log.info("adopted batch %s after a lost answer", batch.id)
+        self._crash_point("after-create")
+        shard.batch_id = batch.id
+        self._update_shard(shard, batch)
+        self._save()
+
+    def _find_batch(self, file_id: str) -> Any:
+        batches = [b for b in self.client.find_batches(file_id) if _status(b) not in DEAD_STATUSES]
+        return max(batches, key=lambda b: b.created_at or 0) if batches else None
+
+    def _cancel(self, batch_ids: Iterable[str]) -> None:
+        for batch_id in batch_ids:
+            try:
+                batch = self.client.cancel_batch(batch_id)
+            except SpecrunError as exc:
+                self.echo(f"warning: could not cancel batch {batch_id}: {exc.message}")
+                continue
+            for job_state in self.state.jobs.values():
+                for shard in job_state.shards:
+                    if shard.batch_id == batch_id:
+                        self._update_shard(shard, batch)
+            self._save()
+            self.echo(f"cancelled batch {batch_id}")
+
+    def _remove(self, job_plan: JobPlan) -> None:
+        self._cancel(job_plan.cancel_batch_ids)
+        if self.state.jobs.pop(job_plan.job, None) is not None:
+            self._save()
+
+    def _retry(self, job: Job, job_plan: JobPlan) -> None:
+        """Submit a new generation holding only the requests without an ok result."""
+        from specrun.render import iter_requests, render_job
+
+        job_state = self._adopt_into_state(job, job_plan)
+        for shard in job_state.current_shards():
+            if shard.batch_id and not shard.is_dead:
+                self._update_shard(shard, self.client.get_batch(shard.batch_id))
+        self._save()
+        if any(s.is_live for s in job_state.current_shards()):
+            return  # still running after all: the wait phase takes it
+        results = load_results(self._download_outputs(job_state))
+        missing = [r.custom_id for r in iter_requests(self.spec, job)
+                   if (res := results.get(r.custom_id)) is None or res.status != "ok"]
+        self._retried.add(job.name)
+        if not missing:
+            return
+        generation = job_state.generation + 1
+        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing)
+        for shard in rendered.shards:
+            job_state.shards.append(ShardState(index=shard.index, filename=shard.filename, sha256=shard.sha256,
+                                               bytes=shard.bytes, requests=shard.requests, generation=generation))
+        self._save()
+        self.echo(f"{job.name}: retrying {len(missing)} request(s) without a result "
+                  f"in {len(rendered.shards)} new batch(es)")
+        for shard in job_state.current_shards():
+            self._ensure_file(job, job_state, shard)
+            self._ensure_batch(job, shard)
+
+    # ----------------------------------------------------------------- waiting
+
+    def _update_shard(self, shard: ShardState, batch: Any) -> bool:
+        before = (shard.status, shard.completed, shard.failed)
+        shard.status = _status(batch)
+        shard.output_file_id = batch.output_file_id or shard.output_file_id
+        shard.error_file_id = batch.error_file_id or shard.error_file_id
+        counts = batch.request_counts
+        shard.completed, shard.failed, shard.total = counts.completed, counts.failed, counts.total
+        return before != (shard.status, shard.completed, shard.failed)
+
+    def _wait_and_finish(self, names: Sequence[str]) -> list[JobOutcome]:
+        outcomes: dict[str, JobOutcome] = {}
+        pending = list(names)
+        started = self.clock()
+        while pending:
+            self._poll(pending, started)
+            next_round: list[str] = []
+            for name in pending:
+                job = self.spec.jobs[name]
+                job_state = self.state.jobs[name]
+                current = job_state.current_shards()
+                expired = [s for s in current if s.status == "expired"]
+                if (expired and self.options.auto_retry_expired and name not in self._retried
+                        and all(not s.is_live for s in current)):
+                    self.echo(f"{name}: batch {expired[0].batch_id} expired; retrying the requests without a result")
+                    self._retry(job, _retry_plan_for(name, job_state))
+                    next_round.append(name)
+                    continue
+                outcomes[name] = self._finish(job)
+            pending = next_round
+        return [outcomes[name] for name in names]
+
+    def _poll(self, names: Sequence[str], started: float) -> None:
+        """Poll every in-flight shard of every job in one loop until all are terminal."""
+        interval = min(1.0, self.options.poll_interval)
+        try:
+            while True:
+                changed = False
+                live = [(name, s) for name in names for s in self.state.jobs[name].current_shards() if s.is_live
+                        or (s.batch_id and s.status is None)]
+                for _, shard in live:
+                    changed |= self._update_shard(shard, self.client.get_batch(shard.batch_id))
+                if changed:
+                    self._save()
+                self.progress.update(self._progress_rows(names), self.clock() - started)
+                if not any(s.is_live for name in names for s in self.state.jobs[name].current_shards()):
+                    break
+                if self.options.timeout is not None and self.clock() - started >= self.options.timeout:
+                    self.progress.close()
+                    raise ApplyError(
+                        f"timed out after {self.options.timeout:g}s waiting for batches; state is saved and the "
+                        "batches keep running. Run `specrun apply` again to resume waiting."
+                    )
+                self.sleep(interval)
+                interval = min(interval * 1.5, self.options.poll_interval)
+        except KeyboardInterrupt:
+            self._save()
+            self.progress.close()
+            raise ApplyInterrupted(
+                "stopped waiting (Ctrl-C). State is saved and the batches keep running on the provider; "
+                "run `specrun apply` again to resume."
+            ) from None
+        self.progress.close()
+
+    def _progress_rows(self, names: Sequence[str]) -> list[tuple[str, str, int, int, int]]:
+        rows = []
+        for name in names:
+            shards = self.state.jobs[name].current_shards()
+            statuses = sorted({s.status or "submitted" for s in shards})
+            rows.append((name, "/".join(statuses), sum(s.completed for s in shards),
+                         sum(s.failed for s in shards), sum(s.total or s.requests for s in shards)))
+        return rows
+
+    # ----------------------------------------------------------------- results
+
+    def _download_outputs(self, job_state: JobState) -> list[Path]:
+        """Download (once, cached by file id) every output/error file of the job, oldest first."""
+        paths: list[Path] = []
+        for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
+            for file_id in (shard.error_file_id, shard.output_file_id):
+                if not file_id:
+                    continue
+                dest = self.downloads_dir / f"{file_id}.jsonl"
+                if not dest.exists():
+                    self.downloads_dir.mkdir(parents=True, exist_ok=True)
+                    self.client.download_file(file_id, dest)
+                paths.append(dest)
+        return paths
+
+    def _finish(self, job: Job) -> JobOutcome:
+        """Download, join and write results; report the job's final state."""
+        from specrun.render import iter_requests
+
+        job_state = self.state.jobs[job.name]
+        current = job_state.current_shards()
+        dead = [s for s in current if s.is_dead]
+        results = load_results(self._download_outputs(job_state))
+        reason = "no result from the provider"
+        if dead:
+            reason += f" (batch {dead[0].batch_id} {dead[0].status})"
+        summary = write_results(job.output, join_rows(iter_requests(self.spec, job), results, missing_reason=reason))
+        job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
+                                       error=summary.error, skipped=summary.skipped,
+                                       prompt_tokens=summary.prompt_tokens,
+                                       completion_tokens=summary.completion_tokens)
+        self._save()
+        status = dead[0].status if dead else "completed"
+        message = ""
+        if dead:
+            message = f"batch {dead[0].batch_id} {dead[0].status}"
+            errors = _batch_errors(self.client, dead[0].batch_id) if dead[0].status == "failed" else ""
+            if errors:
+                message += f": {errors}"
+        return JobOutcome(job.name, status, summary.ok, summary.error, summary.skipped, summary.prompt_tokens,
+                          summary.completion_tokens, job.output_display, message)
+
+    def _outcome_from_state(self, name: str, status: str) -> JobOutcome:
+        output = self.state.jobs[name].output
+        if output is None:
+            return JobOutcome(name, status)
+        return JobOutcome(name, status, output.ok, output.error, output.skipped, output.prompt_tokens,
+                          output.completion_tokens, output.path, "unchanged")
+
+
+def _retry_plan_for(name: str, job_state: JobState) -> JobPlan:
+    return JobPlan(job=name, action="retry", reason="expired during apply", requests=job_state.requests,
+                   shards=len(job_state.current_shards()), model=job_state.model,
+                   input_sha256=job_state.input_sha256, fingerprint=job_state.fingerprint,
+                   fingerprint_parts=job_state.fingerprint_parts)
+
+
+def _batch_errors(client: Any, batch_id: str) -> str:
+    try:
+        batch = client.get_batch(batch_id)
+    except SpecrunError:
+        return ""
+    errors = batch.errors
+    data = errors.get("data") if isinstance(errors, Mapping) else errors
+    if isinstance(data, list) and data:
+        first = data[0]
+        if isinstance(first, Mapping):
+            line = f"line {first.get('line')}: " if first.get("line") is not None else ""
+            more = f" (+{len(data) - 1} more)" if len(data) > 1 else ""
+            return f"{line}{first.get('message')}{more}"
+    return ""
+
+
+def _status(batch: Any) -> str:
+    status = batch.status
+    return getattr(status, "value", status)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class ProgressSink:
+    def update(self, rows: list[tuple[str, str, int, int, int]], elapsed: float) -> None: ...
+    def close(self) -> None: ...
+
+
+class PlainProgress(ProgressSink):
+    """Periodic plain lines (no TTY): on every change, and at least once a minute."""
+
+    def __init__(self, echo: Callable[[str], None], every: float = 60.0) -> None:
+        self.echo = echo
+        self.every = every
+        self._last: dict[str, tuple[str, int, int]] = {}
+        self._last_time = 0.0
+
+    def update(self, rows: list[tuple[str, str, int, int, int]], elapsed: float) -> None:
+        due = elapsed - self._last_time >= self.every
+        for name, status, completed, failed, total in rows:
+            if due or self._last.get(name) != (status, completed, failed):
+                self.echo(f"{name}: {status} {completed}/{total} done, {failed} failed ({_clock(elapsed)})")
+                self._last[name] = (status, completed, failed)
+        if due:
+            self._last_time = elapsed
+
+
+class LiveProgress(ProgressSink):
+    """A live table on a TTY (stderr), via rich."""
+
+    def __init__(self, no_color: bool = False) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=True, no_color=no_color)
+        self.live = Live(console=self.console, refresh_per_second=4, transient=False)
+        self.started = False
+
+    def update(self, rows: list[tuple[str, str, int, int, int]], elapsed: float) -> None:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("job", "status", "done", "failed", "total", "elapsed"):
+            table.add_column(column, justify="right" if column in ("done", "failed", "total") else "left")
+        for name, status, completed, failed, total in rows:
+            table.add_row(name, status, str(completed), str(failed), str(total), _clock(elapsed))
+        if not self.started:
+            self.live.start()
+            self.started = True
+        self.live.update(table)
+
+    def close(self) -> None:
+        if self.started:
+            self.live.stop()
+            self.started = False
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s"

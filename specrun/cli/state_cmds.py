@@ -1,0 +1,183 @@
+"""plan, apply, status, destroy: the Terraform-like workflow over the state file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from specrun.apply import ApplyOptions, Executor, LiveProgress, PlainProgress
+from specrun.cli import main
+from specrun.cli._common import CommonOptions, common_options
+from specrun.errors import ApplyError, SpecrunError
+from specrun.plan import Plan, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
+from specrun.report import format_apply_summary, format_plan, use_color
+from specrun.state import State
+from specrun.workspace import Workspace, open_workspace
+
+__all__ = ["plan", "apply", "status", "destroy"]
+
+
+def _confirm(action: str, auto_approve: bool) -> None:
+    """Ask like Terraform; refuse without a TTY unless --auto-approve."""
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise SpecrunError(
+            f"{action} needs approval, and there is no terminal to ask on. Pass --auto-approve, "
+            "or save a reviewed plan with `specrun plan --out FILE` and run `specrun apply FILE`"
+        )
+    click.echo(f"\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
+    answer = click.prompt("  Enter a value", default="", show_default=False)
+    if answer.strip() != "yes":
+        raise SpecrunError(f"{action} cancelled.")
+
+
+def _progress() -> Any:
+    if sys.stderr.isatty():
+        return LiveProgress(no_color=not use_color(sys.stderr))
+    return PlainProgress(lambda line: click.echo(line, err=True))
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply FILE`.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.option("--no-refresh", is_flag=True, help="Do not contact the provider.")
+@common_options
+def plan(out_file: Path | None, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
+         opts: CommonOptions) -> None:
+    """Show what apply would do."""
+    with open_workspace(opts) as ws, ws.lock("plan", opts.lock_timeout):
+        state = ws.load_state()
+        the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
+                                build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh)
+        if out_file is not None:
+            save_plan(out_file, the_plan, spec=ws.spec, var_overrides=opts.vars, targets=opts.targets)
+    if as_json:
+        click.echo(json.dumps(the_plan.to_json(), indent=2))
+    else:
+        click.echo(format_plan(the_plan, color=use_color()))
+        if out_file is not None:
+            click.echo(f"\nSaved the plan to {out_file}. Apply exactly this plan with: specrun apply {out_file}")
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--no-wait", is_flag=True, help="Return after submitting batches.")
+@click.option("--poll-interval", default=30.0, show_default=True, type=float,
+              help="Longest pause between polls, in seconds (polling starts at 1 s and grows x1.5).")
+@click.option("--timeout", default=None, type=float, help="Give up waiting after this many seconds.")
+@click.option("--fail-on-row-errors", is_flag=True, help="Exit 1 if any row failed inside a completed batch.")
+@common_options
+def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interval: float,
+          timeout: float | None, fail_on_row_errors: bool, opts: CommonOptions) -> None:
+    """Upload, create batches, wait, download and join results."""
+    options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
+                           fail_on_row_errors=fail_on_row_errors)
+    with open_workspace(opts) as ws, ws.lock("apply", opts.lock_timeout):
+        state = ws.load_state()
+        if plan_file is not None:
+            the_plan, _ = load_plan(plan_file)
+            check_saved_plan(the_plan, ws.spec, state, provider=ws.provider)
+        else:
+            the_plan, _ = make_plan(ws.spec, state, ws.client, provider=ws.provider, build_dir=ws.build_dir,
+                                    targets=opts.targets)
+            click.echo(format_plan(the_plan, color=use_color()))
+            if not the_plan.has_changes:
+                return
+            _confirm("apply", auto_approve)
+        report = _execute(ws, state, the_plan, options)
+    click.echo("\nApply complete." if not report.failed_jobs else "\nApply finished with failures.")
+    click.echo(format_apply_summary(report, color=use_color()))
+    if report.failed_jobs:
+        names = ", ".join(f"{o.job} ({o.status}{': ' + o.message if o.message else ''})" for o in report.failed_jobs)
+        raise ApplyError(f"{len(report.failed_jobs)} job(s) did not complete: {names}")
+    if fail_on_row_errors and report.row_errors:
+        raise ApplyError(f"{report.row_errors} row(s) failed inside completed batches (--fail-on-row-errors)")
+
+
+def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions) -> Any:
+    if state is None:
+        state = State(provider=ws.provider)
+    executor = Executor(ws.spec, state, ws.state_path, ws.client, build_dir=ws.build_dir,
+                        downloads_dir=ws.downloads_dir, options=options, progress=_progress(),
+                        echo=lambda line: click.echo(line, err=True))
+    return executor.run(the_plan)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print status as JSON.")
+@click.option("--no-refresh", is_flag=True, help="Do not contact the provider.")
+@common_options
+def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
+    """Show each job's batches, their states and counts, and the result files."""
+    with open_workspace(opts) as ws:
+        state = ws.load_state()
+        jobs: list[dict[str, Any]] = []
+        for name, job_state in (state.jobs.items() if state else ()):
+            if opts.targets and name not in opts.targets:
+                continue
+            batches = []
+            for shard in job_state.shards:
+                entry = {"shard": shard.index, "generation": shard.generation, "file_id": shard.file_id,
+                         "batch_id": shard.batch_id, "status": shard.status, "completed": shard.completed,
+                         "failed": shard.failed, "total": shard.total or shard.requests}
+                if shard.is_live and not no_refresh and state.provider == ws.provider:
+                    batch = ws.client.get_batch(shard.batch_id)
+                    counts = batch.request_counts
+                    entry.update(status=getattr(batch.status, "value", batch.status), completed=counts.completed,
+                                 failed=counts.failed, total=counts.total)
+                batches.append(entry)
+            output = None
+            if job_state.output is not None:
+                out_path = ws.spec.base_dir / job_state.output.path
+                output = {"path": job_state.output.path, "exists": out_path.exists(), "ok": job_state.output.ok,
+                          "error": job_state.output.error, "skipped": job_state.output.skipped,
+                          "sha256": job_state.output.sha256}
+            jobs.append({"job": name, "model": job_state.model, "requests": job_state.requests,
+                         "in_spec": name in ws.spec.jobs, "batches": batches, "output": output})
+    if as_json:
+        click.echo(json.dumps({"format_version": 1, "provider": state.provider if state else ws.provider,
+                               "serial": state.serial if state else None, "jobs": jobs}, indent=2))
+        return
+    if not jobs:
+        click.echo("No jobs in state yet. Run `specrun plan` and `specrun apply`.")
+        return
+    for job in jobs:
+        suffix = "" if job["in_spec"] else "  (no longer in the spec)"
+        click.echo(f"{job['job']}  {job['requests']:,} requests  {job['model']}{suffix}")
+        for b in job["batches"]:
+            retry = f" retry {b['generation']}" if b["generation"] else ""
+            click.echo(f"  shard {b['shard']}{retry}  {b['batch_id'] or '(not submitted)'}  "
+                       f"{b['status'] or 'pending'}  {b['completed']}/{b['total']} done, {b['failed']} failed")
+        out = job["output"]
+        if out is None:
+            click.echo("  results: not downloaded yet")
+        else:
+            missing = "" if out["exists"] else "  (missing on disk)"
+            click.echo(f"  results: {out['path']}  {out['ok']:,} ok, {out['error']:,} error{missing}")
+
+
+@main.command()
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@common_options
+def destroy(auto_approve: bool, opts: CommonOptions) -> None:
+    """Cancel in-flight batches and forget the jobs (result files stay)."""
+    with open_workspace(opts) as ws, ws.lock("destroy", opts.lock_timeout):
+        state = ws.load_state()
+        the_plan = make_destroy_plan(state, ws.client, provider=ws.provider, targets=opts.targets)
+        if not the_plan.jobs:
+            click.echo("Nothing to destroy: no jobs in state.")
+            return
+        click.echo(format_plan(the_plan, color=use_color()))
+        _confirm("destroy", auto_approve)
+        report = _execute(ws, state, the_plan, ApplyOptions(wait=False))
+    click.echo("\nDestroy complete.")
+    click.echo(format_apply_summary(report, color=use_color()))

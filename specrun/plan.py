@@ -1,0 +1,630 @@
+"""Spec + state + a refreshed provider view → Plan.
+
+The planner is split in two so that ``plan`` is trustworthy and testable:
+
+- ``refresh(...)`` is the only part that talks to the provider: it GETs the
+  in-flight batches recorded in state, looks up files/batches to adopt for jobs
+  the state does not know, and reads the active model list. It returns a
+  ``ProviderView`` (plain data).
+- ``decide(...)`` is pure: from the jobs' inputs, the state and the view it
+  derives one ``JobPlan`` per job with an action and a one-line reason.
+
+``make_plan`` glues them together with rendering. The executor (``apply.py``)
+never decides what to do: it follows the Plan.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from specrun.errors import APIError, NotFound, PlanError, StalePlan
+from specrun.spec import Job, Spec
+from specrun.state import DEAD_STATUSES, LIVE_STATUSES, JobState, ShardState, State
+
+__all__ = [
+    "ACTIONS",
+    "SYMBOLS",
+    "PLAN_FORMAT_VERSION",
+    "ShardPlan",
+    "JobPlan",
+    "Plan",
+    "JobInputs",
+    "ProviderView",
+    "fingerprint_parts",
+    "fingerprint_of",
+    "job_inputs",
+    "refresh",
+    "decide",
+    "make_plan",
+    "save_plan",
+    "load_plan",
+    "check_saved_plan",
+    "make_destroy_plan",
+]
+
+log = logging.getLogger("specrun.plan")
+
+PLAN_FORMAT_VERSION = 1
+ACTIONS = ("create", "replace", "retry", "remove", "wait", "download", "noop")
+SYMBOLS = {"create": "+", "replace": "-/+", "retry": "~", "wait": ">", "download": ">", "remove": "-", "noop": "="}
+CHANGING = frozenset(ACTIONS) - {"noop"}
+SUBMITTING = frozenset({"create", "replace", "retry"})
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """One shard the executor will upload/submit, or already tracks."""
+
+    index: int
+    filename: str
+    sha256: str
+    bytes: int
+    requests: int
+    generation: int = 0
+    file_id: str | None = None
+    batch_id: str | None = None
+    status: str | None = None
+    adopted: bool = False
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    job: str
+    action: str
+    reason: str
+    requests: int
+    shards: int
+    model: str | None
+    input_sha256: str | None
+    batch_ids: tuple[str, ...] = ()
+    fingerprint: str | None = None
+    fingerprint_parts: Mapping[str, str] = field(default_factory=dict)
+    shard_plans: tuple[ShardPlan, ...] = ()
+    cancel_batch_ids: tuple[str, ...] = ()
+    adopted: bool = False
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.action]
+
+    def to_json(self) -> dict[str, Any]:
+        """The public per-job JSON of DESIGN §4."""
+        return {
+            "job": self.job,
+            "action": self.action,
+            "reason": self.reason,
+            "requests": self.requests,
+            "shards": self.shards,
+            "model": self.model,
+            "input_sha256": self.input_sha256,
+            "batch_ids": list(self.batch_ids),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple[JobPlan, ...]
+    provider: str
+    lineage: str | None               # None: made before any state existed
+    serial: int | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return any(job.action in CHANGING for job in self.jobs)
+
+    def summary(self) -> dict[str, int]:
+        counts = {action: 0 for action in ACTIONS}
+        for job in self.jobs:
+            counts[job.action] += 1
+        return counts
+
+    def summary_line(self) -> str:
+        counts = self.summary()
+        if not self.has_changes:
+            return "No changes. Results are up to date."
+        parts = [f"{counts['create']} to create", f"{counts['replace']} to replace",
+                 f"{counts['retry']} to retry", f"{counts['remove']} to remove"]
+        if counts["wait"]:
+            parts.append(f"{counts['wait']} to wait for")
+        if counts["download"]:
+            parts.append(f"{counts['download']} to download")
+        parts.append(f"{counts['noop']} unchanged")
+        return "Plan: " + ", ".join(parts) + "."
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the ``plan --json`` object of DESIGN §4."""
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "jobs": [job.to_json() for job in self.jobs],
+            "summary": self.summary(),
+        }
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    """What the planner knows of a job in the spec before deciding."""
+
+    job: Job
+    fingerprint: str
+    fingerprint_parts: Mapping[str, str]
+    input_sha256: str
+    requests: int
+    shards: tuple[ShardPlan, ...]      # rendered shards (empty when rendering was skipped)
+    rendered: bool
+
+
+@dataclass
+class ProviderView:
+    """What the provider said during refresh (plain data, no client)."""
+
+    refreshed: bool = False
+    batches: dict[str, Any] = field(default_factory=dict)            # batch_id → Batch
+    files_by_name: dict[str, list[Any]] = field(default_factory=dict)  # filename → [FileObject]
+    batches_by_file: dict[str, list[Any]] = field(default_factory=dict)  # file_id → [Batch]
+    active_models: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- fingerprints
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
+    """Hashes of everything that shapes a job's requests, part by part.
+
+    The output path is deliberately absent (metadata, not data): moving the
+    results file never buys a new batch. Parts let the plan say *what* changed.
+    """
+    parts = {
+        "model": _sha(job.model.encode()),
+        "params": _sha(_canonical(dict(job.params))),
+        "id": _sha(job.id_template.encode()),
+        "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes])),
+        "vars": _sha(_canonical(dict(spec.vars))),
+    }
+    for i, message in enumerate(job.messages):
+        parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
+    data = job.data
+    if data.rows is not None:
+        parts["data"] = _sha(_canonical([dict(r) if isinstance(r, Mapping) else r for r in data.rows]))
+    elif data.path is not None:
+        digest = hashlib.sha256((data.format or "").encode() + b"\0")
+        try:
+            with open(data.path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError:
+            digest.update(b"<unreadable>")
+        parts["data"] = digest.hexdigest()
+    return parts
+
+
+def fingerprint_of(parts: Mapping[str, str]) -> str:
+    return _sha(_canonical(dict(parts)))
+
+
+def _describe_change(old: Mapping[str, str], new: Mapping[str, str], job: Job) -> str:
+    if not old:
+        return "requests changed"
+    changed: list[str] = []
+    for key in new:
+        if key not in old:
+            changed.append(f"{key} added")
+        elif old[key] != new[key]:
+            if key.startswith("messages["):
+                changed.append(f"{key} template edited")
+            elif key == "data":
+                changed.append(f"data changed ({job.data.display_path or 'inline rows'})")
+            elif key == "model":
+                changed.append(f"model changed to {job.model}")
+            else:
+                changed.append(f"{key} changed")
+    changed += [f"{key} removed" for key in old if key not in new and key.startswith("messages[")]
+    return "requests changed: " + ", ".join(changed) if changed else "requests changed"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path, *,
+               force_render: bool = False) -> JobInputs:
+    """Fingerprint the job; render it only when its inputs changed since the state.
+
+    A no-op plan reuses the fingerprint and never re-renders, which keeps
+    ``plan`` fast for big, unchanged jobs.
+    """
+    from specrun.render import render_job
+
+    parts = fingerprint_parts(spec, job)
+    fingerprint = fingerprint_of(parts)
+    if state_job is not None and state_job.fingerprint == fingerprint and not force_render:
+        return JobInputs(job, fingerprint, parts, state_job.input_sha256, state_job.requests,
+                         tuple(_shard_plan_of(s) for s in state_job.shards if s.generation == 0), False)
+    rendered = render_job(spec, job, build_dir)
+    shards = tuple(
+        ShardPlan(index=s.index, filename=s.filename, sha256=s.sha256, bytes=s.bytes, requests=s.requests)
+        for s in rendered.shards
+    )
+    return JobInputs(job, fingerprint, parts, rendered.input_sha256, rendered.requests, shards, True)
+
+
+def _shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
+    status = _status_of(batch) if batch is not None else shard.status
+    return ShardPlan(index=shard.index, filename=shard.filename, sha256=shard.sha256, bytes=shard.bytes,
+                     requests=shard.requests, generation=shard.generation, file_id=shard.file_id,
+                     batch_id=shard.batch_id, status=status)
+
+
+def _status_of(batch: Any) -> str:
+    status = getattr(batch, "status", None)
+    return getattr(status, "value", status)
+
+
+# --------------------------------------------------------------------------- refresh (I/O)
+
+
+def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
+            provider_matches: bool, removed: Iterable[str] = ()) -> ProviderView:
+    """Ask the provider what the plan needs to know. The only I/O of planning."""
+    view = ProviderView(refreshed=True)
+    known = state.jobs if (state is not None and provider_matches) else {}
+    batch_ids: list[str] = []
+    for name in [i.job.name for i in inputs] + list(removed):
+        job_state = known.get(name)
+        if job_state is None:
+            continue
+        for shard in job_state.shards:
+            if shard.batch_id and (shard.status is None or shard.status in LIVE_STATUSES):
+                batch_ids.append(shard.batch_id)
+    for batch_id in batch_ids:
+        try:
+            view.batches[batch_id] = client.get_batch(batch_id)
+        except NotFound:
+            view.notes.append(f"batch {batch_id} recorded in state no longer exists on the provider")
+    for item in inputs:
+        job_state = known.get(item.job.name)
+        shards = list(item.shards)
+        if job_state is not None:
+            # Shards recorded without a file or batch (a crash mid-apply) are looked up too.
+            shards = [s for s in (_shard_plan_of(s) for s in job_state.current_shards()) if not s.batch_id]
+        elif not item.rendered:
+            continue
+        for shard in shards:
+            if shard.file_id:
+                files = [_FileRef(shard.file_id)]
+            else:
+                files = client.find_files(shard.filename, size=shard.bytes)
+                view.files_by_name[shard.filename] = files
+            for file in files:
+                view.batches_by_file[file.id] = client.find_batches(file.id)
+    try:
+        view.active_models = list(client.active_models())
+    except (NotFound, APIError) as exc:
+        if isinstance(exc, NotFound) or getattr(exc, "status_code", None) in (404, 405):
+            view.notes.append("the provider does not list active models; model names were not checked")
+        else:
+            raise
+    return view
+
+
+@dataclass(frozen=True)
+class _FileRef:
+    id: str
+
+
+# --------------------------------------------------------------------------- decide (pure)
+
+
+def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: ProviderView, *,
+           provider: str, targets: Sequence[str] = ()) -> Plan:
+    """Derive the plan. Pure: no I/O, same arguments → same Plan."""
+    warnings: list[str] = list(view.notes)
+    provider_matches = state is None or not state.provider or state.provider == provider
+    known: Mapping[str, JobState] = state.jobs if state is not None else {}
+    if not provider_matches:
+        warnings.append(
+            f"state was made against provider {state.provider}, now {provider}: the batches recorded "
+            "there are not reachable from here and are ignored (no mixing); jobs are planned afresh"
+        )
+        known = {}
+    jobs: list[JobPlan] = []
+    errors: list[str] = []
+    for item in inputs:
+        plan = _decide_job(item, known.get(item.job.name), view)
+        if plan.action in SUBMITTING and view.active_models is not None and item.job.model not in view.active_models:
+            close = difflib.get_close_matches(item.job.model, view.active_models, n=3, cutoff=0.3)
+            hint = f"; closest active models: {', '.join(close)}" if close else \
+                f"; active models: {', '.join(view.active_models[:8])}"
+            errors.append(f"job '{item.job.name}': model '{item.job.model}' is not active on the provider{hint}")
+        jobs.append(plan)
+    spec_names = set(spec.jobs)
+    for name, job_state in (state.jobs.items() if state is not None else ()):
+        if name in spec_names or (targets and name not in targets):
+            continue
+        live = tuple(s.batch_id for s in job_state.shards if s.batch_id and
+                     _live(view.batches.get(s.batch_id), s)) if provider_matches else ()
+        reason = "job no longer in the spec"
+        if live:
+            reason += f"; cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}"
+        jobs.append(JobPlan(job=name, action="remove", reason=reason, requests=job_state.requests,
+                            shards=len(job_state.current_shards()), model=job_state.model,
+                            input_sha256=job_state.input_sha256, batch_ids=tuple(job_state.batch_ids()),
+                            cancel_batch_ids=live))
+    if errors:
+        raise PlanError("\n".join(errors))
+    return Plan(jobs=tuple(jobs), provider=provider,
+                lineage=state.lineage if state is not None else None,
+                serial=state.serial if state is not None else None,
+                warnings=tuple(warnings))
+
+
+def _live(batch: Any, shard: ShardState) -> bool:
+    status = _status_of(batch) if batch is not None else shard.status
+    return status in LIVE_STATUSES
+
+
+def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView) -> JobPlan:
+    job = item.job
+    base = dict(job=job.name, requests=item.requests, shards=len(item.shards) or 1, model=job.model,
+                input_sha256=item.input_sha256, fingerprint=item.fingerprint,
+                fingerprint_parts=dict(item.fingerprint_parts))
+    if job_state is None:
+        return _decide_new_job(item, view, base)
+    if job_state.input_sha256 != item.input_sha256:
+        live = tuple(s.batch_id for s in job_state.shards
+                     if s.batch_id and _live(view.batches.get(s.batch_id), s))
+        reason = _describe_change(job_state.fingerprint_parts, item.fingerprint_parts, job)
+        if live:
+            reason += f"; cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}"
+        return JobPlan(action="replace", reason=reason, shard_plans=item.shards,
+                       cancel_batch_ids=live, batch_ids=tuple(job_state.batch_ids()), **base)
+    current = [_shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
+               for s in job_state.current_shards()]
+    # Shards a crash left without a batch: adopt what the provider holds.
+    current = [_adopt(s, view) if not s.batch_id else s for s in current]
+    base["shards"] = len([s for s in job_state.shards if s.generation == 0]) or base["shards"]
+    batch_ids = tuple(dict.fromkeys([*job_state.batch_ids(), *(s.batch_id for s in current if s.batch_id)]))
+    base["batch_ids"] = batch_ids
+    return _decide_from_shards(job, job_state, current, base, adopted=False)
+
+
+def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -> JobPlan:
+    if not view.refreshed or not item.shards:
+        return JobPlan(action="create", reason="job not in state", shard_plans=item.shards, **base)
+    shards = [_adopt(s, view) for s in item.shards]
+    found = [s for s in shards if s.batch_id]
+    if not found:
+        files = [s for s in shards if s.file_id]
+        reason = "job not in state"
+        if files:
+            reason += f"; adopting {len(files)} uploaded file{'s' if len(files) != 1 else ''} found on the provider"
+        return JobPlan(action="create", reason=reason, shard_plans=tuple(shards), **base)
+    base["batch_ids"] = tuple(s.batch_id for s in found if s.batch_id)
+    if len(found) < len(shards):
+        return JobPlan(action="create", adopted=True, shard_plans=tuple(shards),
+                       reason=f"adopted {len(found)} of {len(shards)} shards' batches found on the provider; "
+                              "submitting the rest", **base)
+    return _decide_from_shards(item.job, None, shards, base, adopted=True)
+
+
+def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
+    """Fill in a file/batch the provider already holds for this shard (by file name)."""
+    file_id = shard.file_id
+    if not file_id:
+        files = [f for f in view.files_by_name.get(shard.filename, ())
+                 if getattr(f, "bytes", None) in (None, shard.bytes)]
+        if not files:
+            return shard
+        file_id = files[0].id
+    batches = [b for b in view.batches_by_file.get(file_id, ()) if _status_of(b) not in DEAD_STATUSES]
+    if not batches:
+        return replace(shard, file_id=file_id, adopted=True)
+    batch = max(batches, key=lambda b: getattr(b, "created_at", 0) or 0)
+    return replace(shard, file_id=file_id, batch_id=batch.id, status=_status_of(batch), adopted=True)
+
+
+def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[ShardPlan],
+                        base: dict[str, Any], *, adopted: bool) -> JobPlan:
+    prefix = "adopted from the provider; " if adopted else ""
+    plans = tuple(shards)
+    unsubmitted = [s for s in shards if not s.batch_id]
+    if unsubmitted:
+        return JobPlan(action="create", shard_plans=plans, adopted=adopted,
+                       reason=f"{prefix}resuming: {len(unsubmitted)} of {len(shards)} shard(s) not yet submitted",
+                       **base)
+    dead = [s for s in shards if s.status in DEAD_STATUSES]
+    if dead:
+        first = dead[0]
+        done = ""
+        if job_state is not None:
+            recorded = next((s for s in job_state.shards if s.batch_id == first.batch_id), None)
+            if recorded is not None and recorded.total:
+                done = f" with {recorded.completed}/{recorded.total} done"
+        more = f" (+{len(dead) - 1} more)" if len(dead) > 1 else ""
+        return JobPlan(action="retry", shard_plans=plans, adopted=adopted,
+                       reason=f"{prefix}batch {first.batch_id} {first.status}{done}{more}; "
+                              "resubmitting the requests without a result", **base)
+    live = [s for s in shards if s.status in LIVE_STATUSES or s.status is None]
+    if live:
+        statuses = sorted({s.status or "unknown" for s in live})
+        return JobPlan(action="wait", shard_plans=plans, adopted=adopted,
+                       reason=f"{prefix}{len(live)} batch{'es' if len(live) != 1 else ''} "
+                              f"{'/'.join(statuses)}", **base)
+    output = job_state.output if job_state is not None else None
+    if output is None:
+        return JobPlan(action="download", shard_plans=plans, adopted=adopted,
+                       reason=f"{prefix}batches completed; results not downloaded yet", **base)
+    from specrun.results import file_sha256
+
+    if output.path != job.output_display:
+        return JobPlan(action="download", shard_plans=plans,
+                       reason=f"results path changed to {job.output_display}", **base)
+    if not job.output.exists():
+        return JobPlan(action="download", shard_plans=plans,
+                       reason=f"results file {job.output_display} missing", **base)
+    if file_sha256(job.output) != output.sha256:
+        return JobPlan(action="download", shard_plans=plans,
+                       reason=f"results file {job.output_display} changed on disk", **base)
+    return JobPlan(action="noop", shard_plans=plans, reason="up to date", **base)
+
+
+# --------------------------------------------------------------------------- make_plan
+
+
+def make_plan(spec: Spec, state: State | None, client: Any | None, *, provider: str, build_dir: Path,
+              targets: Sequence[str] = (), refresh_provider: bool = True) -> tuple[Plan, list[JobInputs]]:
+    """Render what changed, refresh from the provider (unless told not to), decide."""
+    unknown = [t for t in targets if t not in spec.jobs and not (state and t in state.jobs)]
+    if unknown:
+        names = ", ".join(spec.jobs) or "none"
+        raise PlanError(f"--target {unknown[0]!r}: no such job in the spec (jobs: {names})")
+    provider_matches = state is None or not state.provider or state.provider == provider
+    known = state.jobs if (state is not None and provider_matches) else {}
+    inputs = [job_inputs(spec, job, known.get(name), build_dir)
+              for name, job in spec.jobs.items() if not targets or name in targets]
+    removed = [n for n in known if n not in spec.jobs and (not targets or n in targets)]
+    view = ProviderView()
+    if refresh_provider and client is not None:
+        view = refresh(client, state, inputs, provider_matches=provider_matches, removed=removed)
+    plan = decide(spec, inputs, state, view, provider=provider, targets=targets)
+    return plan, inputs
+
+
+# --------------------------------------------------------------------------- saved plans
+
+
+def save_plan(path: Path, plan: Plan, *, spec: Spec, var_overrides: Mapping[str, str],
+              targets: Sequence[str]) -> None:
+    """Save a plan bound to the state's lineage/serial and the inputs' hashes."""
+    from specrun.state import atomic_write_bytes
+
+    document = {
+        "kind": "specrun-plan",
+        "format_version": PLAN_FORMAT_VERSION,
+        "spec": str(spec.path),
+        "vars": dict(var_overrides),
+        "targets": list(targets),
+        "state": {"lineage": plan.lineage, "serial": plan.serial} if plan.lineage else None,
+        "provider": plan.provider,
+        "warnings": list(plan.warnings),
+        "jobs": [
+            {**job.to_json(), "fingerprint": job.fingerprint, "fingerprint_parts": dict(job.fingerprint_parts),
+             "cancel_batch_ids": list(job.cancel_batch_ids), "adopted": job.adopted,
+             "shard_plans": [asdict(s) for s in job.shard_plans]}
+            for job in plan.jobs
+        ],
+    }
+    atomic_write_bytes(path, json.dumps(document, indent=2).encode() + b"\n")
+
+
+def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
+    """Read a saved plan file; returns the Plan and the raw document."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanError(f"plan file {path} not found") from None
+    except (OSError, ValueError) as exc:
+        raise PlanError(f"plan file {path} is not a readable specrun plan: {exc}") from None
+    if not isinstance(document, dict) or document.get("kind") != "specrun-plan":
+        raise PlanError(f"{path} is not a specrun plan file (make one with `specrun plan --out {path}`)")
+    if document.get("format_version") != PLAN_FORMAT_VERSION:
+        raise PlanError(f"plan file {path} has format_version {document.get('format_version')!r}; "
+                        f"this specrun reads {PLAN_FORMAT_VERSION}")
+    jobs = []
+    for raw in document["jobs"]:
+        jobs.append(JobPlan(
+            job=raw["job"], action=raw["action"], reason=raw["reason"], requests=raw["requests"],
+            shards=raw["shards"], model=raw["model"], input_sha256=raw["input_sha256"],
+            batch_ids=tuple(raw.get("batch_ids", ())), fingerprint=raw.get("fingerprint"),
+            fingerprint_parts=raw.get("fingerprint_parts") or {},
+            shard_plans=tuple(ShardPlan(**s) for s in raw.get("shard_plans", ())),
+            cancel_batch_ids=tuple(raw.get("cancel_batch_ids", ())), adopted=bool(raw.get("adopted")),
+        ))
+    bound = document.get("state")
+    plan = Plan(jobs=tuple(jobs), provider=document.get("provider", ""),
+                lineage=bound["lineage"] if bound else None, serial=bound["serial"] if bound else None,
+                warnings=tuple(document.get("warnings", ())))
+    return plan, document
+
+
+def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: str) -> None:
+    """Refuse a plan whose state or inputs moved since it was made (nothing is sent)."""
+    stale = "Saved plan is stale: "
+    if plan.lineage is None:
+        if state is not None:
+            raise StalePlan(stale + "it was made before any state existed, and a state exists now "
+                            "(was it already applied?). Run `specrun plan` again.")
+    elif state is None:
+        raise StalePlan(stale + "it was made against a state that no longer exists. Run `specrun plan` again.")
+    elif state.lineage != plan.lineage:
+        raise StalePlan(stale + f"state lineage is {state.lineage}, the plan was made for {plan.lineage}. "
+                        "Run `specrun plan` again.")
+    elif state.serial != plan.serial:
+        raise StalePlan(stale + f"state serial moved from {plan.serial} to {state.serial} since it was made. "
+                        "Run `specrun plan` again.")
+    if plan.provider != provider:
+        raise StalePlan(stale + f"it was made for provider {plan.provider}, now {provider}.")
+    for job_plan in plan.jobs:
+        if job_plan.action == "remove":
+            if job_plan.job in spec.jobs:
+                raise StalePlan(stale + f"job '{job_plan.job}' is back in the spec.")
+            continue
+        job = spec.jobs.get(job_plan.job)
+        if job is None:
+            raise StalePlan(stale + f"job '{job_plan.job}' is no longer in the spec.")
+        if fingerprint_of(fingerprint_parts(spec, job)) != job_plan.fingerprint:
+            raise StalePlan(stale + f"the inputs of job '{job_plan.job}' changed since it was made.")
+
+
+def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
+                      targets: Sequence[str] = ()) -> Plan:
+    """A plan that removes every job in state (or the targeted ones), cancelling what still runs."""
+    jobs: list[JobPlan] = []
+    if state is None:
+        return Plan(jobs=(), provider=provider, lineage=None, serial=None)
+    reachable = not state.provider or state.provider == provider
+    warnings = [] if reachable else [
+        f"state was made against provider {state.provider}, now {provider}: its batches cannot be cancelled "
+        "from here; the jobs are only forgotten"]
+    for name, job_state in state.jobs.items():
+        if targets and name not in targets:
+            continue
+        live: list[str] = []
+        if reachable:
+            for shard in job_state.shards:
+                if not shard.batch_id or shard.status not in (None, *LIVE_STATUSES):
+                    continue
+                status = shard.status
+                if client is not None:
+                    try:
+                        status = _status_of(client.get_batch(shard.batch_id))
+                    except NotFound:
+                        status = None
+                if status in LIVE_STATUSES:
+                    live.append(shard.batch_id)
+        reason = "destroy: forget the job (result files stay)"
+        if live:
+            reason = f"destroy: cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}, forget the job"
+        jobs.append(JobPlan(job=name, action="remove", reason=reason, requests=job_state.requests,
+                            shards=len(job_state.current_shards()), model=job_state.model,
+                            input_sha256=job_state.input_sha256, batch_ids=tuple(job_state.batch_ids()),
+                            cancel_batch_ids=tuple(live)))
+    return Plan(jobs=tuple(jobs), provider=provider, lineage=state.lineage, serial=state.serial,
+                warnings=tuple(warnings))

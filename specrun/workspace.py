@@ -1,0 +1,61 @@
+"""Where a spec's working files live, and the glue the state commands share.
+
+``.specrun/`` beside the spec holds ``state.json`` (the state), ``state.lock``,
+``build/`` (rendered request shards), ``downloads/`` (provider output files,
+cached by file id) and, for ``provider: local``, ``local/`` (the embedded
+provider's data).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from specrun.errors import SpecError
+from specrun.spec import Spec, load_spec
+from specrun.state import State, load_state, state_dir, state_lock
+
+__all__ = ["Workspace", "open_workspace"]
+
+
+@dataclass
+class Workspace:
+    spec: Spec
+    client: Any
+    provider: str                     # the provider identity recorded in state
+    directory: Path                   # .specrun/
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.directory / "build"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.directory / "downloads"
+
+    def load_state(self) -> State | None:
+        return load_state(self.state_path)
+
+    def lock(self, command: str, timeout: float) -> Any:
+        return state_lock(self.directory, command, timeout)
+
+
+@contextmanager
+def open_workspace(opts: Any) -> Iterator[Workspace]:
+    """Load the spec and open a client for its provider; closes the client on exit."""
+    from specrun.connect import open_client
+
+    if not opts.spec_path.exists():
+        raise SpecError(f"spec file {opts.spec_path} not found (pass -f/--file SPEC)")
+    spec = load_spec(opts.spec_path, opts.vars)
+    client, provider = open_client(spec, opts.base_url, verbose=opts.verbose)
+    try:
+        yield Workspace(spec=spec, client=client, provider=provider, directory=state_dir(spec.path))
+    finally:
+        client.close()
