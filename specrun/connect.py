@@ -1,0 +1,64 @@
+"""Build the one ``Client`` a command talks to, from the spec and the command line.
+
+Precedence for where to connect: ``--base-url`` > ``SPECRUN_BASE_URL`` > the spec
+(``provider.base_url``, or ``provider: local`` for the embedded provider). The API key
+is read from the env var named by ``provider.api_key_env`` (``MITHRIL_API_KEY`` when
+there is no spec); it goes into the client's Authorization header and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from specrun.client import BASE_URL_ENV, DEFAULT_API_KEY_ENV, Client, resolve_base_url
+
+if TYPE_CHECKING:
+    from specrun.cli._common import CommonOptions
+    from specrun.spec import Spec
+
+__all__ = ["LOCAL_BASE_URL", "LOCAL_IDENTITY", "open_client", "client_from_options", "load_spec_if_present"]
+
+LOCAL_BASE_URL = "http://specrun.local/v1"
+LOCAL_IDENTITY = "local"
+
+
+def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = False) -> tuple[Client, str]:
+    """The client for this run and the provider's identity for the state file.
+
+    The identity is the normalised base URL, or ``"local"`` for the embedded provider
+    (``provider: local``), whose data lives in ``<spec dir>/.specrun/local``.
+    """
+    if verbose:
+        logging.getLogger("specrun.client").setLevel(logging.DEBUG)
+    provider = spec.provider if spec is not None else None
+    explicit_url = cli_base_url or os.environ.get(BASE_URL_ENV)
+    if provider is not None and provider.kind == "local" and not explicit_url:
+        from specrun.local import embedded_transport  # written alongside; imported only when used
+
+        data_dir = spec.base_dir / ".specrun" / "local"  # type: ignore[union-attr]
+        transport = embedded_transport(data_dir, **dict(provider.local or {}))
+        return Client(LOCAL_BASE_URL, None, transport=transport), LOCAL_IDENTITY
+
+    base_url = resolve_base_url(cli_base_url, provider.base_url if provider is not None else None)
+    api_key_env = (provider.api_key_env if provider is not None else None) or DEFAULT_API_KEY_ENV
+    api_key = os.environ.get(api_key_env, "").strip() or None
+    client = Client(base_url, api_key, api_key_env=api_key_env)
+    return client, client.base_url
+
+
+def load_spec_if_present(opts: CommonOptions) -> Spec | None:
+    """The spec named by ``-f`` if that file exists, else None (provider commands work without one)."""
+    path = Path(opts.spec_path)
+    if not path.is_file():
+        return None
+    from specrun.spec import load_spec
+
+    return load_spec(path, opts.vars)
+
+
+def client_from_options(opts: CommonOptions) -> tuple[Client, str]:
+    """``open_client`` for a command's common options, loading the spec only if it exists."""
+    return open_client(load_spec_if_present(opts), opts.base_url, verbose=opts.verbose)
