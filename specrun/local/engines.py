@@ -1,0 +1,350 @@
+"""Engines answer the requests of a batch: ``echo`` (deterministic) and ``openai`` (upstream).
+
+An engine lists its models and maps requests to results *in input order*; how
+many it works on at once is its own business (the openai engine keeps up to
+``concurrency`` upstream calls in flight).
+
+The echo engine replies ``"echo: " + <last user message>``, cut to
+``max_tokens * 4`` characters (``finish_reason: "length"`` then), with usage counted
+as one token per four characters. A last user message containing ``[[fail]]``
+gets a per-line 400 error instead, so pipelines can test partial failures.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import logging
+import math
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+import httpx
+
+from specrun.errors import SpecrunError
+
+from specrun.local._options import LocalOptions
+
+__all__ = [
+    "ECHO_FAIL_MARKER", "DEFAULT_ECHO_MODELS", "ModelInfo", "EngineRequest", "EngineResult",
+    "Engine", "EchoEngine", "OpenAIEngine", "EngineUnavailable", "make_engine", "echo_reply",
+]
+
+log = logging.getLogger("specrun.local")
+
+ECHO_FAIL_MARKER = "[[fail]]"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One active model, with the fields of ``/model-config``."""
+
+    id: str
+    name: str | None = None
+    description: str = ""
+    input_price_cents: float = 0.0     # cents per million input tokens
+    output_price_cents: float = 0.0    # cents per million output tokens
+    num_parameters_billions: float | None = None
+    num_experts: int | None = None
+    context_length: int = 8192
+    license_url: str | None = None
+
+    def config(self, display_order: int) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name or self.id.rsplit("/", 1)[-1],
+            "description": self.description,
+            "input_price_cents": self.input_price_cents,
+            "output_price_cents": self.output_price_cents,
+            "model_code": self.id,
+            "num_parameters_billions": self.num_parameters_billions,
+            "num_experts": self.num_experts,
+            "context_length": self.context_length,
+            "display_order": display_order,
+            "license_url": self.license_url,
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
+            "status": "active",
+        }
+
+
+DEFAULT_ECHO_MODELS = (
+    ModelInfo("meta-llama/Llama-3.1-8B-Instruct", "Llama 3.1 8B Instruct",
+              "Meta's 8B instruction-tuned model (echo engine).", 5.0, 5.0, 8.0, None, 131072,
+              "https://www.llama.com/llama3_1/license/"),
+    ModelInfo("meta-llama/Llama-3.3-70B-Instruct", "Llama 3.3 70B Instruct",
+              "Meta's 70B instruction-tuned model (echo engine).", 35.0, 40.0, 70.0, None, 131072,
+              "https://www.llama.com/llama3_3/license/"),
+    ModelInfo("Qwen/Qwen2.5-7B-Instruct", "Qwen2.5 7B Instruct",
+              "Alibaba's 7B instruction-tuned model (echo engine).", 5.0, 5.0, 7.6, None, 32768,
+              "https://huggingface.co/Qwen/Qwen2.5-7B-Instruct/blob/main/LICENSE"),
+    ModelInfo("mistralai/Mistral-7B-Instruct-v0.3", "Mistral 7B Instruct v0.3",
+              "Mistral AI's 7B instruction-tuned model (echo engine).", 5.0, 5.0, 7.2, None, 32768,
+              "https://www.apache.org/licenses/LICENSE-2.0"),
+)
+
+
+@dataclass(frozen=True)
+class EngineRequest:
+    custom_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """``status_code`` + ``body`` as the upstream answered, or ``error`` when there was no answer."""
+
+    status_code: int | None
+    body: dict[str, Any] | None
+    error: dict[str, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status_code is not None and self.status_code < 400
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot say which models it serves (upstream down)."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def models(self) -> list[ModelInfo]: ...
+
+    def map(self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool]) -> Iterator[EngineResult]:
+        """Results in input order; stops early (without error) once ``should_stop()``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# ---- echo ------------------------------------------------------------------------------
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return "" if content is None else str(content)
+
+
+def echo_reply(custom_id: str, body: dict[str, Any], *, created: int | None = None) -> EngineResult:
+    """The echo engine's deterministic answer to one request body."""
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    user = [m for m in messages if m.get("role") == "user"] or messages
+    last = _text(user[-1].get("content")) if user else ""
+    model = str(body.get("model", ""))
+    digest = hashlib.sha256(f"{custom_id}\0{model}\0{last}".encode()).hexdigest()
+    if ECHO_FAIL_MARKER in last:
+        return EngineResult(400, {"error": {
+            "message": f"echo engine: the last user message contains the {ECHO_FAIL_MARKER} marker",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "echo_fail_marker",
+        }})
+    content = "echo: " + last
+    finish_reason = "stop"
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens > 0 \
+            and len(content) > max_tokens * 4:
+        content = content[: max_tokens * 4]
+        finish_reason = "length"
+    prompt_chars = sum(len(_text(m.get("content"))) for m in messages)
+    prompt_tokens = max(1, math.ceil(prompt_chars / 4))
+    completion_tokens = max(1, math.ceil(len(content) / 4))
+    return EngineResult(200, {
+        "id": "chatcmpl-" + digest[:24],
+        "object": "chat.completion",
+        "created": int(time.time()) if created is None else created,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "logprobs": None,
+            "finish_reason": finish_reason,
+        }],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+        "system_fingerprint": "specrun-echo",
+    })
+
+
+class EchoEngine:
+    """Deterministic replies, instantly (or after ``delay_ms`` per request)."""
+
+    name = "echo"
+
+    def __init__(self, extra_models: Iterable[str] = (), delay_ms: float = 0.0) -> None:
+        known = {m.id for m in DEFAULT_ECHO_MODELS}
+        self._models = list(DEFAULT_ECHO_MODELS) + [
+            ModelInfo(m, description="Extra model served by the echo engine.") for m in dict.fromkeys(extra_models)
+            if m not in known
+        ]
+        self._delay = delay_ms / 1000.0
+
+    def models(self) -> list[ModelInfo]:
+        return list(self._models)
+
+    def map(self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool]) -> Iterator[EngineResult]:
+        created = int(time.time())
+        for request in requests:
+            if self._delay:
+                time.sleep(self._delay)
+                created = int(time.time())
+            yield echo_reply(request.custom_id, request.body, created=created)
+            if should_stop():
+                return
+
+    def close(self) -> None:
+        pass
+
+
+# ---- openai (an OpenAI-compatible upstream) ----------------------------------------------------
+
+
+class OpenAIEngine:
+    """Sends each request to ``<upstream>/chat/completions``, ``concurrency`` at a time."""
+
+    name = "openai"
+    _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+
+    def __init__(self, upstream: str, *, api_key: str | None = None, concurrency: int = 16,
+                 timeout: float = 300.0, max_retries: int = 3, models: Iterable[str] = ()) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.concurrency = concurrency
+        self.max_retries = max_retries
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            base_url=self.upstream,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+        self._fixed_models = [ModelInfo(m, description="Served by the upstream.") for m in dict.fromkeys(models)]
+        self._listed: tuple[float, list[ModelInfo]] | None = None
+        self._closed = threading.Event()
+
+    def models(self) -> list[ModelInfo]:
+        if self._fixed_models:
+            return list(self._fixed_models)
+        if self._listed and time.monotonic() - self._listed[0] < 60:
+            return list(self._listed[1])
+        try:
+            response = self._client.get("/models", timeout=10.0)
+            response.raise_for_status()
+            ids = [m["id"] for m in response.json()["data"]]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise EngineUnavailable(
+                f"cannot list the upstream's models at {self.upstream}/models ({exc}); "
+                "name them with --model (or `models:` under provider.local)"
+            ) from exc
+        listed = [ModelInfo(i, description="Served by the upstream.") for i in ids]
+        self._listed = (time.monotonic(), listed)
+        return list(listed)
+
+    def complete(self, request: EngineRequest) -> EngineResult:
+        """One request, retrying upstream 429/5xx and connection errors."""
+        body = dict(request.body)
+        body.pop("stream", None)  # batch lines want whole answers
+        attempt = 0
+        while True:
+            delay: float | None = None
+            try:
+                response = self._client.post("/chat/completions", json=body)
+            except httpx.HTTPError as exc:
+                if attempt >= self.max_retries or self._closed.is_set():
+                    return EngineResult(None, None, {
+                        "code": "upstream_unreachable",
+                        "message": f"upstream {self.upstream}: {type(exc).__name__}: {exc}",
+                    })
+            else:
+                if response.status_code not in self._RETRY_STATUSES or attempt >= self.max_retries:
+                    try:
+                        payload = response.json()
+                    except ValueError:
+                        payload = None
+                    if not isinstance(payload, dict):
+                        return EngineResult(None, None, {
+                            "code": "upstream_invalid_response",
+                            "message": f"upstream answered {response.status_code} with a non-JSON body",
+                        })
+                    return EngineResult(response.status_code, payload)
+                delay = _retry_after(response)
+            attempt += 1
+            if delay is None:
+                delay = min(8.0, 0.25 * 2 ** (attempt - 1))
+            if self._closed.wait(min(delay, 60.0)):
+                return EngineResult(None, None, {"code": "engine_stopped", "message": "the server stopped"})
+
+    def map(self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool]) -> Iterator[EngineResult]:
+        window: deque[concurrent.futures.Future[EngineResult]] = deque()
+        executor = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="specrun-upstream")
+        source = iter(requests)
+        try:
+            exhausted = False
+            while True:
+                # Keep enough requests queued that no worker thread ever idles.
+                while not exhausted and len(window) < self.concurrency * 4:
+                    request = next(source, None)
+                    if request is None:
+                        exhausted = True
+                        break
+                    window.append(executor.submit(self.complete, request))
+                if not window:
+                    return
+                head = window[0]
+                while not head.done():
+                    concurrent.futures.wait([head], timeout=0.1)
+                    if should_stop():
+                        return
+                window.popleft()
+                yield head.result()
+                if should_stop():
+                    return
+        finally:
+            for future in window:
+                future.cancel()
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._client.close()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    milliseconds = response.headers.get("retry-after-ms")
+    seconds = response.headers.get("retry-after")
+    try:
+        if milliseconds is not None:
+            return max(0.0, float(milliseconds) / 1000)
+        if seconds is not None:
+            return max(0.0, float(seconds))
+    except ValueError:
+        return None
+    return None
+
+
+def make_engine(options: LocalOptions) -> Engine:
+    """Build the engine the options name."""
+    if options.engine == "echo":
+        return EchoEngine(options.models, delay_ms=options.delay_ms)
+    api_key = None
+    if options.upstream_key_env:
+        api_key = os.environ.get(options.upstream_key_env)
+        if not api_key:
+            raise SpecrunError(
+                f"local provider: environment variable {options.upstream_key_env} "
+                "(named by upstream_key_env) is not set"
+            )
+    assert options.upstream is not None
+    return OpenAIEngine(options.upstream, api_key=api_key, concurrency=options.concurrency,
+                        timeout=options.timeout, max_retries=options.max_retries, models=options.models)
