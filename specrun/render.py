@@ -1,17 +1,44 @@
 """Render jobs into OpenAI batch JSONL shards, streaming and hashing as it writes.
 
 CONTRACT (other modules depend on these names; add fields freely, do not rename):
+``iter_requests``, ``render_job``, ``job_fingerprint``, ``shard_filename``,
+``RenderedRequest``, ``Shard``, ``RenderedJob``.
+
+A request line is exactly ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"))``
+of ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body": {"model",
+"messages", <params in spec order>}}`` plus ``\\n``, encoded UTF-8. It is assembled from
+pre-encoded pieces (only what depends on the row is encoded per row), and templates
+that do not use ``row`` or ``index`` are rendered once per job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+import os
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import IO, Any, Iterable, Iterator, Mapping
 
-from specrun.spec import Job, Spec
+from specrun._templates import CompiledTemplate, TemplateFailure, base_context, compile_template
+from specrun.data import RowSource, row_source
+from specrun.errors import DataError, RenderError
+from specrun.spec import Job, Limits, Spec
 
-__all__ = ["RenderedRequest", "Shard", "RenderedJob", "iter_requests", "render_job", "job_fingerprint", "shard_filename"]
+__all__ = [
+    "RenderedRequest", "Shard", "RenderedJob", "JobCheck", "iter_requests", "render_job", "check_job",
+    "job_fingerprint", "shard_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
+]
+
+# Bump when the same inputs would render different bytes, so fingerprints change too.
+RENDER_FORMAT = 1
+CHAT_COMPLETIONS_URL = "/v1/chat/completions"
+# Parts of a job's resolved section that never change its requests (SQLMesh: metadata).
+_METADATA_KEYS = frozenset({"output", "budget", "description"})
+_FLUSH_BYTES = 1 << 20
+_encode = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json.dumps's, with ensure_ascii=False
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,19 @@ class RenderedJob:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class JobCheck:
+    """What rendering a job would produce, without writing anything (``validate``)."""
+
+    job: str
+    model: str
+    requests: int
+    bytes: int
+    shards: int
+    input_sha256: str
+    warnings: tuple[str, ...] = ()
+
+
 def shard_filename(job: str, sha256: str) -> str:
     """Upload file name of a shard: ``specrun-<job>-<sha256[:16]>.jsonl``."""
     return f"specrun-{job}-{sha256[:16]}.jsonl"
@@ -53,7 +93,10 @@ def shard_filename(job: str, sha256: str) -> str:
 
 def iter_requests(spec: Spec, job: Job) -> Iterator[RenderedRequest]:
     """Stream the job's rendered requests in input order (templates compiled once)."""
-    raise NotImplementedError
+    renderer = _JobRenderer(spec, job)
+    describe = renderer.source.location
+    for index, position, custom_id, line, row in renderer.stream():
+        yield RenderedRequest(index=index, custom_id=custom_id, row=row, location=describe(position), line=line)
 
 
 def render_job(
@@ -68,9 +111,304 @@ def render_job(
     ``only_custom_ids`` keeps just those requests (used by ``retry``); the
     input_sha256 then covers only the kept lines.
     """
-    raise NotImplementedError
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    renderer = _JobRenderer(spec, job)
+    keep = None if only_custom_ids is None else set(only_custom_ids)
+    writer = _ShardWriter(job.name, job.limits, out_dir)
+    found = 0
+    try:
+        for _index, _position, custom_id, line, _row in renderer.stream():
+            if keep is not None:
+                if custom_id not in keep:
+                    continue
+                found += 1
+            writer.add(line, custom_id)
+        shards = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    warnings = list(renderer.warnings)
+    if keep is not None and found < len(keep):
+        warnings.append(f"job {job.name!r}: {len(keep) - found} of the requested custom_ids are not in the job")
+    return RenderedJob(
+        job=job.name,
+        model=job.model,
+        requests=writer.total_requests,
+        bytes=writer.total_bytes,
+        input_sha256=writer.job_sha256.hexdigest(),
+        fingerprint=job_fingerprint(spec, job),
+        shards=tuple(shards),
+        warnings=tuple(warnings),
+    )
+
+
+def check_job(spec: Spec, job: Job) -> JobCheck:
+    """Render the job in memory only: counts, shards and sha256, or the first error."""
+    renderer = _JobRenderer(spec, job)
+    writer = _ShardWriter(job.name, job.limits, None)
+    for _index, _position, custom_id, line, _row in renderer.stream():
+        writer.add(line, custom_id)
+    shards = writer.finish()
+    return JobCheck(
+        job=job.name,
+        model=job.model,
+        requests=writer.total_requests,
+        bytes=writer.total_bytes,
+        shards=len(shards),
+        input_sha256=writer.job_sha256.hexdigest(),
+        warnings=tuple(renderer.warnings),
+    )
 
 
 def job_fingerprint(spec: Spec, job: Job) -> str:
-    """Hash of the job's resolved section + vars + template sources + data file bytes."""
-    raise NotImplementedError
+    """Hash of the job's resolved section + vars + template sources + data file bytes.
+
+    Only what changes the requests counts: the output path, budget and description
+    are metadata, and so is the data file's path (its bytes are hashed instead).
+    """
+    section = {key: value for key, value in job.resolved.items() if key not in _METADATA_KEYS}
+    section["data"] = {key: value for key, value in section.get("data", {}).items() if key != "path"}
+    payload = {"render_format": RENDER_FORMAT, "job": job.name, "vars": dict(spec.vars), "section": section}
+    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    if job.data.path is not None:
+        digest.update(b"\0data\0")
+        try:
+            with open(job.data.path, "rb") as file:
+                while chunk := file.read(_FLUSH_BYTES):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            raise DataError(f"job {job.name!r}: data file {job.data.display_path} not found "
+                            f"(looked for {job.data.path})") from None
+        except OSError as exc:
+            raise DataError(f"job {job.name!r}: data file {job.data.display_path} cannot be read: "
+                            f"{exc.strerror}") from None
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- internals
+
+
+class _JobRenderer:
+    """One job's compiled templates and the pre-encoded parts of its request lines."""
+
+    def __init__(self, spec: Spec, job: Job) -> None:
+        self.job = job
+        self.source: RowSource = row_source(job.data, spec.display_path)
+        self.vars = dict(spec.vars)
+        self.context = base_context(job.name, self.vars)
+        self.warnings: list[str] = []
+        self.id_template = self._compile("id", job.id_template)
+        self.messages: list[tuple[str, CompiledTemplate | None, str]] = []  # (field, template, static fragment)
+        for number, message in enumerate(job.messages):
+            field_name = f"messages[{number}].content"
+            template = self._compile(field_name, message.content)
+            head = '{"role":' + _encode(message.role) + ',"content":'
+            if template.per_row:
+                self.messages.append((field_name, template, head))
+            else:  # same text for every row: render and encode it once
+                content = self._render(field_name, template, None, None)
+                self.messages.append((field_name, None, head + _encode(content) + "}"))
+                if not content.strip():
+                    self.warnings.append(f"job {job.name!r}: {field_name} renders empty")
+        params = json.dumps(dict(job.params), ensure_ascii=False, separators=(",", ":"))
+        self.head = '{"custom_id":'
+        self.middle = (',"method":"POST","url":' + _encode(CHAT_COMPLETIONS_URL)
+                       + ',"body":{"model":' + _encode(job.model) + ',"messages":[')
+        self.tail = "]" + ("," + params[1:-1] if job.params else "") + "}}\n"
+
+    def _compile(self, field_name: str, source: str) -> CompiledTemplate:
+        try:
+            return compile_template(source)
+        except Exception as exc:  # load_spec reports syntax errors; this is a safety net
+            raise RenderError(f"job {self.job.name!r}, {field_name}: template error: {exc}") from None
+
+    def _render(self, field_name: str, template: CompiledTemplate, row: dict | None, position: int | None) -> str:
+        try:
+            return template.render(self.context)
+        except TemplateFailure as failure:
+            raise self._failure(field_name, failure, row, position) from None
+
+    def _failure(self, field_name: str, failure: TemplateFailure, row: dict | None, position: int | None) -> RenderError:
+        line = f" (template line {failure.template_line})" if failure.template_line else ""
+        words = self.source.describe(position) if position is not None else None
+        reason = failure.reason(row=row, row_words=words, vars=self.vars)
+        return RenderError(f"job {self.job.name!r}, {field_name}{line}: {reason}")
+
+    def stream(self) -> Iterator[tuple[int, int, str, bytes, dict]]:
+        """``(index, position, custom_id, line, row)`` for every kept row, in input order."""
+        job, context, describe = self.job, self.context, self.source.describe
+        id_template, messages = self.id_template, self.messages
+        head, middle, tail = self.head, self.middle, self.tail
+        max_bytes, skip_too_long = job.limits.max_bytes, job.on_too_long == "skip"
+        custom_ids = _CustomIdSet()
+        empty: dict[str, tuple[int, int]] = {}  # field -> (count, first position)
+        skipped: list[int] = []
+        rows = self._rows()
+        for index, (position, row) in enumerate(rows):
+            context["row"] = row
+            context["index"] = index
+            field_name = "id"
+            try:
+                custom_id = id_template.render(context)
+                parts = []
+                for field_name, template, fragment in messages:
+                    if template is None:
+                        parts.append(fragment)
+                        continue
+                    content = template.render(context)
+                    if not content or content.isspace():
+                        count, first = empty.get(field_name, (0, position))
+                        empty[field_name] = (count + 1, first)
+                    parts.append(fragment + _encode(content) + "}")
+            except TemplateFailure as failure:
+                raise self._failure(field_name, failure, row, position) from None
+            if not custom_id:
+                raise RenderError(f"job {job.name!r}, id: the custom_id of {describe(position)} renders empty")
+            custom_ids.add(custom_id)
+            text = head + _encode(custom_id) + middle + ",".join(parts) + tail
+            try:
+                line = text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RenderError(f"job {job.name!r}: {describe(position)} contains text that is not valid "
+                                  f"Unicode (a lone surrogate)") from None
+            if len(line) > max_bytes:
+                if skip_too_long:
+                    skipped.append(position)
+                    continue
+                raise RenderError(
+                    f"job {job.name!r}: the request for {describe(position)} is {len(line):,} bytes, over "
+                    f"limits.max_bytes ({max_bytes:,}); shorten it or set on_too_long: skip"
+                )
+            yield index, position, custom_id, line, row
+        context["row"] = context["index"] = None
+        if custom_ids.suspects:
+            self._raise_duplicate(custom_ids.suspects)
+        for field_name, (count, first) in empty.items():
+            self.warnings.append(f"job {job.name!r}: {field_name} renders empty for {count:,} "
+                                 f"row{'s' if count != 1 else ''} (first: {describe(first)})")
+        if skipped:
+            self.warnings.append(f"job {job.name!r}: skipped {len(skipped):,} request(s) over limits.max_bytes "
+                                 f"(first: {describe(skipped[0])})")
+
+    def _rows(self) -> Iterator[tuple[int, dict]]:
+        try:
+            yield from self.source
+        except DataError as exc:
+            raise DataError(f"job {self.job.name!r}: {exc.message}") from None
+
+    def _raise_duplicate(self, suspects: set[int]) -> None:
+        """Second pass, only on a suspected duplicate: find the first real one, with both rows."""
+        seen: dict[str, int] = {}
+        for index, (position, row) in enumerate(self._rows()):
+            self.context["row"], self.context["index"] = row, index
+            custom_id = self._render("id", self.id_template, row, position)
+            if hash(custom_id) not in suspects:
+                continue
+            if custom_id in seen:
+                first, describe = seen[custom_id], self.source.describe
+                raise RenderError(
+                    f"job {self.job.name!r}: custom_id {custom_id!r} is not unique: {describe(first)} and "
+                    f"{describe(position)} both render it (change the id: template)"
+                )
+            seen[custom_id] = position
+        # every suspect was a hash collision between different ids: nothing to report
+
+
+class _CustomIdSet:
+    """Memory-lean uniqueness check: 8 bytes per id, in 4096 sorted buckets.
+
+    Holding a million custom_id strings would cost ~100 MB; their 64-bit hashes cost
+    8 MB. A repeated hash marks a suspect, which a second pass confirms with the
+    real strings (so a hash collision is never reported as a duplicate).
+    """
+
+    __slots__ = ("buckets", "suspects")
+
+    def __init__(self) -> None:
+        self.buckets = [array("q") for _ in range(4096)]
+        self.suspects: set[int] = set()
+
+    def add(self, custom_id: str) -> None:
+        value = hash(custom_id)
+        bucket = self.buckets[value & 4095]
+        at = bisect_left(bucket, value)
+        if at < len(bucket) and bucket[at] == value:
+            self.suspects.add(value)
+        else:
+            bucket.insert(at, value)
+
+
+class _ShardWriter:
+    """Cuts a stream of request lines into shards, hashing (and writing) as it goes."""
+
+    def __init__(self, job: str, limits: Limits, out_dir: Path | None) -> None:
+        self.job = job
+        self.max_requests = limits.max_requests
+        self.max_bytes = limits.max_bytes
+        self.out_dir = out_dir
+        self.job_sha256 = hashlib.sha256()
+        self.total_requests = 0
+        self.total_bytes = 0
+        self.shards: list[Shard] = []
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._requests = 0  # in the open shard
+        self._bytes = 0
+        self._sha256 = hashlib.sha256()
+        self._file: IO[bytes] | None = None
+        self._temp: Path | None = None
+        self._first_id = ""
+
+    def add(self, line: bytes, custom_id: str) -> None:
+        size = len(line)
+        if self._requests and (self._requests >= self.max_requests or self._bytes + size > self.max_bytes):
+            self._close_shard()
+        if self._requests == 0:
+            self._first_id = custom_id
+        if self._requests == 0 and self.out_dir is not None:
+            self._temp = self.out_dir / f".specrun-{self.job}-{len(self.shards)}.{os.getpid()}.tmp"
+            self._file = open(self._temp, "wb")
+        self._buffer.append(line)
+        self._buffered += size
+        self._requests += 1
+        self._bytes += size
+        if self._buffered >= _FLUSH_BYTES:
+            self._flush()
+
+    def finish(self) -> list[Shard]:
+        if self._requests:
+            self._close_shard()
+        return self.shards
+
+    def abort(self) -> None:
+        """Drop the shard being written (finished shards are complete, content-named files)."""
+        if self._file is not None:
+            self._file.close()
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+
+    def _flush(self) -> None:
+        data = b"".join(self._buffer)
+        self._buffer.clear()
+        self._buffered = 0
+        self._sha256.update(data)
+        self.job_sha256.update(data)
+        if self._file is not None:
+            self._file.write(data)
+
+    def _close_shard(self) -> None:
+        self._flush()
+        sha256 = self._sha256.hexdigest()
+        filename = shard_filename(self.job, sha256)
+        path = Path(filename)
+        if self._file is not None and self._temp is not None and self.out_dir is not None:
+            self._file.close()
+            path = self.out_dir / filename
+            os.replace(self._temp, path)
+            self._file, self._temp = None, None
+        self.shards.append(Shard(index=len(self.shards), path=path, requests=self._requests, bytes=self._bytes,
+                                 sha256=sha256, filename=filename, custom_ids_first=self._first_id))
+        self.total_requests += self._requests
+        self.total_bytes += self._bytes
+        self._requests, self._bytes, self._sha256 = 0, 0, hashlib.sha256()

@@ -1,15 +1,37 @@
 """Load a spec file: YAML with line numbers, JSON Schema validation, typed Spec/Job.
 
 CONTRACT (other modules depend on these names; add fields freely, do not rename):
+``load_spec``, ``Spec``, ``Job``, ``DataSpec``, ``Limits``, ``Message``, ``ProviderConfig``.
+
+``load_spec`` reports every problem it finds at once (``SpecError.problems``), each as
+``file:line: field.path: plain words``. What it returns is fully resolved: defaults
+merged into jobs, ``--var`` overrides applied, paths absolute.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import functools
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-__all__ = ["ProviderConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec"]
+import jinja2
+import jsonschema
+import yaml
+
+from specrun._templates import compile_template
+from specrun._yaml import Lines, YamlDocument, format_path, load_yaml
+from specrun.data import format_from_extension
+from specrun.errors import SpecError
+
+__all__ = [
+    "ProviderConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
+    "select_jobs", "spec_schema", "schema_problems", "DEFAULT_ID_TEMPLATE",
+]
 
 DEFAULT_API_KEY_ENV = "MITHRIL_API_KEY"
 
@@ -33,6 +55,7 @@ class DataSpec:
     format: str | None = None         # csv | jsonl | json
     rows: tuple[Mapping[str, Any], ...] | None = None
     line: int | None = None           # spec line where `data`/`rows` is declared
+    row_lines: tuple[int, ...] | None = None  # spec line of each inline row
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,8 @@ class Job:
     on_too_long: str = "error"        # error | skip
     line: int | None = None           # spec line of the job's key
     resolved: Mapping[str, Any] = field(default_factory=dict)  # merged job section (for fingerprints)
+    description: str | None = None    # free text; metadata, never part of the fingerprint
+    id_line: int | None = None        # spec line of the custom_id template
 
 
 @dataclass(frozen=True)
@@ -74,8 +99,333 @@ class Spec:
     vars: Mapping[str, Any]
     jobs: Mapping[str, Job]           # in spec order
     budget_max_cost_usd: float | None = None
+    display_path: str = "specrun.yaml"  # the spec path as the user gave it (for messages)
+
+
+# --------------------------------------------------------------------------- loading
+
+DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
+SCHEMA_RESOURCE = "schemas/specrun.schema.json"
+_JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long")
+
+
+def select_jobs(spec: Spec, names: Iterable[str] = ()) -> tuple[Job, ...]:
+    """The named jobs in spec order (all jobs when ``names`` is empty); unknown names are errors."""
+    wanted = list(dict.fromkeys(names))
+    unknown = [name for name in wanted if name not in spec.jobs]
+    if unknown:
+        name = unknown[0]
+        raise SpecError(f"no job {name!r} in {spec.display_path}{_did_you_mean(name, spec.jobs)}"
+                        f" (jobs: {', '.join(spec.jobs) or 'none'})")
+    if not wanted:
+        return tuple(spec.jobs.values())
+    return tuple(job for name, job in spec.jobs.items() if name in wanted)
+
+
+@functools.lru_cache(maxsize=1)
+def spec_schema() -> dict[str, Any]:
+    """The spec's JSON Schema, as shipped inside the package."""
+    text = resources.files("specrun").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return json.loads(text)
 
 
 def load_spec(path: Path, var_overrides: Mapping[str, str] | None = None) -> Spec:
     """Load, validate and resolve a spec; raise SpecError listing every problem."""
-    raise NotImplementedError  # implemented by the foundation work
+    display = str(path)
+    path = Path(os.path.abspath(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpecError(f"spec file {display} not found (looked for {path})") from None
+    except IsADirectoryError:
+        raise SpecError(f"spec file {display} is a directory") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"spec file {display} is not valid UTF-8 ({exc.reason})") from None
+    except OSError as exc:
+        raise SpecError(f"spec file {display} cannot be read: {exc.strerror}") from None
+    try:
+        document = load_yaml(text, display)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display
+        detail = exc.problem or exc.context or "syntax error"
+        raise SpecError(f"{where}: invalid YAML: {detail}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{display}: invalid YAML: {exc}") from None
+    return _Resolver(path, display, document, dict(var_overrides or {})).spec()
+
+
+class _Resolver:
+    """Turns a parsed document into a Spec, collecting every problem on the way."""
+
+    def __init__(self, path: Path, display: str, document: YamlDocument, overrides: dict[str, str]) -> None:
+        self.path = path
+        self.display = display
+        self.data = document.data
+        self.lines = document.lines
+        self.overrides = overrides
+        self.problems: list[tuple[int, str]] = [
+            (line, self._format(line, field, message)) for line, field, message in document.problems
+        ]
+
+    def spec(self) -> Spec:
+        if self.data is None and not self.problems:
+            raise SpecError(f"spec file {self.display} is empty; it needs at least 'version: 1' and 'jobs:'")
+        if not isinstance(self.data, dict):
+            if not self.problems:
+                self._problem((), f"the spec must be a mapping (version, provider, vars, defaults, jobs), "
+                                  f"not {_type_words(self.data)}")
+            self._raise()
+        if self.data is not None:
+            for line, field, message in schema_problems(self.data, self.lines):
+                self.problems.append((line, self._format(line, field, message)))
+        if self.problems:
+            self._raise()
+        spec = self._resolve()
+        if self.problems:
+            self._raise()
+        return spec
+
+    # -- problems
+
+    def _format(self, line: int, field: str, message: str) -> str:
+        return f"{self.display}:{line}: {field}: {message}" if field else f"{self.display}:{line}: {message}"
+
+    def _problem(self, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
+        line = self.lines.of_key(path) if key else self.lines.of(path)
+        self.problems.append((line, self._format(line, format_path(path), message)))
+
+    def _raise(self) -> None:
+        problems = [text for _, text in sorted(self.problems, key=lambda item: item[0])]
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        raise SpecError(f"{self.display} is invalid ({count}):", problems=problems)
+
+    # -- resolution (the document is schema-valid from here on)
+
+    def _resolve(self) -> Spec:
+        data = self.data
+        base_dir = self.path.parent
+        variables = self._vars(data.get("vars") or {})
+        defaults = data.get("defaults") or {}
+        self._check_templates(defaults, ("defaults",))
+        jobs: dict[str, Job] = {}
+        for name, section in (data.get("jobs") or {}).items():
+            self._check_templates(section, ("jobs", name))
+            job = self._job(name, section, defaults, base_dir)
+            if job is not None:
+                jobs[name] = job
+        budget = data.get("budget") or {}
+        return Spec(
+            path=self.path,
+            base_dir=base_dir,
+            version=data["version"],
+            provider=_provider(data.get("provider")),
+            vars=variables,
+            jobs=jobs,
+            budget_max_cost_usd=budget.get("max_cost_usd"),
+            display_path=self.display,
+        )
+
+    def _vars(self, declared: dict[str, Any]) -> dict[str, Any]:
+        variables = dict(declared)
+        for name, value in self.overrides.items():
+            if name not in declared:
+                hint = _did_you_mean(name, declared)
+                self.problems.append((0, f"--var {name}={value}: no var {name!r} in {self.display}{hint}; "
+                                         f"declare it under vars:"))
+                continue
+            variables[name] = value
+        return variables
+
+    def _check_templates(self, section: Mapping[str, Any], path: tuple[Any, ...]) -> None:
+        templates: list[tuple[tuple[Any, ...], str]] = []
+        if isinstance(section.get("id"), str):
+            templates.append((path + ("id",), section["id"]))
+        for index, message in enumerate(section.get("messages") or ()):
+            templates.append((path + ("messages", index, "content"), message["content"]))
+        for field_path, source in templates:
+            try:
+                compile_template(source)
+            except jinja2.TemplateSyntaxError as exc:
+                self._problem(field_path, f"template error (template line {exc.lineno}): {exc.message}")
+
+    def _job(self, name: str, section: Mapping[str, Any], defaults: Mapping[str, Any], base_dir: Path) -> Job | None:
+        path = ("jobs", name)
+        ok = True
+        model = section.get("model", defaults.get("model"))
+        if model is None:
+            self._problem(path, "no model (set model: here or under defaults:)", key=True)
+            ok = False
+        messages_from = path if "messages" in section else ("defaults",)
+        raw_messages = section.get("messages", defaults.get("messages"))
+        if raw_messages is None:
+            self._problem(path, "no messages (set messages: here or under defaults:)", key=True)
+            ok = False
+        params = {**(defaults.get("params") or {}), **(section.get("params") or {})}
+        for reserved in ("model", "messages"):
+            if reserved in params:
+                where = path if reserved in (section.get("params") or {}) else ("defaults",)
+                self._problem(where + ("params", reserved),
+                              f"{reserved} cannot be a param; use the job's {reserved}: key", key=True)
+                ok = False
+        data = self._data(name, section, base_dir)
+        if data is None or not ok:
+            return None
+        limits = asdict(Limits(**{**(defaults.get("limits") or {}), **(section.get("limits") or {})}))
+        budget = {**(defaults.get("budget") or {}), **(section.get("budget") or {})}
+        id_template = section.get("id", defaults.get("id", DEFAULT_ID_TEMPLATE))
+        on_too_long = section.get("on_too_long", defaults.get("on_too_long", "error"))
+        output_display = section.get("output", f"results/{name}.jsonl")
+        messages = tuple(
+            Message(role=m["role"], content=m["content"],
+                    line=self.lines.of(messages_from + ("messages", i, "content")))
+            for i, m in enumerate(raw_messages)
+        )
+        resolved = {
+            "model": model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "params": params,
+            "id": id_template,
+            "data": ({"rows": list(data.rows)} if data.rows is not None
+                     else {"path": data.display_path, "format": data.format}),
+            "limits": limits,
+            "on_too_long": on_too_long,
+            "budget": budget,
+            "output": output_display,
+            "description": section.get("description"),
+        }
+        return Job(
+            name=name,
+            model=model,
+            messages=messages,
+            params=params,
+            data=data,
+            id_template=id_template,
+            output=_absolute(base_dir, output_display),
+            output_display=output_display,
+            limits=Limits(**limits),
+            budget_max_cost_usd=budget.get("max_cost_usd"),
+            on_too_long=on_too_long,
+            line=self.lines.of_key(path),
+            resolved=resolved,
+            description=section.get("description"),
+            id_line=self.lines.of(path + ("id",)) if "id" in section else self.lines.of(("defaults", "id")),
+        )
+
+    def _data(self, name: str, section: Mapping[str, Any], base_dir: Path) -> DataSpec | None:
+        path = ("jobs", name)
+        if "data" in section and "rows" in section:
+            self._problem(path + ("rows",), "use either data: or rows:, not both", key=True)
+            return None
+        if "rows" in section:
+            rows = section["rows"]
+            return DataSpec(
+                rows=tuple(rows),
+                line=self.lines.of_key(path + ("rows",)),
+                row_lines=tuple(self.lines.of(path + ("rows", i)) for i in range(len(rows))),
+            )
+        if "data" not in section:
+            self._problem(path, "no data (add data: <file> or rows: [...])", key=True)
+            return None
+        data = section["data"]
+        file, fmt = (data, None) if isinstance(data, str) else (data["path"], data.get("format"))
+        fmt = fmt or format_from_extension(file)
+        if fmt is None:
+            self._problem(path + ("data",), f"cannot tell the format of {file!r} from its extension; "
+                                            f"write data: {{path: {file}, format: csv|jsonl|json}}")
+            return None
+        return DataSpec(path=_absolute(base_dir, file), display_path=file, format=fmt,
+                        line=self.lines.of(path + ("data",)))
+
+
+def _absolute(base_dir: Path, path: str) -> Path:
+    return Path(os.path.normpath(base_dir / os.path.expanduser(path)))
+
+
+def _provider(raw: Any) -> ProviderConfig:
+    if raw is None:
+        return ProviderConfig()
+    if raw == "local":
+        return ProviderConfig(kind="local")
+    if "local" in raw:
+        return ProviderConfig(kind="local", api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV),
+                              local=dict(raw["local"] or {}))
+    return ProviderConfig(kind="http", base_url=raw.get("base_url"),
+                          api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV))
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --------------------------------------------------------------------------- schema
+
+_TYPE_WORDS = {
+    "string": "a string", "object": "a mapping", "array": "a list", "integer": "a whole number",
+    "number": "a number", "boolean": "true or false", "null": "null",
+}
+
+
+def _type_words(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__
+
+
+def schema_problems(data: Any, lines: Lines) -> list[tuple[int, str, str]]:
+    """Every JSON Schema violation in ``data`` as ``(line, field path, plain words)``."""
+    validator = jsonschema.Draft202012Validator(spec_schema())
+    problems: list[tuple[int, str, str]] = []
+    for error in validator.iter_errors(data):
+        problems.extend(_explain(error, lines))
+    return problems
+
+
+def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int, str, str]]:
+    path = tuple(error.absolute_path)
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        return [
+            (lines.of_key(path + (key,)), format_path(path + (key,)),
+             f"unknown key {key!r}{_did_you_mean(key, allowed)}"
+             + ("" if _did_you_mean(key, allowed) else f" (allowed: {', '.join(allowed)})"))
+            for key in value if key not in allowed
+        ]
+    if "propertyNames" in error.relative_schema_path:  # a bad key: the error is about the name
+        key_path = path + (value,)
+        return [(lines.of_key(key_path), format_path(key_path), error.schema.get("x-hint", error.message))]
+    line, field = lines.of(path), format_path(path)
+    if kind == "required":
+        missing = [name for name in expected if name not in value]
+        return [(lines.of_key(path), field, f"missing required key {name!r}") for name in missing]
+    if kind == "type":
+        types = [expected] if isinstance(expected, str) else expected
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        return [(line, field, f"must be {words} (got {_type_words(value)})")]
+    if kind == "const" and path == ("version",):
+        return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: {expected}")]
+    if kind == "const":
+        return [(line, field, f"must be {json.dumps(expected)} (got {json.dumps(value)})")]
+    if kind == "enum":
+        close = difflib.get_close_matches(value, list(map(str, expected)), n=1) if isinstance(value, str) else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return [(line, field, f"must be one of {', '.join(map(str, expected))} (got {value!r}{hint})")]
+    if kind == "pattern":
+        return [(line, field, error.schema.get("x-hint", f"must match {expected}") + f" (got {value!r})")]
+    if kind in ("minItems", "minLength", "minProperties") and expected == 1:
+        return [(line, field, "must not be empty")]
+    if kind == "minimum":
+        return [(line, field, f"must be at least {expected} (got {value!r})")]
+    return [(line, field, error.message)]

@@ -1,0 +1,283 @@
+"""Row sources: CSV, JSONL, JSON array and inline rows, each a streaming iterator.
+
+Iterating a :class:`RowSource` yields ``(position, row)`` pairs, where ``row`` is a
+dict and ``position`` is what a user needs to find the row again: the line where a
+CSV record starts (the header is line 1), the line of a JSONL record, the index of
+a JSON array item, the index in an inline ``rows:`` list. :meth:`RowSource.describe`
+turns a position into words ("row 41 of data/articles.csv"). Nothing reads a whole
+file into memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Iterator, Mapping
+
+from specrun.errors import DataError
+
+if TYPE_CHECKING:  # spec.py imports this module
+    from specrun.spec import DataSpec
+
+__all__ = ["RowSource", "row_source", "FORMATS", "format_from_extension"]
+
+FORMATS = ("csv", "jsonl", "json")
+_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+_CHUNK = 1 << 20
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a long article is not an error
+
+
+def format_from_extension(path: str) -> str | None:
+    """``csv``/``jsonl``/``json`` from a file name, or None when the extension says nothing."""
+    return _EXTENSIONS.get(Path(path).suffix.lower())
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """The rows of one job, ready to be iterated (any number of times)."""
+
+    data: DataSpec
+    spec_display: str = "specrun.yaml"
+
+    @property
+    def display(self) -> str:
+        """How messages name the source: the data path as written, or the spec."""
+        return self.data.display_path or self.spec_display
+
+    def describe(self, position: int) -> str:
+        """``row 41 of data/articles.csv``, ``item 3 of data/x.json``, ``rows[3] in specrun.yaml:12``."""
+        if self.data.rows is not None:
+            return f"rows[{position}] in {self.location(position)}"
+        words = {"csv": "row", "jsonl": "line", "json": "item"}[self.data.format or "csv"]
+        return f"{words} {position} of {self.display}"
+
+    def location(self, position: int) -> str:
+        """``data/articles.csv:41`` (a JSON array item: ``data/x.json[3]``)."""
+        if self.data.rows is not None:
+            lines = self.data.row_lines
+            line = lines[position] if lines and position < len(lines) else self.data.line
+            return f"{self.spec_display}:{line}" if line else self.spec_display
+        if self.data.format == "json":
+            return f"{self.display}[{position}]"
+        return f"{self.display}:{position}"
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        if self.data.rows is not None:
+            return ((i, dict(row)) for i, row in enumerate(self.data.rows))
+        reader = {"csv": _csv_rows, "jsonl": _jsonl_rows, "json": _json_rows}[self.data.format or ""]
+        return reader(self)
+
+    def _open(self) -> IO[str]:
+        path = self.data.path
+        assert path is not None
+        try:
+            if path.stat().st_size == 0:
+                raise DataError(f"data file {self.display} is empty")
+            # utf-8-sig: spreadsheets like to start CSV files with a byte-order mark
+            return open(path, encoding="utf-8-sig", newline="" if self.data.format == "csv" else None)
+        except FileNotFoundError:
+            raise DataError(f"data file {self.display} not found (looked for {path})") from None
+        except IsADirectoryError:
+            raise DataError(f"data file {self.display} is a directory ({path})") from None
+        except PermissionError:
+            raise DataError(f"data file {self.display} cannot be read: permission denied ({path})") from None
+
+    def _undecodable(self, line: int, exc: UnicodeDecodeError) -> DataError:
+        return DataError(f"{self.display} line {line}: not valid UTF-8 ({exc.reason})")
+
+
+def row_source(data: DataSpec, spec_display: str = "specrun.yaml") -> RowSource:
+    """The row source for a job's ``data``/``rows``."""
+    return RowSource(data, spec_display)
+
+
+def _csv_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    with source._open() as file:
+        reader = csv.reader(file, strict=True)
+        last_line = 0
+        try:
+            header = next(reader, None)
+            while header == []:  # blank lines before the header
+                header = next(reader, None)
+            if header is None:
+                raise DataError(f"data file {source.display} is empty")
+            problem = _header_problem(header)
+            if problem:
+                raise DataError(f"{source.display} line {reader.line_num}: {problem}")
+            width = len(header)
+            rows = 0
+            last_line = reader.line_num
+            for record in reader:
+                start, last_line = last_line + 1, reader.line_num
+                if not record:  # a blank line: csv.reader gives [], not a row
+                    continue
+                if len(record) != width:
+                    raise DataError(
+                        f"{source.display} line {start}: expected {width} fields "
+                        f"({', '.join(header)}), found {len(record)}"
+                    )
+                rows += 1
+                yield start, dict(zip(header, record))
+        except csv.Error as exc:
+            raise DataError(f"{source.display} line {reader.line_num}: malformed CSV: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise source._undecodable(reader.line_num + 1, exc) from None
+        if rows == 0:
+            raise DataError(f"data file {source.display} has a header but no rows")
+
+
+def _header_problem(header: list[str]) -> str | None:
+    seen: set[str] = set()
+    for number, name in enumerate(header, 1):
+        if not name.strip():
+            return f"header column {number} has no name"
+        if name in seen:
+            return f"header names column {name!r} twice"
+        seen.add(name)
+    return None
+
+
+def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    rows = 0
+    number = 0
+    with source._open() as file:
+        try:
+            for number, text in enumerate(file, 1):
+                if not text.strip():
+                    continue
+                try:
+                    row = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise DataError(
+                        f"{source.display} line {number}: invalid JSON: {exc.msg} (column {exc.colno})"
+                    ) from None
+                if not isinstance(row, dict):
+                    raise DataError(
+                        f"{source.display} line {number}: expected a JSON object, found {_json_type(row)}"
+                    )
+                rows += 1
+                yield number, row
+        except UnicodeDecodeError as exc:
+            raise source._undecodable(number + 1, exc) from None
+    if rows == 0:
+        raise DataError(f"data file {source.display} has no rows (only blank lines)")
+
+
+def _json_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Items of a top-level JSON array, decoded one at a time from 1 MB reads."""
+    decoder = json.JSONDecoder()
+    with source._open() as file:
+        reader = _Buffer(file, source)
+        if reader.next_char() != "[":
+            if reader.at_end():
+                raise DataError(f"data file {source.display} is empty")
+            raise DataError(f"{source.display} line {reader.line()}: expected a JSON array of objects")
+        reader.pos += 1
+        index = 0
+        while True:
+            char = reader.next_char()
+            if char == "]" and index == 0:
+                raise DataError(f"data file {source.display} has no rows (an empty array)")
+            if char == "]":
+                reader.pos += 1
+                break
+            if index > 0:
+                if char != ",":
+                    raise reader.error("expected ',' or ']' after an item")
+                reader.pos += 1
+                reader.next_char()
+            item = reader.decode(decoder)
+            if not isinstance(item, dict):
+                raise DataError(f"item {index} of {source.display}: expected a JSON object, found {_json_type(item)}")
+            yield index, item
+            index += 1
+        if reader.next_char() != "":
+            raise reader.error("unexpected text after the array")
+
+
+class _Buffer:
+    """A sliding window over a text file for incremental JSON decoding."""
+
+    def __init__(self, file: IO[str], source: RowSource) -> None:
+        self.file = file
+        self.source = source
+        self.text = ""
+        self.pos = 0
+        self.lines_before = 0  # newlines in text already dropped from the window
+        self.eof = False
+
+    def _more(self, size: int = _CHUNK) -> bool:
+        if self.eof:
+            return False
+        if self.pos > _CHUNK:  # drop what was consumed, keep counting lines
+            self.lines_before += self.text.count("\n", 0, self.pos)
+            self.text = self.text[self.pos:]
+            self.pos = 0
+        try:
+            chunk = self.file.read(size)
+        except UnicodeDecodeError as exc:
+            raise self.source._undecodable(self.line(), exc) from None
+        if not chunk:
+            self.eof = True
+            return False
+        self.text += chunk
+        return True
+
+    def next_char(self) -> str:
+        """Skip whitespace; the next character, or "" at the end."""
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self._more():
+                return ""
+
+    def at_end(self) -> bool:
+        return self.next_char() == ""
+
+    def decode(self, decoder: json.JSONDecoder) -> Any:
+        size = _CHUNK
+        while True:
+            try:
+                item, end = decoder.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                # Incomplete at the end of the window? Read more (growing, so a huge
+                # item costs O(n log n), not O(n^2)) and try again.
+                if not self._more(size):
+                    raise self.error(f"invalid JSON: {exc.msg}", at=exc.pos) from None
+                size *= 2
+                continue
+            if end == len(self.text) and not self.eof and self._more():
+                continue  # a number may go on in the next chunk: decode again
+            self.pos = end
+            return item
+
+    def line(self, at: int | None = None) -> int:
+        return self.lines_before + self.text.count("\n", 0, self.pos if at is None else at) + 1
+
+    def error(self, message: str, at: int | None = None) -> DataError:
+        return DataError(f"{self.source.display} line {self.line(at)}: {message}")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true/false"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def columns_of(row: Mapping[str, Any]) -> str:
+    """``id, title, text``: the keys of a row, for messages."""
+    return ", ".join(map(str, row.keys()))
