@@ -29,22 +29,26 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = 
     """The client for this run and the provider's identity for the state file.
 
     The identity is the normalised base URL, or ``"local"`` for the embedded provider
-    (``provider: local``), whose data lives in ``<spec dir>/.specrun/local``.
+    (``provider: local``), whose data lives in ``<spec dir>/.specrun/local``. An explicit
+    ``--base-url`` or ``SPECRUN_BASE_URL`` wins over ``provider: local`` too, like over
+    any spec setting. Raises ``SpecrunError`` when no base URL is given anywhere.
     """
     if verbose:
         logging.getLogger("specrun.client").setLevel(logging.DEBUG)
     provider = spec.provider if spec is not None else None
+    api_key_env = (provider.api_key_env if provider is not None else None) or DEFAULT_API_KEY_ENV
+    api_key = os.environ.get(api_key_env, "").strip() or None
     explicit_url = cli_base_url or os.environ.get(BASE_URL_ENV)
     if provider is not None and provider.kind == "local" and not explicit_url:
-        from specrun.local import embedded_transport  # written alongside; imported only when used
+        from specrun.local import embedded_transport  # imported only when used: it starts workers
 
         data_dir = spec.base_dir / ".specrun" / "local"  # type: ignore[union-attr]
         transport = embedded_transport(data_dir, **dict(provider.local or {}))
-        return Client(LOCAL_BASE_URL, None, transport=transport), LOCAL_IDENTITY
+        # The key is passed too: a local provider may be configured with api_keys.
+        client = Client(LOCAL_BASE_URL, api_key, transport=transport, api_key_env=api_key_env)
+        return client, LOCAL_IDENTITY
 
     base_url = resolve_base_url(cli_base_url, provider.base_url if provider is not None else None)
-    api_key_env = (provider.api_key_env if provider is not None else None) or DEFAULT_API_KEY_ENV
-    api_key = os.environ.get(api_key_env, "").strip() or None
     client = Client(base_url, api_key, api_key_env=api_key_env)
     return client, client.base_url
 
