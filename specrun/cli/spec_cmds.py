@@ -1,0 +1,92 @@
+"""validate and render: everything that needs only the spec and its data (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from specrun.cli import main
+from specrun.cli._common import CommonOptions, common_options
+from specrun.errors import DataError, RenderError, SpecError
+from specrun.render import check_job, render_job
+from specrun.spec import Spec, load_spec, select_jobs
+from specrun.state import state_dir
+
+__all__ = ["validate", "render"]
+
+
+@main.command()
+@common_options
+def validate(opts: CommonOptions) -> None:
+    """Check the spec, its templates, its data and custom_id uniqueness (no network)."""
+    spec = load_spec(opts.spec_path, opts.vars)
+    jobs = select_jobs(spec, opts.targets)
+    problems: list[str] = []
+    lines: list[tuple[str, str, str, str]] = []
+    for job in jobs:
+        try:
+            check = check_job(spec, job)
+        except (DataError, RenderError) as exc:
+            problems.append(exc.message)
+            continue
+        _warn(check.warnings)
+        lines.append((job.name, _plural(check.requests, "row"), _plural(check.shards, "shard"), job.model))
+    if problems:
+        failed = _plural(len(problems), "job")
+        raise SpecError(f"{spec.display_path}: {failed} cannot be rendered:", problems=problems)
+    for row in _aligned(lines):
+        click.echo(row)
+    click.echo(f"Spec {spec.display_path} is valid ({_plural(len(jobs), 'job')}).")
+
+
+@main.command()
+@click.option("--job", "job_names", multiple=True, metavar="JOB", help="Render only this job (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the shard files (default: .specrun/build/ beside the spec).")
+@common_options
+def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions) -> None:
+    """Write the request JSONL shard files; print rows, bytes, sha256 and paths."""
+    spec = load_spec(opts.spec_path, opts.vars)
+    jobs = select_jobs(spec, (*job_names, *opts.targets))
+    out_dir = out_dir if out_dir is not None else _default_out_dir(spec)
+    for job in jobs:
+        rendered = render_job(spec, job, out_dir)
+        _warn(rendered.warnings)
+        click.echo(f"{job.name}: {_plural(rendered.requests, 'row')}, {rendered.bytes:,} bytes, "
+                   f"{_plural(len(rendered.shards), 'shard')}, sha256 {rendered.input_sha256}")
+        for shard in rendered.shards:
+            click.echo(f"  {_show(shard.path)}  {_plural(shard.requests, 'row')}  {shard.bytes:,} bytes  "
+                       f"sha256 {shard.sha256}")
+
+
+def _default_out_dir(spec: Spec) -> Path:
+    return state_dir(spec.path) / "build"
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = []
+    for name, count, shards, model in rows:
+        out.append(f"{name:<{widths[0]}}  {count:>{widths[1]}}  {shards:<{widths[2]}}  {model}")
+    return out
+
+
+def _show(path: Path) -> str:
+    """A path relative to the working directory when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
