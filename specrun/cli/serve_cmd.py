@@ -1,0 +1,79 @@
+"""``specrun serve``: run the local Batch API over HTTP."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from specrun.cli import main
+
+__all__ = ["serve_command"]
+
+API_KEYS_ENV = "SPECRUN_SERVE_API_KEYS"
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--data-dir", default=".specrun/serve", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where files and batches are kept.")
+@click.option("--engine", default="echo", show_default=True, type=click.Choice(["echo", "openai"]),
+              help="echo: deterministic replies; openai: forward to an OpenAI-compatible upstream.")
+@click.option("--api-key", "api_keys", multiple=True, metavar="KEY",
+              help=f"Accepted API key (repeatable; or comma-separated in ${API_KEYS_ENV}). "
+                   "With keys, each key sees only its own files and batches.")
+@click.option("--upstream", default=None, metavar="URL",
+              help="openai engine: base URL of the upstream, e.g. http://127.0.0.1:8000/v1.")
+@click.option("--upstream-key-env", default=None, metavar="NAME",
+              help="openai engine: environment variable holding the upstream's API key.")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1),
+              help="openai engine: upstream requests in flight per batch.")
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="openai engine: seconds per upstream request.")
+@click.option("--model", "models", multiple=True, metavar="ID",
+              help="Active model (repeatable). echo: added to the defaults; openai: instead of the upstream's /models.")
+@click.option("--completion-window", default="24h", show_default=True,
+              help="Time a batch may take before it expires (24h, 60s, ...).")
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of calls answered 500/502/503/429 (testing clients).")
+@click.option("--late-fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of POSTs that do the work, then answer 500 (a lost answer).")
+@click.option("--latency", "latency_ms", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              metavar="MS", help="Milliseconds added to every call.")
+@click.option("--fault-seed", default=None, type=int, help="Seed for reproducible fault injection.")
+@click.option("--fault-retry-after", default=0.05, show_default=True, type=click.FloatRange(min=0),
+              metavar="SECONDS", help="Retry-After sent with injected 429/503 faults.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request.")
+def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: tuple[str, ...],
+                  upstream: str | None, upstream_key_env: str | None, concurrency: int, timeout: float,
+                  models: tuple[str, ...], completion_window: str, fault_rate: float, late_fault_rate: float,
+                  latency_ms: float, fault_seed: int | None, fault_retry_after: float, verbose: bool) -> None:
+    """Run the local Batch API server (the API specrun talks to, offline)."""
+    from specrun.local import serve
+
+    keys = list(api_keys)
+    keys += [k.strip() for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip()]
+    if verbose:
+        click.get_current_context().meta["specrun.verbose"] = True
+
+    def announce(url: str) -> None:
+        auth = f", {len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else ", no auth"
+        click.echo(f"specrun serve: listening on {url} (engine {engine}, data {data_dir}{auth})", err=False)
+        faults = [f"{name} {value:g}" for name, value in
+                  (("fault-rate", fault_rate), ("late-fault-rate", late_fault_rate), ("latency ms", latency_ms))
+                  if value]
+        if faults:
+            click.echo(f"specrun serve: fault injection on: {', '.join(faults)}", err=True)
+
+    options = dict(
+        api_keys=tuple(keys), upstream=upstream, upstream_key_env=upstream_key_env, models=models,
+        completion_window=completion_window, fault_rate=fault_rate, late_fault_rate=late_fault_rate,
+        latency_ms=latency_ms, fault_seed=fault_seed, fault_retry_after=fault_retry_after,
+    )
+    if engine == "openai":
+        options.update(concurrency=concurrency, timeout=timeout)
+    serve(data_dir, host=host, port=port, engine=engine, log_level="info" if verbose else "warning",
+          on_listening=announce, **options)
