@@ -302,8 +302,9 @@ def _errors_text(batch: Batch) -> str:
     parts = []
     for item in errors if isinstance(errors, list) else [errors]:
         if isinstance(item, Mapping):
+            message = str(item.get("message") or item.get("code") or json.dumps(item))
             line = f"line {item['line']}: " if item.get("line") is not None else ""
-            parts.append(f"{line}{item.get('message') or item.get('code') or json.dumps(item)}")
+            parts.append(message if message.startswith(line) else line + message)
         else:
             parts.append(str(item))
     return "; ".join(parts)
