@@ -86,8 +86,9 @@ class RowSource:
         except PermissionError:
             raise DataError(f"data file {self.display} cannot be read: permission denied ({path})") from None
 
-    def _undecodable(self, line: int, exc: UnicodeDecodeError) -> DataError:
-        return DataError(f"{self.display} line {line}: not valid UTF-8 ({exc.reason})")
+    def _undecodable(self, exc: UnicodeDecodeError) -> DataError:
+        # Text files decode ahead of the parser, so find the bad byte's line ourselves.
+        return DataError(f"{self.display} line {_first_bad_utf8_line(self.data.path)}: not valid UTF-8 ({exc.reason})")
 
 
 def row_source(data: DataSpec, spec_display: str = "specrun.yaml") -> RowSource:
@@ -123,9 +124,9 @@ def _csv_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                 rows += 1
                 yield start, dict(zip(header, record))
         except csv.Error as exc:
-            raise DataError(f"{source.display} line {reader.line_num}: malformed CSV: {exc}") from None
+            raise DataError(f"{source.display} line {last_line + 1}: malformed CSV: {exc}") from None
         except UnicodeDecodeError as exc:
-            raise source._undecodable(reader.line_num + 1, exc) from None
+            raise source._undecodable(exc) from None
         if rows == 0:
             raise DataError(f"data file {source.display} has a header but no rows")
 
@@ -162,7 +163,7 @@ def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                 rows += 1
                 yield number, row
         except UnicodeDecodeError as exc:
-            raise source._undecodable(number + 1, exc) from None
+            raise source._undecodable(exc) from None
     if rows == 0:
         raise DataError(f"data file {source.display} has no rows (only blank lines)")
 
@@ -220,7 +221,7 @@ class _Buffer:
         try:
             chunk = self.file.read(size)
         except UnicodeDecodeError as exc:
-            raise self.source._undecodable(self.line(), exc) from None
+            raise self.source._undecodable(exc) from None
         if not chunk:
             self.eof = True
             return False
@@ -264,6 +265,21 @@ class _Buffer:
 
     def error(self, message: str, at: int | None = None) -> DataError:
         return DataError(f"{self.source.display} line {self.line(at)}: {message}")
+
+
+def _first_bad_utf8_line(path: Path | None) -> int | str:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with open(path or "", "rb") as file:
+        while chunk := file.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return lines + chunk.count(b"\n", 0, max(exc.start, 0))
+            lines += chunk.count(b"\n")
+    return "?"
 
 
 def _json_type(value: Any) -> str:

@@ -389,7 +389,7 @@ def schema_problems(data: Any, lines: Lines) -> list[tuple[int, str, str]]:
     problems: list[tuple[int, str, str]] = []
     for error in validator.iter_errors(data):
         problems.extend(_explain(error, lines))
-    return problems
+    return list(dict.fromkeys(problems))  # "required" yields one error per missing key, each listing all
 
 
 def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int, str, str]]:
