@@ -8,7 +8,6 @@ import logging
 import re
 import time
 import tracemalloc
-from pathlib import Path
 
 import httpx
 import pytest
@@ -130,7 +129,6 @@ def test_model_config_falls_back_to_model_ids(httpx_mock, client):
     httpx_mock.add_response(url=f"{BASE}/model-config", status_code=404)
     httpx_mock.add_response(url=f"{BASE}/active-models", json={"active_models": ["m-1"]})
     assert [m.id for m in client.model_config()] == ["m-1"]
-    assert client.model_config.__doc__
 
 
 def test_list_files_query_and_parsing_tolerates_extra_and_missing_fields(httpx_mock, client):

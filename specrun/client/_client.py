@@ -284,7 +284,8 @@ class Client:
     def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]:
         """Files named ``filename`` (and of ``size`` bytes, if given), newest first.
 
-        Returns ``[]`` (with one warning per client) when the provider cannot list files.
+        A file whose size the provider does not report matches on its name alone. Returns
+        ``[]`` (with one warning per client) when the provider cannot list files.
         """
         if self._file_listing_supported is False:
             return []
