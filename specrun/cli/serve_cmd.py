@@ -77,3 +77,4 @@ def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: t
         options.update(concurrency=concurrency, timeout=timeout)
     serve(data_dir, host=host, port=port, engine=engine, log_level="info" if verbose else "warning",
           on_listening=announce, **options)
+    click.echo("specrun serve: stopped", err=True)

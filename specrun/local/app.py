@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import socket
+import threading
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
@@ -120,7 +122,9 @@ def _response(reply: Reply) -> Response:
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind now, so that port 0 yields a real port to announce before serving."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so, and
+    # without it every keep-alive answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -148,4 +152,19 @@ def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8080, engine: 
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on"))
     if on_listening is not None:
         on_listening(f"http://{shown_host}:{bound_port}/v1")
-    server.run(sockets=[sock])
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; for a
+    # server that is the normal way to stop, not an error.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
