@@ -23,7 +23,7 @@ def validate(opts: CommonOptions) -> None:
     spec = load_spec(opts.spec_path, opts.vars)
     jobs = select_jobs(spec, opts.targets)
     problems: list[str] = []
-    lines: list[tuple[str, str, str, str]] = []
+    lines: list[tuple[str, int, int, str]] = []
     for job in jobs:
         try:
             check = check_job(spec, job)
@@ -31,7 +31,7 @@ def validate(opts: CommonOptions) -> None:
             problems.append(exc.message)
             continue
         _warn(check.warnings)
-        lines.append((job.name, _plural(check.requests, "row"), _plural(check.shards, "shard"), job.model))
+        lines.append((job.name, check.requests, check.shards, job.model))
     if problems:
         failed = _plural(len(problems), "job")
         raise SpecError(f"{spec.display_path}: {failed} cannot be rendered:", problems=problems)
@@ -69,19 +69,20 @@ def _warn(warnings: tuple[str, ...]) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, width: int = 0) -> str:
+    return f"{count:>{width},} {word}{'' if count == 1 else 's'}"
 
 
-def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
-    """Columns padded to their widest cell; numbers right-aligned."""
+def _aligned(rows: list[tuple[str, int, int, str]]) -> list[str]:
+    """``name  rows  shards  model`` columns, numbers right-aligned."""
     if not rows:
         return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    out = []
-    for name, count, shards, model in rows:
-        out.append(f"{name:<{widths[0]}}  {count:>{widths[1]}}  {shards:<{widths[2]}}  {model}")
-    return out
+    rows_width = max(len(f"{count:,}") for _, count, _, _ in rows)
+    shards_width = max(len(f"{shards:,}") for _, _, shards, _ in rows)
+    table = [(name, _plural(count, "row", rows_width), _plural(shards, "shard", shards_width), model)
+             for name, count, shards, model in rows]
+    widths = [max(len(row[column]) for row in table) for column in range(3)]
+    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[3]]) for row in table]
 
 
 def _show(path: Path) -> str:
