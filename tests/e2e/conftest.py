@@ -36,9 +36,10 @@ class Server:
         return response.json()["data"]
 
     def files(self) -> list[dict]:
+        """Uploaded request files (the provider's own output files excluded)."""
         response = httpx.get(f"{self.url}/files", timeout=10)
         response.raise_for_status()
-        return response.json()["data"]
+        return [f for f in response.json()["data"] if f.get("purpose") == "batch"]
 
 
 def start_server(tmp_path: Path, *extra: str) -> Server:
