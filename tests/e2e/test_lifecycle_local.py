@@ -1,0 +1,123 @@
+"""Slow batches on the embedded local provider: wait, drift → retry, expiry, timeout, Ctrl-C.
+
+The echo engine's ``delay_ms`` keeps a batch ``in_progress`` long enough to observe;
+the embedded provider only works while a specrun process runs, so a batch left
+behind by ``--no-wait`` stays in flight until the next run picks it up.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import MODEL, read_results, run_cli
+
+
+def write_local_project(root: Path, *, rows: int = 4, delay_ms: int = 300, window: str = "24h") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    lines = "\n".join(f"      - {{n: {i}}}" for i in range(rows))
+    spec = root / "specrun.yaml"
+    spec.write_text(
+        "version: 1\n"
+        f"provider:\n  local: {{engine: echo, delay_ms: {delay_ms}, completion_window: {window}}}\n"
+        "jobs:\n"
+        "  count:\n"
+        f"    model: {MODEL}\n"
+        "    messages:\n"
+        "      - {role: user, content: \"Say the number {{ row.n }}.\"}\n"
+        "    rows:\n"
+        f"{lines}\n",
+        encoding="utf-8",
+    )
+    return spec
+
+
+def plan_json(cwd: Path) -> dict:
+    result = run_cli("plan", "--json", cwd=cwd)
+    assert result.code == 0, result.stderr
+    return {job["job"]: job for job in json.loads(result.stdout)["jobs"]}
+
+
+def test_no_wait_leaves_a_batch_in_flight_and_plan_says_wait(tmp_path):
+    spec = write_local_project(tmp_path, rows=3, delay_ms=2000)
+    submitted = run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
+    assert submitted.code == 0, submitted.stderr
+    assert "batches submitted; run `specrun apply` again" in submitted.stdout
+    job = plan_json(spec.parent)["count"]
+    assert job["action"] == "wait"
+    assert job["reason"] in ("1 batch in_progress", "1 batch validating")
+    assert len(job["batch_ids"]) == 1
+
+
+def test_batch_cancelled_outside_specrun_is_retried(tmp_path):
+    spec = write_local_project(tmp_path, rows=4, delay_ms=3000)
+    assert run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent).code == 0
+    state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
+    batch_id = state["jobs"]["count"]["shards"][0]["batch_id"]
+    cancelled = run_cli("batches", "cancel", batch_id, cwd=spec.parent)
+    assert cancelled.code == 0, cancelled.stderr
+    waited = run_cli("batches", "wait", batch_id, cwd=spec.parent)  # cancelling → cancelled
+    assert waited.code == 1 and "cancelled" in (waited.stdout + waited.stderr)
+
+    job = plan_json(spec.parent)["count"]
+    assert job["action"] == "retry"
+    assert job["reason"].startswith(f"batch {batch_id} cancel")
+
+    spec.write_text(spec.read_text().replace("delay_ms: 3000", "delay_ms: 0"))  # provider option, not an input
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    assert "retrying" in applied.stderr
+    rows = read_results(spec.parent / "results" / "count.jsonl")
+    assert [r["status"] for r in rows] == ["ok"] * 4
+    state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
+    assert [s["generation"] for s in state["jobs"]["count"]["shards"]] == [0, 1]
+
+
+def test_expired_batch_is_retried_once_then_the_run_fails(tmp_path):
+    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
+    result = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert result.code == 1
+    assert "expired; retrying the requests without a result" in result.stderr
+    assert "did not complete: count (expired" in result.stderr
+    rows = read_results(spec.parent / "results" / "count.jsonl")
+    assert len(rows) == 6  # partial results are kept, the rest marked
+    assert any(r["status"] == "ok" for r in rows)
+    missing = [r for r in rows if r["status"] == "error"]
+    assert missing and all("expired" in r["error"]["message"] for r in missing)
+
+
+def test_timeout_gives_up_cleanly_and_a_rerun_resumes(tmp_path):
+    spec = write_local_project(tmp_path, rows=3, delay_ms=1500)
+    timed_out = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", "--timeout", "1", cwd=spec.parent)
+    assert timed_out.code == 1
+    assert "timed out after 1s" in timed_out.stderr and "Run `specrun apply` again to resume" in timed_out.stderr
+    state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
+    assert state["jobs"]["count"]["shards"][0]["batch_id"]
+    resumed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert resumed.code == 0, resumed.stderr
+    assert "3 ok" in resumed.stdout
+
+
+def test_ctrl_c_while_waiting_saves_state_and_says_how_to_resume(tmp_path):
+    spec = write_local_project(tmp_path, rows=3, delay_ms=3000)
+    proc = subprocess.Popen([sys.executable, "-m", "specrun", "apply", "--auto-approve", "--poll-interval", "0.2"],
+                            cwd=spec.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    state_path = spec.parent / ".specrun" / "state.json"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if state_path.exists() and '"batch_id": "batch' in state_path.read_text():
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "State is saved and the batches keep running" in err
+    assert "Traceback" not in err
+    state = json.loads(state_path.read_text())
+    assert state["jobs"]["count"]["shards"][0]["batch_id"].startswith("batch")
