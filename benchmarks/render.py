@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile

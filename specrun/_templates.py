@@ -14,7 +14,7 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["ENVIRONMENT", "CompiledTemplate", "compile_template", "TemplateFailure"]
+__all__ = ["ENVIRONMENT", "CONTEXT_NAMES", "CompiledTemplate", "TemplateFailure", "compile_template", "base_context"]
 
 # Names a template may use; a template that uses none of the per-row ones is
 # rendered once per job instead of once per row.

@@ -10,12 +10,13 @@ file into memory.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
 from specrun.errors import DataError
 
@@ -268,8 +269,6 @@ class _Buffer:
 
 
 def _first_bad_utf8_line(path: Path | None) -> int | str:
-    import codecs
-
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 1
     with open(path or "", "rb") as file:
@@ -292,8 +291,3 @@ def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     return "a number"
-
-
-def columns_of(row: Mapping[str, Any]) -> str:
-    """``id, title, text``: the keys of a row, for messages."""
-    return ", ".join(map(str, row.keys()))
