@@ -192,11 +192,15 @@ def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
     The output path is deliberately absent (metadata, not data): moving the
     results file never buys a new batch. Parts let the plan say *what* changed.
     """
+    from specrun.render import RENDER_FORMAT
+
     parts = {
+        "format": str(RENDER_FORMAT),
         "model": _sha(job.model.encode()),
-        "params": _sha(_canonical(dict(job.params))),
+        # params keep spec order: it is the order of the rendered body's keys
+        "params": _sha(json.dumps(dict(job.params), ensure_ascii=False, default=str).encode()),
         "id": _sha(job.id_template.encode()),
-        "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes])),
+        "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes, job.on_too_long])),
         "vars": _sha(_canonical(dict(spec.vars))),
     }
     for i, message in enumerate(job.messages):

@@ -91,7 +91,7 @@ def test_expired_batch_is_retried_once_then_the_run_fails(tmp_path):
 
 
 def test_timeout_gives_up_cleanly_and_a_rerun_resumes(tmp_path):
-    spec = write_local_project(tmp_path, rows=3, delay_ms=1500)
+    spec = write_local_project(tmp_path, rows=3, delay_ms=3000)
     timed_out = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", "--timeout", "1", cwd=spec.parent)
     assert timed_out.code == 1
     assert "timed out after 1s" in timed_out.stderr and "Run `specrun apply` again to resume" in timed_out.stderr
