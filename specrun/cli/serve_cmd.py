@@ -14,7 +14,24 @@ __all__ = ["serve_command"]
 API_KEYS_ENV = "SPECRUN_SERVE_API_KEYS"
 
 
-@main.command("serve")
+_EPILOG = """\b
+Engines:
+  echo    replies "echo: <last user message>" (cut to max_tokens*4 characters),
+          usage = characters/4; a last user message containing [[fail]] gets a
+          per-line 400 error, to test partial failures. Models: Llama 3.1 8B,
+          Llama 3.3 70B, Qwen2.5 7B, Mistral 7B v0.3, plus any --model.
+  openai  forwards every line to <upstream>/chat/completions (vLLM, llama.cpp,
+          Ollama, ...), --concurrency at a time, retrying 429/5xx.
+
+\b
+Examples:
+  specrun serve --port 8080
+  specrun serve --engine openai --upstream http://127.0.0.1:8000/v1 --concurrency 64
+  specrun serve --fault-rate 0.2 --late-fault-rate 0.1 --completion-window 60s
+"""
+
+
+@main.command("serve", epilog=_EPILOG)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0: any free port).")

@@ -71,8 +71,9 @@ class EmbeddedTransport(httpx.BaseTransport):
             return json.loads(request.read() or b"null")
 
         def read_form() -> UploadedForm:
-            chunks = [request.content] if hasattr(request, "_content") else request.stream
-            return parse_multipart(request.headers.get("content-type", ""), chunks)  # type: ignore[arg-type]
+            # httpx request streams (multipart included) are re-iterable and read lazily,
+            # so a large upload goes to the spooled file chunk by chunk.
+            return parse_multipart(request.headers.get("content-type", ""), request.stream)  # type: ignore[arg-type]
 
         reply = self.gateway.handle(HttpRequest(
             method=request.method.upper(),

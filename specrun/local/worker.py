@@ -383,8 +383,17 @@ class Worker:
     def _run(self, run: _BatchRun) -> None:
         try:
             run.run()
-        except Exception:
+        except Exception as exc:
+            # Fail the batch rather than retry it forever: the error says what broke.
             log.exception("specrun local worker: batch %s failed unexpectedly", run.batch_id)
+            self.store.update_batch(
+                run.batch_id, only_if_status=("validating", "in_progress", "finalizing", "cancelling"),
+                status="failed", failed_at=int(time.time()),
+                errors=dumps({"object": "list", "data": [{
+                    "code": "internal_error", "line": None, "param": None,
+                    "message": f"the local provider could not process this batch: {type(exc).__name__}: {exc}",
+                }]}),
+            )
         finally:
             self.store.release_lease(run.batch_id, self.lease_owner)
             self._wake.set()  # a slot is free

@@ -175,3 +175,13 @@ def test_closed_transport_refuses_requests(tmp_path):
     transport.close()
     with pytest.raises(httpx.ConnectError):
         httpx.Client(transport=transport, base_url="http://specrun.local/v1").get("/files")
+
+
+@pytest.mark.parametrize("mode", ["embedded", "served"])
+def test_large_upload_round_trips_byte_for_byte(embedded, served, mode):
+    import httpx
+    client = embedded() if mode == "embedded" else httpx.Client(base_url=served().url, timeout=30)
+    content = bytes(range(256)) * 12_000  # ~3 MB: past the in-memory spool threshold
+    file_id = upload(client, content, "big.bin")
+    assert client.get(f"/files/{file_id}").json()["bytes"] == len(content)
+    assert client.get(f"/files/{file_id}/content").content == content

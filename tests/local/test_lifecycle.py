@@ -229,3 +229,17 @@ def test_two_processes_never_share_a_batch(embedded, tmp_path):
     done = wait_for(second, batch["id"], timeout=5)
     ids = [o["custom_id"] for o in read_jsonl(second, done["output_file_id"])]
     assert ids == [f"r-{i}" for i in range(100)]
+
+
+def test_a_batch_that_breaks_the_worker_fails_with_the_reason(embedded):
+    client = embedded()
+    engine = client._transport.api.engine
+
+    def broken_map(requests, should_stop):
+        raise RuntimeError("disk on fire")
+        yield  # pragma: no cover
+
+    engine.map = broken_map
+    done = wait_for(client, create_batch(client, requests_file(3))["id"], timeout=3)
+    assert done["status"] == "failed"
+    assert "disk on fire" in done["errors"]["data"][0]["message"]
