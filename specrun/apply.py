@@ -178,7 +178,10 @@ class Executor:
         if job_state is None:
             job_state = JobState(input_sha256=job_plan.input_sha256 or "", fingerprint=job_plan.fingerprint or "",
                                  requests=job_plan.requests, model=job.model,
-                                 fingerprint_parts=dict(job_plan.fingerprint_parts))
+                                 fingerprint_parts=dict(job_plan.fingerprint_parts),
+                                 estimated_input_tokens=job_plan.estimated_input_tokens,
+                                 max_output_tokens=job_plan.max_output_tokens,
+                                 context_length=job_plan.context_length, skipped=job_plan.skipped)
             self.state.jobs[job.name] = job_state
         else:
             job_state.fingerprint = job_plan.fingerprint or job_state.fingerprint
@@ -222,7 +225,8 @@ class Executor:
         if shard.generation > 0:
             raise ApplyError(f"job '{job.name}': retry file {shard.filename} is missing from {self.build_dir}; "
                              "run `specrun apply` again to re-plan the retry")
-        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=only)
+        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=only,
+                              context_length=job_state.context_length)
         if rendered.input_sha256 != job_state.input_sha256:
             raise ApplyError(f"job '{job.name}': its inputs changed while applying; run `specrun plan` again")
         if not path.exists():
@@ -309,13 +313,14 @@ class Executor:
         if any(s.is_live for s in job_state.current_shards()):
             return  # still running after all: the wait phase takes it
         results = load_results(self._download_outputs(job_state))
-        missing = [r.custom_id for r in iter_requests(self.spec, job)
-                   if (res := results.get(r.custom_id)) is None or res.status != "ok"]
+        missing = [r.custom_id for r in iter_requests(self.spec, job, context_length=job_state.context_length)
+                   if r.skip_reason is None and ((res := results.get(r.custom_id)) is None or res.status != "ok")]
         self._retried.add(job.name)
         if not missing:
             return
         generation = job_state.generation + 1
-        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing)
+        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing,
+                              context_length=job_state.context_length)
         for shard in rendered.shards:
             job_state.shards.append(ShardState(index=shard.index, filename=shard.filename, sha256=shard.sha256,
                                                bytes=shard.bytes, requests=shard.requests, generation=generation))
@@ -427,7 +432,8 @@ class Executor:
         reason = "no result from the provider"
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
-        summary = write_results(job.output, join_rows(iter_requests(self.spec, job), results, missing_reason=reason))
+        requests = iter_requests(self.spec, job, context_length=job_state.context_length)
+        summary = write_results(job.output, join_rows(requests, results, missing_reason=reason))
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from specrun.errors import APIError, NotFound, PlanError, StalePlan
+from specrun.estimate import CostRange, Prices, cost_range, format_usd
 from specrun.spec import Job, Spec
 from specrun.state import DEAD_STATUSES, LIVE_STATUSES, JobState, ShardState, State
 
@@ -91,13 +92,21 @@ class JobPlan:
     shard_plans: tuple[ShardPlan, ...] = ()
     cancel_batch_ids: tuple[str, ...] = ()
     adopted: bool = False
+    # money (see specrun.estimate): what submitting this job may cost
+    estimated_input_tokens: int = 0
+    max_output_tokens: int = 0
+    estimated_cost: CostRange | None = None   # None: nothing new to pay, or no prices published
+    spent_usd: float | None = None            # already paid for results this plan replaces or keeps
+    budget_usd: float | None = None
+    skipped: int = 0
+    context_length: int | None = None         # the model's, when the requests were rendered
 
     @property
     def symbol(self) -> str:
         return SYMBOLS[self.action]
 
     def to_json(self) -> dict[str, Any]:
-        """The public per-job JSON of DESIGN §4."""
+        """The public per-job JSON of DESIGN §4 (plus the cost keys of format 1.1)."""
         return {
             "job": self.job,
             "action": self.action,
@@ -107,6 +116,12 @@ class JobPlan:
             "model": self.model,
             "input_sha256": self.input_sha256,
             "batch_ids": list(self.batch_ids),
+            "estimated_input_tokens": self.estimated_input_tokens,
+            "max_output_tokens": self.max_output_tokens,
+            "estimated_cost_usd": self.estimated_cost.to_json() if self.estimated_cost else None,
+            "spent_cost_usd": round(self.spent_usd, 6) if self.spent_usd is not None else None,
+            "budget_usd": self.budget_usd,
+            "skipped": self.skipped,
         }
 
 
@@ -117,6 +132,13 @@ class Plan:
     lineage: str | None               # None: made before any state existed
     serial: int | None
     warnings: tuple[str, ...] = ()
+    budget_usd: float | None = None           # the total budget (spec budget and --max-cost, the lower)
+    budget_violations: tuple[str, ...] = ()
+
+    @property
+    def estimated_cost(self) -> CostRange | None:
+        costs = [job.estimated_cost for job in self.jobs if job.estimated_cost is not None]
+        return sum(costs[1:], costs[0]) if costs else None
 
     @property
     def has_changes(self) -> bool:
@@ -143,10 +165,13 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the ``plan --json`` object of DESIGN §4."""
+        cost = self.estimated_cost
         return {
             "format_version": PLAN_FORMAT_VERSION,
             "jobs": [job.to_json() for job in self.jobs],
             "summary": self.summary(),
+            "estimated_cost_usd": cost.to_json() if cost else None,
+            "budget": {"max_cost_usd": self.budget_usd, "violations": list(self.budget_violations)},
         }
 
 
@@ -161,6 +186,10 @@ class JobInputs:
     requests: int
     shards: tuple[ShardPlan, ...]      # rendered shards (empty when rendering was skipped)
     rendered: bool
+    estimated_input_tokens: int = 0
+    max_output_tokens: int = 0
+    context_length: int | None = None
+    skipped: int = 0
 
 
 @dataclass
@@ -173,6 +202,7 @@ class ProviderView:
     batches_by_file: dict[str, list[Any]] = field(default_factory=dict)  # file_id → [Batch]
     active_models: list[str] | None = None
     notes: list[str] = field(default_factory=list)
+    models: dict[str, Any] = field(default_factory=dict)              # id → ModelConfig
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -248,25 +278,30 @@ def _describe_change(old: Mapping[str, str], new: Mapping[str, str], job: Job) -
 
 
 def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path, *,
-               force_render: bool = False) -> JobInputs:
+               context_length: int | None = None, force_render: bool = False) -> JobInputs:
     """Fingerprint the job; render it only when its inputs changed since the state.
 
     A no-op plan reuses the fingerprint and never re-renders, which keeps
-    ``plan`` fast for big, unchanged jobs.
+    ``plan`` fast for big, unchanged jobs. ``context_length`` (the model's, when
+    the provider publishes it) turns on the context check while rendering.
     """
     from specrun.render import render_job
 
     parts = fingerprint_parts(spec, job)
     fingerprint = fingerprint_of(parts)
-    if state_job is not None and state_job.fingerprint == fingerprint and not force_render:
+    same_context = job.on_too_long != "skip" or state_job is None or state_job.context_length == context_length
+    if state_job is not None and state_job.fingerprint == fingerprint and same_context and not force_render:
         return JobInputs(job, fingerprint, parts, state_job.input_sha256, state_job.requests,
-                         tuple(_shard_plan_of(s) for s in state_job.shards if s.generation == 0), False)
-    rendered = render_job(spec, job, build_dir)
+                         tuple(_shard_plan_of(s) for s in state_job.shards if s.generation == 0), False,
+                         state_job.estimated_input_tokens, state_job.max_output_tokens,
+                         state_job.context_length, state_job.skipped)
+    rendered = render_job(spec, job, build_dir, context_length=context_length)
     shards = tuple(
         ShardPlan(index=s.index, filename=s.filename, sha256=s.sha256, bytes=s.bytes, requests=s.requests)
         for s in rendered.shards
     )
-    return JobInputs(job, fingerprint, parts, rendered.input_sha256, rendered.requests, shards, True)
+    return JobInputs(job, fingerprint, parts, rendered.input_sha256, rendered.requests, shards, True,
+                     rendered.estimated_input_tokens, rendered.max_output_tokens, context_length, rendered.skipped)
 
 
 def _shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
@@ -284,10 +319,22 @@ def _status_of(batch: Any) -> str:
 # --------------------------------------------------------------------------- refresh (I/O)
 
 
+def fetch_models(client: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    """The provider's active models (id → ModelConfig), or None when it cannot say."""
+    try:
+        return {m.id: m for m in client.model_config()}, []
+    except APIError as exc:
+        if isinstance(exc, NotFound) or exc.status_code in (404, 405, 501):
+            return None, ["the provider does not list active models; model names were not checked"]
+        raise
+
+
 def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
-            provider_matches: bool, removed: Iterable[str] = ()) -> ProviderView:
+            provider_matches: bool, removed: Iterable[str] = (),
+            models: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> ProviderView:
     """Ask the provider what the plan needs to know. The only I/O of planning."""
-    view = ProviderView(refreshed=True)
+    view = ProviderView(refreshed=True, notes=list(notes), models=dict(models or {}),
+                        active_models=list(models) if models is not None else None)
     known = state.jobs if (state is not None and provider_matches) else {}
     batch_ids: list[str] = []
     for name in [i.job.name for i in inputs] + list(removed):
@@ -318,13 +365,6 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
                 view.files_by_name[shard.filename] = files
             for file in files:
                 view.batches_by_file[file.id] = client.find_batches(file.id)
-    try:
-        view.active_models = list(client.active_models())
-    except (NotFound, APIError) as exc:
-        if isinstance(exc, NotFound) or getattr(exc, "status_code", None) in (404, 405):
-            view.notes.append("the provider does not list active models; model names were not checked")
-        else:
-            raise
     return view
 
 
@@ -377,6 +417,58 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
                 lineage=state.lineage if state is not None else None,
                 serial=state.serial if state is not None else None,
                 warnings=tuple(warnings))
+
+
+def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: ProviderView, *,
+          max_cost_usd: float | None = None) -> Plan:
+    """Add token and cost estimates to a plan and check the budgets (pure).
+
+    Only what a plan *submits* costs new money: create and replace cost the whole
+    job, retry the share of requests still without a result. Budgets are checked
+    against the high end of the range (see specrun.estimate).
+    """
+    by_name = {item.job.name: item for item in inputs}
+    known = state.jobs if state is not None else {}
+    violations: list[str] = []
+    jobs: list[JobPlan] = []
+    for job_plan in plan.jobs:
+        item = by_name.get(job_plan.job)
+        if item is None:
+            jobs.append(job_plan)
+            continue
+        prices = Prices.of(view.models.get(item.job.model))
+        tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
+        job_state = known.get(job_plan.job)
+        if job_plan.action == "retry" and job_state is not None and item.requests:
+            current = job_state.current_shards()
+            missing = sum(max((s.total or s.requests) - s.completed, 0) for s in current)
+            share = min(missing / item.requests, 1.0)
+            tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
+        cost = cost_range(tokens_in, tokens_out, prices) if (
+            prices is not None and job_plan.action in SUBMITTING) else None
+        spent = None
+        if job_plan.action in ("replace", "retry") and job_state is not None and job_state.output and prices:
+            spent = prices.usd(job_state.output.prompt_tokens, job_state.output.completion_tokens)
+        budget = item.job.budget_max_cost_usd
+        if cost is not None and budget is not None and cost.max_usd > budget:
+            violations.append(f"job '{job_plan.job}' may cost up to {format_usd(cost.max_usd)}, over its budget "
+                              f"of {format_usd(budget)} (budget.max_cost_usd)")
+        jobs.append(replace(job_plan, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
+                            estimated_cost=cost, spent_usd=spent, budget_usd=budget, skipped=item.skipped,
+                            context_length=item.context_length))
+    priced = replace(plan, jobs=tuple(jobs))
+    limits = [(v, where) for v, where in ((spec.budget_max_cost_usd, "budget.max_cost_usd"),
+                                          (max_cost_usd, "--max-cost")) if v is not None]
+    total_budget = min(v for v, _ in limits) if limits else None
+    total = priced.estimated_cost
+    for limit, where in limits:
+        if total is not None and total.max_usd > limit:
+            violations.append(f"this plan may cost up to {format_usd(total.max_usd)} in all, over {where} "
+                              f"of {format_usd(limit)}")
+    if limits and total is None and any(j.action in SUBMITTING for j in jobs):
+        priced = replace(priced, warnings=(*priced.warnings,
+                         "the provider publishes no prices for these models: the budget cannot be checked"))
+    return replace(priced, budget_usd=total_budget, budget_violations=tuple(violations))
 
 
 def _live(batch: Any, shard: ShardState) -> bool:
@@ -493,22 +585,36 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
 
 
 def make_plan(spec: Spec, state: State | None, client: Any | None, *, provider: str, build_dir: Path,
-              targets: Sequence[str] = (), refresh_provider: bool = True) -> tuple[Plan, list[JobInputs]]:
-    """Render what changed, refresh from the provider (unless told not to), decide."""
+              targets: Sequence[str] = (), refresh_provider: bool = True,
+              max_cost_usd: float | None = None) -> tuple[Plan, list[JobInputs]]:
+    """Render what changed, refresh from the provider (unless told not to), decide, price."""
     unknown = [t for t in targets if t not in spec.jobs and not (state and t in state.jobs)]
     if unknown:
         names = ", ".join(spec.jobs) or "none"
         raise PlanError(f"--target {unknown[0]!r}: no such job in the spec (jobs: {names})")
     provider_matches = state is None or not state.provider or state.provider == provider
     known = state.jobs if (state is not None and provider_matches) else {}
-    inputs = [job_inputs(spec, job, known.get(name), build_dir)
+    models: dict[str, Any] | None = None
+    notes: list[str] = []
+    if refresh_provider and client is not None:
+        models, notes = fetch_models(client)
+    inputs = [job_inputs(spec, job, known.get(name), build_dir,
+                         context_length=_context_length(models, job.model))
               for name, job in spec.jobs.items() if not targets or name in targets]
     removed = [n for n in known if n not in spec.jobs and (not targets or n in targets)]
     view = ProviderView()
     if refresh_provider and client is not None:
-        view = refresh(client, state, inputs, provider_matches=provider_matches, removed=removed)
+        view = refresh(client, state, inputs, provider_matches=provider_matches, removed=removed,
+                       models=models, notes=notes)
     plan = decide(spec, inputs, state, view, provider=provider, targets=targets)
+    plan = price(plan, spec, inputs, state if provider_matches else None, view, max_cost_usd=max_cost_usd)
     return plan, inputs
+
+
+def _context_length(models: Mapping[str, Any] | None, model: str) -> int | None:
+    config = (models or {}).get(model)
+    length = getattr(config, "context_length", None)
+    return int(length) if length else None
 
 
 # --------------------------------------------------------------------------- saved plans
@@ -528,9 +634,11 @@ def save_plan(path: Path, plan: Plan, *, spec: Spec, var_overrides: Mapping[str,
         "state": {"lineage": plan.lineage, "serial": plan.serial} if plan.lineage else None,
         "provider": plan.provider,
         "warnings": list(plan.warnings),
+        "budget": {"max_cost_usd": plan.budget_usd, "violations": list(plan.budget_violations)},
         "jobs": [
             {**job.to_json(), "fingerprint": job.fingerprint, "fingerprint_parts": dict(job.fingerprint_parts),
              "cancel_batch_ids": list(job.cancel_batch_ids), "adopted": job.adopted,
+             "context_length": job.context_length,
              "shard_plans": [asdict(s) for s in job.shard_plans]}
             for job in plan.jobs
         ],
@@ -560,11 +668,18 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
             fingerprint_parts=raw.get("fingerprint_parts") or {},
             shard_plans=tuple(ShardPlan(**s) for s in raw.get("shard_plans", ())),
             cancel_batch_ids=tuple(raw.get("cancel_batch_ids", ())), adopted=bool(raw.get("adopted")),
+            estimated_input_tokens=raw.get("estimated_input_tokens", 0),
+            max_output_tokens=raw.get("max_output_tokens", 0),
+            estimated_cost=CostRange(cost["min"], cost["max"]) if (cost := raw.get("estimated_cost_usd")) else None,
+            spent_usd=raw.get("spent_cost_usd"), budget_usd=raw.get("budget_usd"), skipped=raw.get("skipped", 0),
+            context_length=raw.get("context_length"),
         ))
     bound = document.get("state")
+    budget = document.get("budget") or {}
     plan = Plan(jobs=tuple(jobs), provider=document.get("provider", ""),
                 lineage=bound["lineage"] if bound else None, serial=bound["serial"] if bound else None,
-                warnings=tuple(document.get("warnings", ())))
+                warnings=tuple(document.get("warnings", ())), budget_usd=budget.get("max_cost_usd"),
+                budget_violations=tuple(budget.get("violations", ())))
     return plan, document
 
 

@@ -25,6 +25,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping
 from specrun._templates import CompiledTemplate, TemplateFailure, base_context, compile_template
 from specrun.data import RowSource, row_source
 from specrun.errors import DataError, RenderError
+from specrun.estimate import max_output_tokens, prompt_tokens
 from specrun.spec import Job, Limits, Spec
 
 __all__ = [
@@ -48,6 +49,8 @@ class RenderedRequest:
     row: Mapping[str, Any]            # the input row as read
     location: str                     # "data/articles.csv:41" (for messages)
     line: bytes                       # the JSONL request line, with trailing b"\n"
+    prompt_tokens: int = 0            # estimated (see specrun.estimate)
+    skip_reason: str | None = None    # set when on_too_long: skip keeps this row out of the batch
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class RenderedJob:
     fingerprint: str                  # cheap hash of inputs (see job_fingerprint)
     shards: tuple[Shard, ...]
     warnings: tuple[str, ...] = ()
+    estimated_input_tokens: int = 0   # sum over the kept requests (see specrun.estimate)
+    max_output_tokens: int = 0        # sum of each kept request's output bound
+    skipped: int = 0                  # rows kept out by on_too_long: skip
 
 
 @dataclass(frozen=True)
@@ -91,12 +97,17 @@ def shard_filename(job: str, sha256: str) -> str:
     return f"specrun-{job}-{sha256[:16]}.jsonl"
 
 
-def iter_requests(spec: Spec, job: Job) -> Iterator[RenderedRequest]:
-    """Stream the job's rendered requests in input order (templates compiled once)."""
-    renderer = _JobRenderer(spec, job)
+def iter_requests(spec: Spec, job: Job, *, context_length: int | None = None) -> Iterator[RenderedRequest]:
+    """Stream the job's rendered requests in input order (templates compiled once).
+
+    Rows that ``on_too_long: skip`` keeps out of the batch are included, with
+    ``skip_reason`` set, so results can account for every input row.
+    """
+    renderer = _JobRenderer(spec, job, context_length=context_length)
     describe = renderer.source.location
-    for index, position, custom_id, line, row in renderer.stream():
-        yield RenderedRequest(index=index, custom_id=custom_id, row=row, location=describe(position), line=line)
+    for index, position, custom_id, line, row, tokens, skip_reason in renderer.stream():
+        yield RenderedRequest(index=index, custom_id=custom_id, row=row, location=describe(position), line=line,
+                              prompt_tokens=tokens, skip_reason=skip_reason)
 
 
 def render_job(
@@ -105,24 +116,32 @@ def render_job(
     out_dir: Path,
     *,
     only_custom_ids: Iterable[str] | None = None,
+    context_length: int | None = None,
 ) -> RenderedJob:
     """Render the job into shard files under ``out_dir``.
 
     ``only_custom_ids`` keeps just those requests (used by ``retry``); the
-    input_sha256 then covers only the kept lines.
+    input_sha256 then covers only the kept lines. ``context_length`` (the model's,
+    when known) turns on the context check: a request whose estimated prompt plus
+    output bound exceeds it is an error, or skipped with ``on_too_long: skip``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    renderer = _JobRenderer(spec, job)
+    renderer = _JobRenderer(spec, job, context_length=context_length)
     keep = None if only_custom_ids is None else set(only_custom_ids)
     writer = _ShardWriter(job.name, job.limits, out_dir)
-    found = 0
+    found = skipped = input_tokens = output_tokens = 0
     try:
-        for _index, _position, custom_id, line, _row in renderer.stream():
+        for _index, _position, custom_id, line, _row, tokens, skip_reason in renderer.stream():
+            if skip_reason is not None:
+                skipped += 1
+                continue
             if keep is not None:
                 if custom_id not in keep:
                     continue
                 found += 1
+            input_tokens += tokens
+            output_tokens += renderer.output_bound(tokens)
             writer.add(line, custom_id)
         shards = writer.finish()
     except BaseException:
@@ -140,6 +159,9 @@ def render_job(
         fingerprint=job_fingerprint(spec, job),
         shards=tuple(shards),
         warnings=tuple(warnings),
+        estimated_input_tokens=input_tokens,
+        max_output_tokens=output_tokens,
+        skipped=skipped,
     )
 
 
@@ -147,8 +169,9 @@ def check_job(spec: Spec, job: Job) -> JobCheck:
     """Render the job in memory only: counts, shards and sha256, or the first error."""
     renderer = _JobRenderer(spec, job)
     writer = _ShardWriter(job.name, job.limits, None)
-    for _index, _position, custom_id, line, _row in renderer.stream():
-        writer.add(line, custom_id)
+    for _index, _position, custom_id, line, _row, _tokens, skip_reason in renderer.stream():
+        if skip_reason is None:
+            writer.add(line, custom_id)
     shards = writer.finish()
     return JobCheck(
         job=job.name,
@@ -192,8 +215,10 @@ def job_fingerprint(spec: Spec, job: Job) -> str:
 class _JobRenderer:
     """One job's compiled templates and the pre-encoded parts of its request lines."""
 
-    def __init__(self, spec: Spec, job: Job) -> None:
+    def __init__(self, spec: Spec, job: Job, *, context_length: int | None = None) -> None:
         self.job = job
+        self.context_length = context_length
+        self.static_chars = 0
         self.source: RowSource = row_source(job.data, spec.display_path)
         self.vars = dict(spec.vars)
         self.context = base_context(job.name, self.vars)
@@ -208,6 +233,7 @@ class _JobRenderer:
                 self.messages.append((field_name, template, head))
             else:  # same text for every row: render and encode it once
                 content = self._render(field_name, template, None, None)
+                self.static_chars += len(content)
                 self.messages.append((field_name, None, head + _encode(content) + "}"))
                 if not content.strip():
                     self.warnings.append(f"job {job.name!r}: {field_name} renders empty")
@@ -216,6 +242,10 @@ class _JobRenderer:
         self.middle = (',"method":"POST","url":' + _encode(CHAT_COMPLETIONS_URL)
                        + ',"body":{"model":' + _encode(job.model) + ',"messages":[')
         self.tail = "]" + ("," + params[1:-1] if job.params else "") + "}}\n"
+
+    def output_bound(self, prompt: int) -> int:
+        """Upper bound of one request's reply tokens."""
+        return max_output_tokens(self.job.params, self.context_length, prompt)
 
     def _compile(self, field_name: str, source: str) -> CompiledTemplate:
         try:
@@ -235,8 +265,13 @@ class _JobRenderer:
         reason = failure.reason(row=row, row_words=words, vars=self.vars)
         return RenderError(f"job {self.job.name!r}, {field_name}{line}: {reason}")
 
-    def stream(self) -> Iterator[tuple[int, int, str, bytes, dict]]:
-        """``(index, position, custom_id, line, row)`` for every kept row, in input order."""
+    def stream(self) -> Iterator[tuple[int, int, str, bytes, dict, int, str | None]]:
+        """``(index, position, custom_id, line, row, prompt_tokens, skip_reason)`` per row, in input order.
+
+        A row that ``on_too_long: skip`` keeps out comes with its ``skip_reason``;
+        callers that build batches leave it out, results mark it ``skipped``.
+        """
+        static_chars, n_messages, context_length = self.static_chars, len(self.messages), self.context_length
         job, context, describe = self.job, self.context, self.source.describe
         id_template, messages = self.id_template, self.messages
         head, middle, tail = self.head, self.middle, self.tail
@@ -244,11 +279,13 @@ class _JobRenderer:
         custom_ids = _CustomIdSet()
         empty: dict[str, tuple[int, int]] = {}  # field -> (count, first position)
         skipped: list[int] = []
+        too_long: list[int] = []
         rows = self._rows()
         for index, (position, row) in enumerate(rows):
             context["row"] = row
             context["index"] = index
             field_name = "id"
+            chars = static_chars
             try:
                 custom_id = id_template.render(context)
                 parts = []
@@ -257,6 +294,7 @@ class _JobRenderer:
                         parts.append(fragment)
                         continue
                     content = template.render(context)
+                    chars += len(content)
                     if not content or content.isspace():
                         count, first = empty.get(field_name, (0, position))
                         empty[field_name] = (count + 1, first)
@@ -272,15 +310,31 @@ class _JobRenderer:
             except UnicodeEncodeError:
                 raise RenderError(f"job {job.name!r}: {describe(position)} contains text that is not valid "
                                   f"Unicode (a lone surrogate)") from None
+            tokens = prompt_tokens(chars, n_messages)
             if len(line) > max_bytes:
                 if skip_too_long:
                     skipped.append(position)
+                    yield (index, position, custom_id, line, row, tokens,
+                           f"request is {len(line):,} bytes, over limits.max_bytes ({max_bytes:,})")
                     continue
                 raise RenderError(
                     f"job {job.name!r}: the request for {describe(position)} is {len(line):,} bytes, over "
                     f"limits.max_bytes ({max_bytes:,}); shorten it or set on_too_long: skip"
                 )
-            yield index, position, custom_id, line, row
+            if context_length:
+                bound = self.output_bound(tokens)
+                if tokens + bound > context_length:
+                    words = (f"~{tokens:,} prompt tokens + {bound:,} max output = {tokens + bound:,}, over the "
+                             f"{context_length:,}-token context of {job.model}")
+                    if skip_too_long:
+                        too_long.append(position)
+                        yield index, position, custom_id, line, row, tokens, f"too long: {words}"
+                        continue
+                    raise RenderError(
+                        f"job {job.name!r}: {describe(position)} (custom_id {custom_id!r}) needs {words}; "
+                        "shorten it, lower max_tokens, or set on_too_long: skip"
+                    )
+            yield index, position, custom_id, line, row, tokens, None
         context["row"] = context["index"] = None
         if custom_ids.suspects:
             self._raise_duplicate(custom_ids.suspects)
@@ -290,6 +344,9 @@ class _JobRenderer:
         if skipped:
             self.warnings.append(f"job {job.name!r}: skipped {len(skipped):,} request(s) over limits.max_bytes "
                                  f"(first: {describe(skipped[0])})")
+        if too_long:
+            self.warnings.append(f"job {job.name!r}: skipped {len(too_long):,} request(s) too long for the "
+                                 f"{context_length:,}-token context of {job.model} (first: {describe(too_long[0])})")
 
     def _rows(self) -> Iterator[tuple[int, dict]]:
         try:

@@ -6,9 +6,10 @@ import os
 import sys
 from typing import IO, Any
 
-from specrun.plan import Plan
+from specrun.estimate import format_usd
+from specrun.plan import SUBMITTING, JobPlan, Plan
 
-__all__ = ["use_color", "format_plan", "format_apply_summary"]
+__all__ = ["use_color", "format_plan", "format_plan_markdown", "format_apply_summary"]
 
 _COLORS = {"create": "32", "replace": "33", "retry": "33", "remove": "31", "wait": "36", "download": "36",
            "noop": "2"}
@@ -44,14 +45,80 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
             head = (f"{symbol} {job.job:<{width}}  {job.action:<8}  {_plural(job.requests, 'request'):>14}  "
                     f"{_plural(job.shards, 'shard'):>9}  {job.model or ''}")
             lines.append(_paint(head.rstrip(), _COLORS[job.action], color))
-            lines.append(f"    {' ' * width}  {job.reason}")
+            pad = f"    {' ' * width}  "
+            lines.append(pad + job.reason)
+            if job.action in SUBMITTING:
+                lines.append(pad + _money_line(job))
+            if job.skipped:
+                lines.append(pad + f"{job.skipped:,} row(s) too long: skipped (on_too_long: skip)")
             if job.batch_ids and job.action != "create":
-                lines.append(f"    {' ' * width}  batches: {', '.join(job.batch_ids)}")
+                lines.append(pad + f"batches: {', '.join(job.batch_ids)}")
         lines.append("")
     else:
         lines.append("No jobs.")
     lines.append(_paint(plan.summary_line(), "1", color))
+    total = plan.estimated_cost
+    if total is not None:
+        budget = f" (budget {format_usd(plan.budget_usd)})" if plan.budget_usd is not None else ""
+        lines.append(f"Estimated cost: {total}{budget}  [input only – every reply at its max tokens]")
+    for violation in plan.budget_violations:
+        lines.append(_paint(f"Over budget: {violation}", "31", color))
     return "\n".join(lines)
+
+
+def _money_line(job: JobPlan) -> str:
+    text = f"~{job.estimated_input_tokens:,} input tokens, ≤{job.max_output_tokens:,} output tokens"
+    if job.estimated_cost is not None:
+        text += f", est. {job.estimated_cost}"
+    if job.spent_usd is not None:
+        text += f" (already spent: {format_usd(job.spent_usd)})"
+    if job.budget_usd is not None:
+        text += f", budget {format_usd(job.budget_usd)}"
+    return text
+
+
+def format_plan_markdown(plan: Plan) -> str:
+    """A compact GitHub-flavoured summary for a pull-request comment."""
+    def cell(text: Any) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["### specrun plan", "", f"**{plan.summary_line()}**", ""]
+    for violation in plan.budget_violations:
+        lines.append(f"> [!CAUTION]\n> **Over budget:** {cell(violation)}")
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(f"> [!WARNING]\n> {cell(warning)}")
+        lines.append("")
+    if plan.jobs:
+        lines.append("| | job | action | requests | model | est. cost | reason |")
+        lines.append("|---|---|---|---:|---|---:|---|")
+        for job in plan.jobs:
+            cost = str(job.estimated_cost) if job.estimated_cost is not None else "–"
+            lines.append(f"| `{job.symbol}` | `{cell(job.job)}` | {job.action} | {job.requests:,} | "
+                         f"{cell(job.model or '')} | {cost} | {cell(job.reason)} |")
+        lines.append("")
+    total = plan.estimated_cost
+    if total is not None:
+        budget = f" of a {format_usd(plan.budget_usd)} budget" if plan.budget_usd is not None else ""
+        lines.append(f"**Estimated cost:** {total}{budget} (input only – every reply at its max tokens)")
+        lines.append("")
+    if plan.jobs:
+        lines.append("<details><summary>Details</summary>")
+        lines.append("")
+        for job in plan.jobs:
+            lines.append(f"- **{cell(job.job)}** ({job.action}): {job.requests:,} requests in "
+                         f"{job.shards} shard{'s' if job.shards != 1 else ''}")
+            if job.action in SUBMITTING:
+                lines.append(f"  - {_money_line(job)}")
+            if job.skipped:
+                lines.append(f"  - {job.skipped:,} row(s) too long: skipped")
+            if job.input_sha256:
+                lines.append(f"  - input sha256 `{job.input_sha256[:16]}…`")
+            if job.batch_ids:
+                lines.append(f"  - batches: {', '.join(f'`{b}`' for b in job.batch_ids)}")
+        lines.append("")
+        lines.append("</details>")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def format_apply_summary(report: Any, *, color: bool = False) -> str:

@@ -95,18 +95,21 @@ def join_rows(
     requests: Iterable[Any],
     results: Mapping[str, RowResult],
     *,
-    skipped: Mapping[str, str] | None = None,
     missing_reason: str = "no result from the provider",
 ) -> Iterator[dict[str, Any]]:
-    """Yield one result record per input request, in input order (pure)."""
-    skipped = skipped or {}
+    """Yield one result record per input request, in input order (pure).
+
+    A request with a ``skip_reason`` (``on_too_long: skip``) was never sent: its
+    record says ``skipped`` and why.
+    """
     for request in requests:
         custom_id = request.custom_id
         record: dict[str, Any] = {"custom_id": custom_id, "index": request.index}
         result = results.get(custom_id)
-        if custom_id in skipped:
+        skip_reason = getattr(request, "skip_reason", None)
+        if skip_reason is not None:
             record.update(status="skipped", content=None,
-                          error={"code": "skipped", "message": skipped[custom_id]}, usage=None)
+                          error={"code": "skipped", "message": skip_reason}, usage=None)
         elif result is None:
             record.update(status="error", content=None,
                           error={"code": "missing", "message": missing_reason}, usage=None)

@@ -94,6 +94,10 @@ class JobState:
     fingerprint_parts: dict[str, str] = field(default_factory=dict)
     shards: list[ShardState] = field(default_factory=list)
     output: OutputState | None = None
+    estimated_input_tokens: int = 0   # of the job's requests (see specrun.estimate)
+    max_output_tokens: int = 0
+    context_length: int | None = None  # the model's, when the job was rendered (on_too_long: skip)
+    skipped: int = 0                  # rows kept out by on_too_long: skip
 
     @property
     def generation(self) -> int:

@@ -12,9 +12,10 @@ import click
 from specrun.apply import ApplyOptions, Executor, LiveProgress, PlainProgress
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
-from specrun.errors import ApplyError, SpecrunError
+from specrun.errors import ApplyError, BudgetExceeded, SpecrunError
+from specrun.estimate import format_usd
 from specrun.plan import Plan, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
-from specrun.report import format_apply_summary, format_plan, use_color
+from specrun.report import format_apply_summary, format_plan, format_plan_markdown, use_color
 from specrun.state import State
 from specrun.workspace import Workspace, open_workspace
 
@@ -42,27 +43,44 @@ def _progress() -> Any:
     return PlainProgress(lambda line: click.echo(line, err=True))
 
 
+def _refuse_over_budget(the_plan: Plan, *, applying: bool) -> None:
+    if the_plan.budget_violations:
+        consequence = "nothing was sent" if applying else "apply would refuse this plan"
+        raise BudgetExceeded(f"over budget ({consequence}): " + "; ".join(the_plan.budget_violations))
+
+
+max_cost_option = click.option("--max-cost", type=click.FloatRange(min=0), default=None, metavar="USD",
+                               help="Refuse plans that may cost more than this in all (high end of the estimate).")
+
+
 @main.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply FILE`.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--format", "output_format", type=click.Choice(["human", "json", "markdown"]), default="human",
+              show_default=True, help="markdown: a compact summary for a pull-request comment.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--no-refresh", is_flag=True, help="Do not contact the provider.")
+@max_cost_option
 @common_options
-def plan(out_file: Path | None, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
-         opts: CommonOptions) -> None:
-    """Show what apply would do."""
+def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
+         max_cost: float | None, opts: CommonOptions) -> None:
+    """Show what apply would do, and what it may cost."""
     with open_workspace(opts) as ws, ws.lock("plan", opts.lock_timeout):
         state = ws.load_state()
         the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
-                                build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh)
-        if out_file is not None:
+                                build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh,
+                                max_cost_usd=max_cost)
+        if out_file is not None and not the_plan.budget_violations:
             save_plan(out_file, the_plan, spec=ws.spec, var_overrides=opts.vars, targets=opts.targets)
-    if as_json:
+    if as_json or output_format == "json":
         click.echo(json.dumps(the_plan.to_json(), indent=2))
+    elif output_format == "markdown":
+        click.echo(format_plan_markdown(the_plan), nl=False)
     else:
         click.echo(format_plan(the_plan, color=use_color()))
-        if out_file is not None:
+        if out_file is not None and not the_plan.budget_violations:
             click.echo(f"\nSaved the plan to {out_file}. Apply exactly this plan with: specrun apply {out_file}")
+    _refuse_over_budget(the_plan, applying=False)
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)
 
@@ -75,9 +93,10 @@ def plan(out_file: Path | None, as_json: bool, detailed_exitcode: bool, no_refre
               help="Longest pause between polls, in seconds (polling starts at 1 s and grows x1.5).")
 @click.option("--timeout", default=None, type=float, help="Give up waiting after this many seconds.")
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit 1 if any row failed inside a completed batch.")
+@max_cost_option
 @common_options
 def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interval: float,
-          timeout: float | None, fail_on_row_errors: bool, opts: CommonOptions) -> None:
+          timeout: float | None, fail_on_row_errors: bool, max_cost: float | None, opts: CommonOptions) -> None:
     """Upload, create batches, wait, download and join results."""
     options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
                            fail_on_row_errors=fail_on_row_errors)
@@ -86,10 +105,16 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
         if plan_file is not None:
             the_plan, _ = load_plan(plan_file)
             check_saved_plan(the_plan, ws.spec, state, provider=ws.provider)
+            _refuse_over_budget(the_plan, applying=True)
+            total = the_plan.estimated_cost
+            if max_cost is not None and total is not None and total.max_usd > max_cost:
+                raise BudgetExceeded(f"over budget (nothing was sent): this plan may cost up to "
+                                     f"{format_usd(total.max_usd)}, over --max-cost of {format_usd(max_cost)}")
         else:
             the_plan, _ = make_plan(ws.spec, state, ws.client, provider=ws.provider, build_dir=ws.build_dir,
-                                    targets=opts.targets)
+                                    targets=opts.targets, max_cost_usd=max_cost)
             click.echo(format_plan(the_plan, color=use_color()))
+            _refuse_over_budget(the_plan, applying=True)
             if not the_plan.has_changes:
                 return
             _confirm("apply", auto_approve)

@@ -1,0 +1,112 @@
+"""Token and cost estimates: fast, offline, documented, deliberately simple.
+
+**Prompt tokens** (no tokenizer, no model download): for each request,
+``ceil(characters / 4)`` over all message contents, plus 4 tokens per message (role
+and framing) plus 3 for the reply primer. English text averages ~4 characters per
+token with Llama/Qwen/Mistral tokenizers; code and non-Latin scripts run denser, so
+treat the figure as an estimate, not a bill.
+
+**Output tokens** are bounded above by the request's ``max_completion_tokens`` or
+``max_tokens``; without either, by the model's context length minus the prompt,
+and at most ``DEFAULT_MAX_OUTPUT_TOKENS`` when the context length is unknown.
+
+**Prices** come from the provider's ``/model-config``: ``input_price_cents`` and
+``output_price_cents`` are **US cents per million tokens**. This is the one place
+that unit is interpreted. A cost estimate is a range: the low end is the input
+alone (every reply empty), the high end adds every reply at its maximum length.
+Budgets are checked against the high end, so a passing budget cannot be exceeded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "MESSAGE_OVERHEAD_TOKENS",
+    "REQUEST_OVERHEAD_TOKENS",
+    "DEFAULT_MAX_OUTPUT_TOKENS",
+    "prompt_tokens",
+    "max_output_tokens",
+    "Prices",
+    "CostRange",
+    "cost_range",
+    "format_usd",
+]
+
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD_TOKENS = 4
+REQUEST_OVERHEAD_TOKENS = 3
+DEFAULT_MAX_OUTPUT_TOKENS = 4096
+
+
+def prompt_tokens(characters: int, messages: int) -> int:
+    """Estimated prompt tokens of one request with ``messages`` messages of ``characters`` in all."""
+    return -(-characters // CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS * messages + REQUEST_OVERHEAD_TOKENS
+
+
+def max_output_tokens(params: Mapping[str, Any], context_length: int | None = None, prompt: int = 0) -> int:
+    """Upper bound of the reply's tokens for one request."""
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = params.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    if context_length:
+        return max(context_length - prompt, 0)
+    return DEFAULT_MAX_OUTPUT_TOKENS
+
+
+@dataclass(frozen=True)
+class Prices:
+    """US cents per million tokens, as ``/model-config`` gives them."""
+
+    input_cents_per_million: float
+    output_cents_per_million: float
+
+    @classmethod
+    def of(cls, model_config: Any) -> "Prices | None":
+        """Prices of a ModelConfig, or None when the provider does not publish them."""
+        if model_config is None:
+            return None
+        inp, out = getattr(model_config, "input_price_cents", None), getattr(model_config, "output_price_cents", None)
+        if inp is None and out is None:
+            return None
+        return cls(float(inp or 0), float(out or 0))
+
+    def usd(self, input_tokens: int, output_tokens: int) -> float:
+        cents = (input_tokens * self.input_cents_per_million + output_tokens * self.output_cents_per_million) / 1e6
+        return cents / 100
+
+
+@dataclass(frozen=True)
+class CostRange:
+    min_usd: float
+    max_usd: float
+
+    def __add__(self, other: "CostRange") -> "CostRange":
+        return CostRange(self.min_usd + other.min_usd, self.max_usd + other.max_usd)
+
+    def to_json(self) -> dict[str, float]:
+        return {"min": round(self.min_usd, 6), "max": round(self.max_usd, 6)}
+
+    def __str__(self) -> str:
+        if format_usd(self.min_usd) == format_usd(self.max_usd):
+            return format_usd(self.max_usd)
+        return f"{format_usd(self.min_usd)}–{format_usd(self.max_usd)}"
+
+
+def cost_range(input_tokens: int, output_tokens: int, prices: Prices) -> CostRange:
+    """From input only (low) to input plus every reply at its maximum (high)."""
+    return CostRange(prices.usd(input_tokens, 0), prices.usd(input_tokens, output_tokens))
+
+
+def format_usd(amount: float) -> str:
+    """``$0.0042``, ``$1.37``, ``$1,204.50``: enough digits to be useful for small jobs."""
+    if amount == 0:
+        return "$0.00"
+    if amount < 0.01:
+        return f"${amount:.4f}"
+    if amount < 1:
+        return f"${amount:.3f}"
+    return f"${amount:,.2f}"
