@@ -55,6 +55,8 @@ def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions
         _warn(rendered.warnings)
         click.echo(f"{job.name}: {_plural(rendered.requests, 'row')}, {rendered.bytes:,} bytes, "
                    f"{_plural(len(rendered.shards), 'shard')}, sha256 {rendered.input_sha256}")
+        click.echo(f"  ~{rendered.estimated_input_tokens:,} input tokens (estimated), "
+                   f"≤{rendered.max_output_tokens:,} output tokens")
         for shard in rendered.shards:
             click.echo(f"  {_show(shard.path)}  {_plural(shard.requests, 'row')}  {shard.bytes:,} bytes  "
                        f"sha256 {shard.sha256}")

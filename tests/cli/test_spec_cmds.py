@@ -117,7 +117,8 @@ def test_render_writes_shards_and_prints_them(project):
         digest = hashlib.sha256(shard.read_bytes()).hexdigest()
         assert shard.name == f"specrun-summarize-{digest[:16]}.jsonl"
         assert f"  .specrun/build/{shard.name}  " in result.output and f"sha256 {digest}" in result.output
-    assert lines[3].startswith("ask: 1 row, ")
+    assert lines[1].startswith("  ~") and "input tokens (estimated)" in lines[1]
+    assert lines[4].startswith("ask: 1 row, ")
 
 
 def test_render_job_and_out_options(project, tmp_path_factory):
