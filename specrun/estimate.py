@@ -19,6 +19,7 @@ Budgets are checked against the high end, so a passing budget cannot be exceeded
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -102,11 +103,17 @@ def cost_range(input_tokens: int, output_tokens: int, prices: Prices) -> CostRan
 
 
 def format_usd(amount: float) -> str:
-    """``$0.0042``, ``$1.37``, ``$1,204.50``: enough digits to be useful for small jobs."""
+    """``$0.0042``, ``$0.0000035``, ``$0.137``, ``$1,204.50``: enough digits to be useful for small jobs.
+
+    Below a cent, at least two significant digits, so a tiny non-zero cost (or
+    budget) never prints as ``$0.0000``. The branch is chosen on the rounded
+    figure, so 0.9999 prints as ``$1.00``, not ``$1.000``.
+    """
     if amount == 0:
         return "$0.00"
-    if amount < 0.01:
-        return f"${amount:.4f}"
-    if amount < 1:
+    if round(amount, 3) >= 1:
+        return f"${amount:,.2f}"
+    if round(amount, 4) >= 0.01:
         return f"${amount:.3f}"
-    return f"${amount:,.2f}"
+    decimals = max(4, 1 - math.floor(math.log10(abs(amount))))
+    return f"${amount:.{decimals}f}"
