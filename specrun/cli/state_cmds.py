@@ -12,7 +12,7 @@ import click
 from specrun.apply import ApplyOptions, Executor, LiveProgress, PlainProgress
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
-from specrun.errors import ApplyError, BudgetExceeded, SpecrunError
+from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 from specrun.estimate import format_usd
 from specrun.plan import Plan, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
 from specrun.report import format_apply_summary, format_plan, format_plan_markdown, use_color
@@ -103,7 +103,12 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
     with open_workspace(opts) as ws, ws.lock("apply", opts.lock_timeout):
         state = ws.load_state()
         if plan_file is not None:
-            the_plan, _ = load_plan(plan_file)
+            the_plan, document = load_plan(plan_file)
+            saved_vars = document.get("vars") or {}
+            if saved_vars != opts.vars:
+                given = " ".join(f"--var {k}={v}" for k, v in saved_vars.items()) or "no --var options"
+                raise StalePlan(f"Saved plan is stale: it was made with {given}; pass the same --var options "
+                                "to apply it, or run `specrun plan` again")
             check_saved_plan(the_plan, ws.spec, state, provider=ws.provider)
             _refuse_over_budget(the_plan, applying=True)
             total = the_plan.estimated_cost

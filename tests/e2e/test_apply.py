@@ -245,3 +245,15 @@ def test_status_and_destroy(tmp_path, server):
     state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
     assert state["jobs"] == {}
     assert (spec.parent / "results" / "greet.jsonl").exists()
+
+
+def test_saved_plan_needs_the_same_vars(tmp_path, server):
+    spec = write_project(tmp_path / "proj", server.url, content="Say {{ vars.greeting }} to {{ row.name }}.")
+    spec.write_text(spec.read_text().replace("defaults:", "vars:\n  greeting: hello\ndefaults:"))
+    assert run_cli("plan", "--var", "greeting=hi", "--out", "p.json", cwd=spec.parent).code == 0
+    refused = run_cli("apply", "p.json", cwd=spec.parent)
+    assert refused.code == 1
+    assert "it was made with --var greeting=hi; pass the same --var options" in refused.stderr
+    applied = run_cli("apply", "p.json", "--var", "greeting=hi", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    assert read_results(spec.parent / "results" / "greet.jsonl")[0]["content"] == "echo: Say hi to person 0."
