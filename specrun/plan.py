@@ -349,28 +349,23 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
             view.batches[batch_id] = client.get_batch(batch_id)
         except NotFound:
             view.notes.append(f"batch {batch_id} recorded in state no longer exists on the provider")
+    lookups: list[ShardPlan] = []
     for item in inputs:
         job_state = known.get(item.job.name)
-        shards = list(item.shards)
         if job_state is not None:
             # Shards recorded without a file or batch (a crash mid-apply) are looked up too.
-            shards = [s for s in (_shard_plan_of(s) for s in job_state.current_shards()) if not s.batch_id]
-        elif not item.rendered:
-            continue
-        for shard in shards:
-            if shard.file_id:
-                files = [_FileRef(shard.file_id)]
-            else:
-                files = client.find_files(shard.filename, size=shard.bytes)
-                view.files_by_name[shard.filename] = files
-            for file in files:
-                view.batches_by_file[file.id] = client.find_batches(file.id)
+            lookups += [s for s in (_shard_plan_of(s) for s in job_state.current_shards()) if not s.batch_id]
+        elif item.rendered:
+            lookups += item.shards
+    # One listing pass for all files, one for all batches, however many shards.
+    names = {s.filename for s in lookups if not s.file_id}
+    for name, files in client.files_by_name(names).items():
+        sizes = {s.bytes for s in lookups if s.filename == name}
+        view.files_by_name[name] = [f for f in files if f.bytes is None or f.bytes in sizes]
+    file_ids = {s.file_id for s in lookups if s.file_id}
+    file_ids |= {f.id for files in view.files_by_name.values() for f in files}
+    view.batches_by_file.update(client.batches_by_input_file(file_ids))
     return view
-
-
-@dataclass(frozen=True)
-class _FileRef:
-    id: str
 
 
 # --------------------------------------------------------------------------- decide (pure)

@@ -45,7 +45,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -287,13 +287,19 @@ class Client:
         A file whose size the provider does not report matches on its name alone. Returns
         ``[]`` (with one warning per client) when the provider cannot list files.
         """
-        if self._file_listing_supported is False:
-            return []
+        return [f for f in self.files_by_name([filename])[filename]
+                if size is None or f.bytes is None or f.bytes == size]
+
+    def files_by_name(self, filenames: Iterable[str]) -> dict[str, list[FileObject]]:
+        """``find_files`` for many names in one listing pass (newest first per name)."""
+        wanted = set(filenames)
+        found: dict[str, list[FileObject]] = {name: [] for name in wanted}
+        if not wanted or self._file_listing_supported is False:
+            return found
         try:
-            found = [
-                f for f in self.iter_files()
-                if f.filename == filename and (size is None or f.bytes is None or f.bytes == size)
-            ]
+            for f in self.iter_files():
+                if f.filename in wanted:
+                    found[f.filename].append(f)
         except APIError as exc:
             if not _is_unsupported(exc):
                 raise
@@ -301,7 +307,7 @@ class Client:
             logger.warning(
                 "the provider does not list files (%s %s): cannot look for files uploaded "
                 "earlier, so they are not reused", exc.status_code, self._path("files"))
-            return []
+            return {name: [] for name in wanted}
         self._file_listing_supported = True
         return found
 
@@ -357,17 +363,25 @@ class Client:
 
     def find_batches(self, input_file_id: str) -> list[Batch]:
         """Batches created from ``input_file_id``, newest first (``[]`` if unlistable)."""
-        if self._batch_listing_supported is False:
-            return []
+        return self.batches_by_input_file([input_file_id])[input_file_id]
+
+    def batches_by_input_file(self, input_file_ids: Iterable[str]) -> dict[str, list[Batch]]:
+        """``find_batches`` for many files in one listing pass (newest first per file)."""
+        wanted = set(input_file_ids)
+        found: dict[str, list[Batch]] = {file_id: [] for file_id in wanted}
+        if not wanted or self._batch_listing_supported is False:
+            return found
         try:
-            found = [b for b in self.iter_batches() if b.input_file_id == input_file_id]
+            for b in self.iter_batches():
+                if b.input_file_id in wanted:
+                    found[b.input_file_id].append(b)
         except APIError as exc:
             if not _is_unsupported(exc):
                 raise
             self._batch_listing_supported = False
             logger.warning("the provider does not list batches (%s %s): cannot look for batches "
                            "created earlier", exc.status_code, self._path("batches"))
-            return []
+            return {file_id: [] for file_id in wanted}
         self._batch_listing_supported = True
         return found
 
