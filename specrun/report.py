@@ -16,8 +16,8 @@ _COLORS = {"create": "32", "replace": "33", "retry": "33", "remove": "31", "wait
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
-    """Colour only on a TTY, and never with NO_COLOR set (https://no-color.org)."""
-    if "NO_COLOR" in os.environ:
+    """Colour only on a TTY, and never with NO_COLOR set to a non-empty value (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
         return False
     stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
