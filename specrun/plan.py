@@ -47,6 +47,7 @@ __all__ = [
     "load_plan",
     "check_saved_plan",
     "make_destroy_plan",
+    "budget_violations",
 ]
 
 log = logging.getLogger("specrun.plan")
@@ -289,6 +290,10 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
 
     parts = fingerprint_parts(spec, job)
     fingerprint = fingerprint_of(parts)
+    if context_length is None and state_job is not None:
+        # Offline (--no-refresh) or a provider that stopped saying: keep the context the
+        # job was rendered with, so skipped rows stay skipped and nothing is re-sent.
+        context_length = state_job.context_length
     same_context = job.on_too_long != "skip" or state_job is None or state_job.context_length == context_length
     if state_job is not None and state_job.fingerprint == fingerprint and same_context and not force_render:
         return JobInputs(job, fingerprint, parts, state_job.input_sha256, state_job.requests,
@@ -444,26 +449,38 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         spent = None
         if job_plan.action in ("replace", "retry") and job_state is not None and job_state.output and prices:
             spent = prices.usd(job_state.output.prompt_tokens, job_state.output.completion_tokens)
-        budget = item.job.budget_max_cost_usd
+        jobs.append(replace(job_plan, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
+                            estimated_cost=cost, spent_usd=spent, budget_usd=item.job.budget_max_cost_usd,
+                            skipped=item.skipped, context_length=item.context_length))
+    priced = replace(plan, jobs=tuple(jobs))
+    limits = [v for v in (spec.budget_max_cost_usd, max_cost_usd) if v is not None]
+    if limits and priced.estimated_cost is None and any(j.action in SUBMITTING for j in jobs):
+        priced = replace(priced, warnings=(*priced.warnings,
+                         "the provider publishes no prices for these models: the budget cannot be checked"))
+    return replace(priced, budget_usd=min(limits) if limits else None,
+                   budget_violations=tuple(budget_violations(priced, spec, max_cost_usd=max_cost_usd)))
+
+
+def budget_violations(plan: Plan, spec: Spec, *, max_cost_usd: float | None = None) -> list[str]:
+    """Every budget the plan's estimated cost (high end) breaks, against the spec as it is now.
+
+    Used when planning, and again when applying a saved plan: a budget lowered
+    after the plan was made still holds.
+    """
+    violations = []
+    for job_plan in plan.jobs:
+        job = spec.jobs.get(job_plan.job)
+        budget = job.budget_max_cost_usd if job is not None else None
+        cost = job_plan.estimated_cost
         if cost is not None and budget is not None and cost.max_usd > budget:
             violations.append(f"job '{job_plan.job}' may cost up to {format_usd(cost.max_usd)}, over its budget "
                               f"of {format_usd(budget)} (budget.max_cost_usd)")
-        jobs.append(replace(job_plan, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
-                            estimated_cost=cost, spent_usd=spent, budget_usd=budget, skipped=item.skipped,
-                            context_length=item.context_length))
-    priced = replace(plan, jobs=tuple(jobs))
-    limits = [(v, where) for v, where in ((spec.budget_max_cost_usd, "budget.max_cost_usd"),
-                                          (max_cost_usd, "--max-cost")) if v is not None]
-    total_budget = min(v for v, _ in limits) if limits else None
-    total = priced.estimated_cost
-    for limit, where in limits:
-        if total is not None and total.max_usd > limit:
+    total = plan.estimated_cost
+    for limit, where in ((spec.budget_max_cost_usd, "budget.max_cost_usd"), (max_cost_usd, "--max-cost")):
+        if limit is not None and total is not None and total.max_usd > limit:
             violations.append(f"this plan may cost up to {format_usd(total.max_usd)} in all, over {where} "
                               f"of {format_usd(limit)}")
-    if limits and total is None and any(j.action in SUBMITTING for j in jobs):
-        priced = replace(priced, warnings=(*priced.warnings,
-                         "the provider publishes no prices for these models: the budget cannot be checked"))
-    return replace(priced, budget_usd=total_budget, budget_violations=tuple(violations))
+    return violations
 
 
 def _live(batch: Any, shard: ShardState) -> bool:

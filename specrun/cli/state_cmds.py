@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,7 @@ from specrun.apply import ApplyOptions, Executor, LiveProgress, PlainProgress
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
 from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
-from specrun.estimate import format_usd
-from specrun.plan import Plan, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
+from specrun.plan import Plan, budget_violations, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
 from specrun.report import format_apply_summary, format_plan, format_plan_markdown, use_color
 from specrun.state import State
 from specrun.workspace import Workspace, open_workspace
@@ -110,11 +110,9 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
                 raise StalePlan(f"Saved plan is stale: it was made with {given}; pass the same --var options "
                                 "to apply it, or run `specrun plan` again")
             check_saved_plan(the_plan, ws.spec, state, provider=ws.provider)
-            _refuse_over_budget(the_plan, applying=True)
-            total = the_plan.estimated_cost
-            if max_cost is not None and total is not None and total.max_usd > max_cost:
-                raise BudgetExceeded(f"over budget (nothing was sent): this plan may cost up to "
-                                     f"{format_usd(total.max_usd)}, over --max-cost of {format_usd(max_cost)}")
+            # Budgets are checked again against the spec as it is now, and --max-cost.
+            violations = budget_violations(the_plan, ws.spec, max_cost_usd=max_cost)
+            _refuse_over_budget(replace(the_plan, budget_violations=tuple(violations)), applying=True)
         else:
             the_plan, _ = make_plan(ws.spec, state, ws.client, provider=ws.provider, build_dir=ws.build_dir,
                                     targets=opts.targets, max_cost_usd=max_cost)
