@@ -134,7 +134,7 @@ class Executor:
                 report.outcomes.append(outcome)
                 continue
             if job_plan.action == "replace":
-                self._cancel(job_plan.cancel_batch_ids)
+                self._cancel(job_plan.job, job_plan.cancel_batch_ids)
                 self.state.jobs.pop(job_plan.job, None)
                 self._save()
             if job_plan.action in ("create", "replace"):
@@ -204,6 +204,8 @@ class Executor:
             if shard_plan.batch_id and not shard.batch_id:
                 shard.batch_id = shard_plan.batch_id
                 shard.status = shard_plan.status
+                shard.output_file_id = shard_plan.output_file_id
+                shard.error_file_id = shard_plan.error_file_id
         self._save()
         return job_state
 
@@ -282,22 +284,37 @@ class Executor:
         batches = [b for b in self.client.find_batches(file_id) if _status(b) not in DEAD_STATUSES]
         return max(batches, key=lambda b: b.created_at or 0) if batches else None
 
-    def _cancel(self, batch_ids: Iterable[str]) -> None:
+    def _cancel(self, job_name: str, batch_ids: Iterable[str]) -> None:
+        """Cancel in-flight batches; a batch that could not be cancelled stays in state.
+
+        A cancel refused because the batch already finished (e.g. 409) is fine: the
+        batch is no longer running. Any other failure stops the job's step with an
+        error, so the batch is never forgotten while it may still be billing.
+        """
+        failed: list[str] = []
         for batch_id in batch_ids:
             try:
                 batch = self.client.cancel_batch(batch_id)
+                self.echo(f"cancelled batch {batch_id}")
             except SpecrunError as exc:
-                self.echo(f"warning: could not cancel batch {batch_id}: {exc.message}")
-                continue
+                try:
+                    batch = self.client.get_batch(batch_id)
+                except SpecrunError:
+                    batch = None
+                if batch is None or not _is_terminal(batch):
+                    failed.append(f"{batch_id} ({exc.message})")
+                    continue
             for job_state in self.state.jobs.values():
                 for shard in job_state.shards:
                     if shard.batch_id == batch_id:
                         self._update_shard(shard, batch)
             self._save()
-            self.echo(f"cancelled batch {batch_id}")
+        if failed:
+            raise ApplyError(f"job '{job_name}': could not cancel batch {', '.join(failed)}; it is kept in "
+                             "state. Run `specrun apply` again to retry, or cancel it with `specrun batches cancel`.")
 
     def _remove(self, job_plan: JobPlan) -> None:
-        self._cancel(job_plan.cancel_batch_ids)
+        self._cancel(job_plan.job, job_plan.cancel_batch_ids)
         if self.state.jobs.pop(job_plan.job, None) is not None:
             self._save()
 
@@ -410,6 +427,11 @@ class Executor:
     def _download_outputs(self, job_state: JobState) -> list[Path]:
         """Download (once, cached by file id) every output/error file of the job, oldest first."""
         paths: list[Path] = []
+        stale = [s for s in job_state.shards if s.is_completed and not (s.output_file_id or s.error_file_id)]
+        for shard in stale:  # a completed batch always has an output or error file: learn it
+            self._update_shard(shard, self.client.get_batch(shard.batch_id))
+        if stale:
+            self._save()
         for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
             for file_id in (shard.error_file_id, shard.output_file_id):
                 if not file_id:
@@ -478,6 +500,10 @@ def _batch_errors(client: Any, batch_id: str) -> str:
             more = f" (+{len(data) - 1} more)" if len(data) > 1 else ""
             return f"{line}{first.get('message')}{more}"
     return ""
+
+
+def _is_terminal(batch: Any) -> bool:
+    return _status(batch) in ("completed", *DEAD_STATUSES)
 
 
 def _status(batch: Any) -> str:

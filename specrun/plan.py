@@ -76,6 +76,8 @@ class ShardPlan:
     batch_id: str | None = None
     status: str | None = None
     adopted: bool = False
+    output_file_id: str | None = None
+    error_file_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -545,7 +547,9 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
     if not batches:
         return replace(shard, file_id=file_id, adopted=True)
     batch = max(batches, key=lambda b: getattr(b, "created_at", 0) or 0)
-    return replace(shard, file_id=file_id, batch_id=batch.id, status=_status_of(batch), adopted=True)
+    return replace(shard, file_id=file_id, batch_id=batch.id, status=_status_of(batch), adopted=True,
+                   output_file_id=getattr(batch, "output_file_id", None),
+                   error_file_id=getattr(batch, "error_file_id", None))
 
 
 def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[ShardPlan],

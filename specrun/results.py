@@ -83,6 +83,9 @@ def load_results(paths: Iterable[Path]) -> dict[str, RowResult]:
                     obj = json.loads(raw)
                 except json.JSONDecodeError as exc:
                     raise ProviderError(f"result file {path.name} line {lineno} is not JSON: {exc.msg}") from exc
+                if not isinstance(obj, dict):
+                    raise ProviderError(f"result file {path.name} line {lineno} is not a JSON object "
+                                        f"(got {type(obj).__name__})")
                 custom_id, result = parse_result_line(obj)
                 previous = results.get(custom_id)
                 if previous is not None and previous.status == "ok" and result.status != "ok":

@@ -226,9 +226,10 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 def save_state(path: Path, state: State) -> None:
     """Bump the serial and write the state atomically. Never contains the API key."""
-    state.serial += 1
-    payload = json.dumps(state.to_json(), indent=2, sort_keys=False).encode("utf-8") + b"\n"
-    atomic_write_bytes(path, payload)
+    document = state.to_json()
+    document["serial"] = state.serial + 1
+    atomic_write_bytes(path, json.dumps(document, indent=2).encode("utf-8") + b"\n")
+    state.serial += 1  # only once the write succeeded
 
 
 @contextmanager

@@ -143,9 +143,6 @@ def test_non_json_line_names_file_and_line(tmp_path):
     assert "result file file-out.jsonl line 3 is not JSON" in info.value.message
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "bug: a JSON line that is not an object (e.g. null, a list) crashes parse_result_line "
-    "with AttributeError instead of a ProviderError"))
 @pytest.mark.parametrize("line", ["null", "[1, 2]", '"text"'])
 def test_json_line_that_is_not_an_object_names_file_and_line(tmp_path, line):
     path = tmp_path / "file-out.jsonl"

@@ -108,10 +108,14 @@ def test_deleted_state_adopts_existing_batches(tmp_path, server):
     job = json.loads(plan.stdout)["jobs"][0]
     assert job["action"] == "download" and "adopted" in job["reason"]
     assert len(job["batch_ids"]) == 3
+    (spec.parent / "results" / "greet.jsonl").unlink()
     applied = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert applied.posts() == []
     assert len(server.batches()) == 3
+    rows = read_results(spec.parent / "results" / "greet.jsonl")  # the paid-for results, not "missing"
+    assert [r["status"] for r in rows] == ["ok"] * 7
+    assert "7 ok, 0 error" in applied.stdout
 
 
 def test_concurrent_applies_create_one_batch_per_shard(tmp_path, server):
