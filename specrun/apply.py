@@ -211,9 +211,41 @@ class Executor:
 
     def _submit_shards(self, job: Job, job_plan: JobPlan) -> None:
         job_state = self._adopt_into_state(job, job_plan)
-        for shard in job_state.current_shards():
-            self._ensure_file(job, job_state, shard)
-            self._ensure_batch(job, shard)
+        self._submit(job, job_state, job_state.current_shards())
+
+    def _submit(self, job: Job, job_state: JobState, shards: list[ShardState]) -> None:
+        """Upload and create what is missing, after one fresh look at the provider.
+
+        The look (one listing of files, one of batches, for all shards at once) is
+        taken right before acting, under the state lock: whatever an earlier, crashed
+        or concurrent run left on the provider is adopted, never duplicated.
+        """
+        pending = [s for s in shards if not s.batch_id]
+        if not pending:
+            return
+        files = self.client.files_by_name({s.filename for s in pending if not s.file_id})
+        known_files = {s.file_id for s in pending if s.file_id}
+        for shard in pending:
+            if not shard.file_id:
+                match = [f for f in files.get(shard.filename, ()) if f.bytes in (None, shard.bytes)]
+                if match:
+                    shard.file_id = match[0].id
+                    known_files.add(shard.file_id)
+                    log.info("adopted file %s for %s", shard.file_id, shard.filename)
+        if known_files:
+            self._save()
+        batches = self.client.batches_by_input_file(known_files)
+        for shard in pending:
+            live = [b for b in batches.get(shard.file_id, ()) if _status(b) not in DEAD_STATUSES]
+            if shard.file_id and live:
+                batch = max(live, key=lambda b: b.created_at or 0)
+                shard.batch_id = batch.id
+                self._update_shard(shard, batch)
+                self._save()
+                log.info("adopted batch %s for %s", batch.id, shard.filename)
+                continue
+            fresh = self._ensure_file(job, job_state, shard)
+            self._ensure_batch(job, shard, listed=fresh or shard.file_id in known_files)
 
     def _shard_path(self, job: Job, job_state: JobState, shard: ShardState) -> Path:
         """The shard's request file on disk, re-rendered (deterministically) if missing."""
@@ -235,34 +267,37 @@ class Executor:
             raise ApplyError(f"job '{job.name}': rendering did not produce {shard.filename}")
         return path
 
-    def _ensure_file(self, job: Job, job_state: JobState, shard: ShardState) -> None:
+    def _ensure_file(self, job: Job, job_state: JobState, shard: ShardState) -> bool:
+        """Upload the shard unless it has a file; True when this call uploaded it just now."""
         if shard.file_id or shard.batch_id:
-            return
-        found = self.client.find_files(shard.filename, size=shard.bytes)
-        if found:
-            shard.file_id = found[0].id
-            log.info("adopted file %s for %s", shard.file_id, shard.filename)
-            self._save()
-            return
+            return False
         path = self._shard_path(job, job_state, shard)
+        fresh = True
         try:
             uploaded = self.client.upload_file(path, filename=shard.filename)
         except OutcomeUnknown:
             found = self.client.find_files(shard.filename, size=shard.bytes)
             if found:
-                uploaded = found[0]
+                uploaded, fresh = found[0], False
             else:
                 # A file is free and never billed: uploading it again is safe.
                 uploaded = self.client.upload_file(path, filename=shard.filename)
         shard.file_id = uploaded.id
         self._crash_point("after-upload")
         self._save()
+        return fresh
 
-    def _ensure_batch(self, job: Job, shard: ShardState) -> None:
+    def _ensure_batch(self, job: Job, shard: ShardState, *, listed: bool = False) -> None:
+        """Create the shard's batch unless one exists on its file.
+
+        ``listed``: the file's batches were listed a moment ago (none live), or the
+        file was uploaded by this run a moment ago (a new id nobody else knows, so
+        it cannot have a batch yet). Any other file is looked up first.
+        """
         if shard.batch_id:
             return
         assert shard.file_id is not None
-        batch = self._find_batch(shard.file_id)
+        batch = None if listed else self._find_batch(shard.file_id)
         if batch is None:
             try:
                 batch = self.client.create_batch(shard.file_id)
@@ -344,9 +379,7 @@ class Executor:
         self._save()
         self.echo(f"{job.name}: retrying {len(missing)} request(s) without a result "
                   f"in {len(rendered.shards)} new batch(es)")
-        for shard in job_state.current_shards():
-            self._ensure_file(job, job_state, shard)
-            self._ensure_batch(job, shard)
+        self._submit(job, job_state, job_state.current_shards())
 
     # ----------------------------------------------------------------- waiting
 

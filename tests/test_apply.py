@@ -147,13 +147,12 @@ def test_create_lists_uploads_lists_creates_and_records_every_id(ws, client, htt
     assert shard.filename.startswith("specrun-greet-") and len(shard.filename) == len("specrun-greet-") + 16 + 6
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-1"))
 
     report = ws.executor(State(provider=BASE), client).run(plan)
 
-    assert sent(httpx_mock) == [("GET", "/v1/files"), ("POST", "/v1/files"),
-                                ("GET", "/v1/batches"), ("POST", "/v1/batches")]
+    # A file uploaded a moment ago has a new id: it cannot have a batch, so no batch listing.
+    assert sent(httpx_mock) == [("GET", "/v1/files"), ("POST", "/v1/files"), ("POST", "/v1/batches")]
     upload = httpx_mock.get_request(method="POST", url=CREATE_FILE)
     assert f'filename="{shard.filename}"'.encode() in upload.content
     assert (ws.build_dir / shard.filename).read_bytes() in upload.content
@@ -198,7 +197,6 @@ def test_a_file_of_another_size_is_not_adopted(ws, client, httpx_mock):
     shard = shard_of(plan)
     httpx_mock.add_response(method="GET", url=FILES, json=listing(file_json("file-old", shard.filename, 5)))
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-1"))
 
     ws.executor(State(provider=BASE), client).run(plan)
@@ -229,7 +227,6 @@ def test_lost_create_answer_adopts_the_batch_the_provider_made(ws, client, httpx
     shard = shard_of(plan)
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, status_code=500,
                             json={"error": {"message": "upstream timeout"}})
     httpx_mock.add_response(method="GET", url=BATCHES, json=listing(
@@ -238,8 +235,8 @@ def test_lost_create_answer_adopts_the_batch_the_provider_made(ws, client, httpx
 
     report = ws.executor(State(provider=BASE), client).run(plan)
 
-    assert sent(httpx_mock) == [("GET", "/v1/files"), ("POST", "/v1/files"), ("GET", "/v1/batches"),
-                                ("POST", "/v1/batches"), ("GET", "/v1/batches")]
+    assert sent(httpx_mock) == [("GET", "/v1/files"), ("POST", "/v1/files"), ("POST", "/v1/batches"),
+                                ("GET", "/v1/batches")]
     assert posts(httpx_mock, "/v1/batches") == 1
     assert ws.state().jobs["greet"].shards[0].batch_id == "batch_made"
     assert report.outcomes[0].status == "submitted"
@@ -250,7 +247,6 @@ def test_lost_create_answer_with_nothing_listed_stops_without_retrying(ws, clien
     shard = shard_of(plan)
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, status_code=502)
     httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
 
@@ -303,7 +299,6 @@ def test_lost_upload_answer_with_nothing_listed_uploads_once_more(ws, client, ht
     httpx_mock.add_response(method="POST", url=CREATE_FILE, status_code=500)
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-2", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-2"))
 
     ws.executor(State(provider=BASE), client).run(plan)
@@ -333,7 +328,6 @@ def test_state_on_disk_has_the_file_id_before_the_batch_is_created(ws, client, h
 
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_callback(create_batch, method="POST", url=CREATE_BATCH)
     httpx_mock.add_callback(poll, method="GET", url=f"{BASE}/batches/batch_1")
 
@@ -348,7 +342,6 @@ def test_a_failed_create_keeps_the_uploaded_file_id(ws, client, httpx_mock):
     shard = shard_of(plan)
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, status_code=400,
                             json={"error": {"message": "model test-model is not available"}})
     state = State(provider=BASE)
@@ -378,14 +371,13 @@ def test_serial_grows_with_each_remote_effect(ws, client, httpx_mock):
     httpx_mock.add_callback(record(200, listing()), method="GET", url=FILES)
     httpx_mock.add_callback(record(200, file_json("file-1", shard.filename, shard.bytes)),
                             method="POST", url=CREATE_FILE)
-    httpx_mock.add_callback(record(200, listing()), method="GET", url=BATCHES)
     httpx_mock.add_callback(record(200, batch_json("batch_1", "validating", "file-1")),
                             method="POST", url=CREATE_BATCH)
 
     ws.executor(State(provider=BASE), client).run(plan)
 
-    # job recorded (1) → upload → file id saved (2) → create → batch id saved (3)
-    assert serials == [1, 1, 2, 2]
+    # job recorded (1) → list, upload → file id saved (2) → create → batch id saved (3)
+    assert serials == [1, 1, 2]
     assert ws.state().serial == 3
 
 
@@ -397,7 +389,6 @@ def test_wait_polls_downloads_and_joins_in_input_order_then_a_second_apply_sends
     shard = shard_of(plan)
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-1"))
     httpx_mock.add_response(method="GET", url=f"{BASE}/batches/batch_1",
                             json=batch_json("batch_1", "in_progress", "file-1", completed=1))
@@ -469,7 +460,6 @@ def submit_responses(httpx_mock, shard, *, batch_status: str = "validating") -> 
     """The four answers of a fresh submission: nothing listed, upload, nothing listed, create."""
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", batch_status, "file-1"))
 
 
@@ -531,7 +521,6 @@ def test_a_batch_expiring_during_apply_is_retried_once_with_only_the_missing_req
 
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_callback(upload_retry, method="POST", url=CREATE_FILE)
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_2", "validating", "file-2"))
     httpx_mock.add_response(method="GET", url=f"{BASE}/batches/batch_2", json=batch_json(
         "batch_2", "completed", "file-2", output_file_id="file-out-2", completed=2, total=2))
@@ -603,7 +592,6 @@ def test_replace_cancels_the_old_batch_before_uploading_the_new_file(ws, client,
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", old_shard.filename,
                                                                            old_shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "in_progress", "file-1"))
     ws.executor(State(provider=BASE), client).run(first)
     httpx_mock.reset()
@@ -621,13 +609,12 @@ def test_replace_cancels_the_old_batch_before_uploading_the_new_file(ws, client,
         file_json("file-1", old_shard.filename, old_shard.bytes)))
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-2", new_shard.filename,
                                                                            new_shard.bytes))
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing(batch_json("batch_1", "cancelling", "file-1")))
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_2", "validating", "file-2"))
 
     ws.executor(state, client).run(plan)
 
     assert sent(httpx_mock) == [("POST", "/v1/batches/batch_1/cancel"), ("GET", "/v1/files"),
-                                ("POST", "/v1/files"), ("GET", "/v1/batches"), ("POST", "/v1/batches")]
+                                ("POST", "/v1/files"), ("POST", "/v1/batches")]
     assert json.loads(httpx_mock.get_request(method="POST", url=CREATE_BATCH).content)["input_file_id"] == "file-2"
     [saved_shard] = ws.state().jobs["greet"].shards
     assert (saved_shard.filename, saved_shard.file_id, saved_shard.batch_id) == (new_shard.filename, "file-2",
