@@ -100,6 +100,7 @@ class JobPlan:
     max_output_tokens: int = 0
     estimated_cost: CostRange | None = None   # None: nothing new to pay, or no prices published
     spent_usd: float | None = None            # already paid for results this plan replaces or keeps
+    reused_requests: int = 0                  # retry: requests whose results are kept, not re-sent
     budget_usd: float | None = None
     skipped: int = 0
     context_length: int | None = None         # the model's, when the requests were rendered
@@ -123,6 +124,7 @@ class JobPlan:
             "max_output_tokens": self.max_output_tokens,
             "estimated_cost_usd": self.estimated_cost.to_json() if self.estimated_cost else None,
             "spent_cost_usd": round(self.spent_usd, 6) if self.spent_usd is not None else None,
+            "reused_requests": self.reused_requests,
             "budget_usd": self.budget_usd,
             "skipped": self.skipped,
         }
@@ -441,10 +443,12 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         prices = Prices.of(view.models.get(item.job.model))
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)
+        reused = 0
         if job_plan.action == "retry" and job_state is not None and item.requests:
             current = job_state.current_shards()
-            missing = sum(max((s.total or s.requests) - s.completed, 0) for s in current)
-            share = min(missing / item.requests, 1.0)
+            missing = min(sum(max((s.total or s.requests) - s.completed, 0) for s in current), item.requests)
+            reused = item.requests - missing
+            share = missing / item.requests
             tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
         cost = cost_range(tokens_in, tokens_out, prices) if (
             prices is not None and job_plan.action in SUBMITTING) else None
@@ -452,7 +456,8 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         if job_plan.action in ("replace", "retry") and job_state is not None and job_state.output and prices:
             spent = prices.usd(job_state.output.prompt_tokens, job_state.output.completion_tokens)
         jobs.append(replace(job_plan, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
-                            estimated_cost=cost, spent_usd=spent, budget_usd=item.job.budget_max_cost_usd,
+                            estimated_cost=cost, spent_usd=spent, reused_requests=reused,
+                            budget_usd=item.job.budget_max_cost_usd,
                             skipped=item.skipped, context_length=item.context_length))
     priced = replace(plan, jobs=tuple(jobs))
     limits = [v for v in (spec.budget_max_cost_usd, max_cost_usd) if v is not None]
@@ -688,6 +693,7 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
             max_output_tokens=raw.get("max_output_tokens", 0),
             estimated_cost=CostRange(cost["min"], cost["max"]) if (cost := raw.get("estimated_cost_usd")) else None,
             spent_usd=raw.get("spent_cost_usd"), budget_usd=raw.get("budget_usd"), skipped=raw.get("skipped", 0),
+            reused_requests=raw.get("reused_requests", 0),
             context_length=raw.get("context_length"),
         ))
     bound = document.get("state")

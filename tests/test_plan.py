@@ -211,3 +211,26 @@ def test_output_path_is_not_part_of_the_fingerprint(tmp_path):
     job = spec.jobs["a"]
     moved = Job(**{**job.__dict__, "output": tmp_path / "elsewhere.jsonl", "output_display": "elsewhere.jsonl"})
     assert fingerprint_parts(spec, job) == fingerprint_parts(spec, moved)
+
+
+def test_retry_prices_only_the_missing_requests_and_says_what_is_reused(tmp_path):
+    from specrun.client import ModelConfig
+    from specrun.plan import price
+
+    spec = make_spec(tmp_path, "a")
+    state = state_with(spec, "a", status="expired", completed=1, total=2)
+    state.jobs["a"].output = OutputState(path="results/a.jsonl", sha256="x", ok=1, prompt_tokens=1_000_000,
+                                         completion_tokens=0)
+    item = inputs_for(spec, "a")
+    item = JobInputs(item.job, item.fingerprint, item.fingerprint_parts, item.input_sha256, 2, item.shards, True,
+                     estimated_input_tokens=2_000_000, max_output_tokens=0)
+    view = ProviderView(refreshed=True, models={MODEL: ModelConfig(id=MODEL, input_price_cents=10,
+                                                                   output_price_cents=20)})
+    plan = price(decide(spec, [item], state, view, provider="http://x/v1"), spec, [item], state, view)
+    job = plan.jobs[0]
+    assert job.action == "retry"
+    assert job.reused_requests == 1
+    assert job.estimated_input_tokens == 1_000_000           # half the job is re-sent
+    assert job.estimated_cost.max_usd == pytest.approx(0.10)  # 1M tokens x 10 cents/M = 10 cents
+    assert job.spent_usd == pytest.approx(0.10)
+    assert job.to_json()["reused_requests"] == 1
