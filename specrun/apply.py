@@ -206,6 +206,8 @@ class Executor:
                 shard.status = shard_plan.status
                 shard.output_file_id = shard_plan.output_file_id
                 shard.error_file_id = shard_plan.error_file_id
+                shard.completed, shard.failed = shard_plan.completed, shard_plan.failed
+                shard.total = shard_plan.total
         self._save()
         return job_state
 
@@ -483,7 +485,8 @@ class Executor:
         job_state = self.state.jobs[job.name]
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
-        results = load_results(self._download_outputs(job_state))
+        downloaded = self._download_outputs(job_state)
+        results = load_results(downloaded)
         reason = "no result from the provider"
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
@@ -492,7 +495,8 @@ class Executor:
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
-                                       completion_tokens=summary.completion_tokens)
+                                       completion_tokens=summary.completion_tokens,
+                                       sources=[p.stem for p in downloaded])
         self._save()
         status = dead[0].status if dead else "completed"
         message = ""

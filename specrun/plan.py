@@ -78,6 +78,13 @@ class ShardPlan:
     adopted: bool = False
     output_file_id: str | None = None
     error_file_id: str | None = None
+    completed: int = 0
+    failed: int = 0
+    total: int = 0
+
+    @property
+    def result_files(self) -> set[str]:
+        return {f for f in (self.output_file_id, self.error_file_id) if f}
 
 
 @dataclass(frozen=True)
@@ -314,10 +321,22 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
 
 
 def _shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
-    status = _status_of(batch) if batch is not None else shard.status
-    return ShardPlan(index=shard.index, filename=shard.filename, sha256=shard.sha256, bytes=shard.bytes,
+    """A recorded shard, as the refreshed batch (when there is one) says it is now."""
+    plan = ShardPlan(index=shard.index, filename=shard.filename, sha256=shard.sha256, bytes=shard.bytes,
                      requests=shard.requests, generation=shard.generation, file_id=shard.file_id,
-                     batch_id=shard.batch_id, status=status)
+                     batch_id=shard.batch_id, status=shard.status, output_file_id=shard.output_file_id,
+                     error_file_id=shard.error_file_id, completed=shard.completed, failed=shard.failed,
+                     total=shard.total)
+    return _with_batch(plan, batch) if batch is not None else plan
+
+
+def _with_batch(shard: ShardPlan, batch: Any) -> ShardPlan:
+    counts = getattr(batch, "request_counts", None)
+    return replace(shard, batch_id=batch.id, status=_status_of(batch),
+                   output_file_id=getattr(batch, "output_file_id", None) or shard.output_file_id,
+                   error_file_id=getattr(batch, "error_file_id", None) or shard.error_file_id,
+                   completed=getattr(counts, "completed", 0), failed=getattr(counts, "failed", 0),
+                   total=getattr(counts, "total", 0))
 
 
 def _status_of(batch: Any) -> str:
@@ -548,13 +567,16 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
         if not files:
             return shard
         file_id = files[0].id
-    batches = [b for b in view.batches_by_file.get(file_id, ()) if _status_of(b) not in DEAD_STATUSES]
-    if not batches:
+    on_file = list(view.batches_by_file.get(file_id, ()))
+    newest = lambda b: getattr(b, "created_at", 0) or 0  # noqa: E731
+    usable = [b for b in on_file if _status_of(b) not in DEAD_STATUSES]
+    # No live or completed batch: an expired/cancelled one still holds paid-for partial
+    # results, so adopt it (the plan then retries only the rest) rather than start over.
+    partial = [b for b in on_file if _status_of(b) in ("expired", "cancelled")]
+    if not usable and not partial:
         return replace(shard, file_id=file_id, adopted=True)
-    batch = max(batches, key=lambda b: getattr(b, "created_at", 0) or 0)
-    return replace(shard, file_id=file_id, batch_id=batch.id, status=_status_of(batch), adopted=True,
-                   output_file_id=getattr(batch, "output_file_id", None),
-                   error_file_id=getattr(batch, "error_file_id", None))
+    batch = max(usable or partial, key=newest)
+    return replace(_with_batch(shard, batch), file_id=file_id, adopted=True)
 
 
 def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[ShardPlan],
@@ -570,7 +592,9 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     if dead:
         first = dead[0]
         done = ""
-        if job_state is not None:
+        if first.total:
+            done = f" with {first.completed}/{first.total} done"
+        elif job_state is not None:
             recorded = next((s for s in job_state.shards if s.batch_id == first.batch_id), None)
             if recorded is not None and recorded.total:
                 done = f" with {recorded.completed}/{recorded.total} done"
@@ -588,6 +612,10 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     if output is None:
         return JobPlan(action="download", shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}batches completed; results not downloaded yet", **base)
+    unjoined = [s for s in shards if not s.result_files <= set(output.sources)]
+    if unjoined:
+        return JobPlan(action="download", shard_plans=plans,
+                       reason=f"batch {unjoined[0].batch_id} finished; its results are not joined yet", **base)
     from specrun.results import file_sha256
 
     if output.path != job.output_display:

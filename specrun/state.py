@@ -83,6 +83,7 @@ class OutputState:
     skipped: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    sources: list[str] = field(default_factory=list)  # provider output/error file ids joined into it
 
 
 @dataclass
@@ -149,7 +150,7 @@ class State:
                 jobs=jobs,
                 version=int(data["version"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateError(f"{source}: not a valid specrun state file ({type(exc).__name__}: {exc})") from exc
 
 

@@ -121,3 +121,53 @@ def test_ctrl_c_while_waiting_saves_state_and_says_how_to_resume(tmp_path):
     assert "Traceback" not in err
     state = json.loads(state_path.read_text())
     assert state["jobs"]["count"]["shards"][0]["batch_id"].startswith("batch")
+
+
+def expire_then_reopen(spec: Path) -> None:
+    """First apply: the batch and its automatic retry both expire; then widen the window."""
+    result = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert result.code == 1, result.stderr
+    spec.write_text(spec.read_text().replace("completion_window: 1s", "completion_window: 24h")
+                    .replace("delay_ms: 700", "delay_ms: 0"))
+
+
+def test_a_retry_batch_finishing_between_runs_is_downloaded(tmp_path):
+    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
+    expire_then_reopen(spec)
+    submitted = run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
+    assert submitted.code == 0, submitted.stderr
+    state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
+    retry = [s for s in state["jobs"]["count"]["shards"] if s["generation"] == max(
+        x["generation"] for x in state["jobs"]["count"]["shards"])][0]
+    waited = run_cli("batches", "wait", retry["batch_id"], cwd=spec.parent)  # finishes outside apply
+    assert waited.code == 0, waited.stderr
+
+    job = plan_json(spec.parent)["count"]
+    assert job["action"] == "download"
+    assert job["reason"] == f"batch {retry['batch_id']} finished; its results are not joined yet"
+    applied = run_cli("apply", "--auto-approve", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 6
+    assert plan_json(spec.parent)["count"]["action"] == "noop"
+
+
+def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(tmp_path):
+    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
+    expire_then_reopen(spec)
+    before = json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)
+    (spec.parent / ".specrun" / "state.json").unlink()
+
+    job = plan_json(spec.parent)["count"]
+    assert job["action"] == "retry"
+    assert job["reason"].startswith("adopted from the provider; batch ")
+    assert "expired with " in job["reason"]
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    rows = read_results(spec.parent / "results" / "count.jsonl")
+    assert [r["status"] for r in rows] == ["ok"] * 6
+    after = json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)
+    new = [b for b in after if b["id"] not in {x["id"] for x in before}]
+    assert len(new) == 1
+    done_before = max(b["request_counts"]["completed"] for b in before)
+    assert new[0]["request_counts"]["total"] < 6  # only the requests without a result were re-sent
+    assert new[0]["request_counts"]["total"] <= 6 - done_before
