@@ -304,7 +304,12 @@ class Executor:
             try:
                 batch = self.client.create_batch(shard.file_id)
             except OutcomeUnknown as exc:
-                batch = self._find_batch(shard.file_id)
+                # Listings can lag a moment behind a create: look a few times, never re-POST.
+                for pause in (0.0, 1.0, 2.0):
+                    self.sleep(pause)
+                    batch = self._find_batch(shard.file_id)
+                    if batch is not None:
+                        break
                 if batch is None:
                     raise ApplyError(
                         f"job '{job.name}': the answer to creating a batch for {shard.filename} was lost "

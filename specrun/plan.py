@@ -184,6 +184,7 @@ class Plan:
             "summary": self.summary(),
             "estimated_cost_usd": cost.to_json() if cost else None,
             "budget": {"max_cost_usd": self.budget_usd, "violations": list(self.budget_violations)},
+            "warnings": list(self.warnings),
         }
 
 

@@ -248,10 +248,15 @@ def test_lost_create_answer_with_nothing_listed_stops_without_retrying(ws, clien
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, status_code=502)
-    httpx_mock.add_response(method="GET", url=BATCHES, json=listing())
+    httpx_mock.add_response(method="GET", url=BATCHES, json=listing(), is_reusable=True)
+    sleeps: list[float] = []
 
     with pytest.raises(ApplyError) as info:
-        ws.executor(State(provider=BASE), client).run(plan)
+        ws.executor(State(provider=BASE), client, sleeps=sleeps).run(plan)
+
+    # listings can lag behind a create: it looked three times (0 s, 1 s, 2 s apart), never re-posted
+    assert sent(httpx_mock).count(("GET", "/v1/batches")) == 3
+    assert sleeps == [0.0, 1.0, 2.0]
 
     message = info.value.message
     assert "was lost" in message and "Nothing was retried" in message and "run `specrun apply` again" in message

@@ -80,11 +80,27 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class SpecrunGroup(click.Group):
-    """A group that turns unexpected exceptions into one clean line (traceback with -v)."""
+    """A group that turns unexpected exceptions into one clean line (traceback with -v).
+
+    Usage errors (an unknown option, a bad value) exit 1 like every other error:
+    exit code 2 belongs to ``plan --detailed-exitcode`` ("changes present"), and a
+    typo in a CI script must never read as "there are changes".
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = 1
+            raise
         except SpecrunError as exc:
             if ctx.meta.get("specrun.verbose"):
                 traceback.print_exc(file=sys.stderr)

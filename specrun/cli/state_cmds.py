@@ -27,14 +27,27 @@ def _confirm(action: str, auto_approve: bool) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
-        raise SpecrunError(
-            f"{action} needs approval, and there is no terminal to ask on. Pass --auto-approve, "
-            "or save a reviewed plan with `specrun plan --out FILE` and run `specrun apply FILE`"
-        )
-    click.echo(f"\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
-    answer = click.prompt("  Enter a value", default="", show_default=False)
+        alternative = (", or save a reviewed plan with `specrun plan --out FILE` and run `specrun apply FILE`"
+                       if action == "apply" else "")
+        raise SpecrunError(f"{action} needs approval, and there is no terminal to ask on. "
+                           f"Pass --auto-approve{alternative}")
+    click.echo("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
+    try:
+        answer = click.prompt("  Enter a value", default="", show_default=False)
+    except click.Abort:  # Ctrl-D / Ctrl-C at the prompt
+        answer = ""
     if answer.strip() != "yes":
-        raise SpecrunError(f"{action} cancelled.")
+        raise SpecrunError(f"{action} cancelled: nothing was done.")
+
+
+def _same_options(opts: CommonOptions) -> str:
+    """The options a later command needs to see the same spec: -f, --var, --target."""
+    parts = []
+    if opts.spec_path != Path("specrun.yaml"):
+        parts.append(f"-f {opts.spec_path}")
+    parts += [f"--var {k}={v}" for k, v in opts.vars.items()]
+    parts += [f"--target {t}" for t in opts.targets]
+    return "".join(" " + p for p in parts)
 
 
 def _progress() -> Any:
@@ -73,13 +86,16 @@ def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exit
         if out_file is not None and not the_plan.budget_violations:
             save_plan(out_file, the_plan, spec=ws.spec, var_overrides=opts.vars, targets=opts.targets)
     if as_json or output_format == "json":
+        for warning in the_plan.warnings:
+            click.echo(f"Warning: {warning}", err=True)
         click.echo(json.dumps(the_plan.to_json(), indent=2))
     elif output_format == "markdown":
         click.echo(format_plan_markdown(the_plan), nl=False)
     else:
         click.echo(format_plan(the_plan, color=use_color()))
         if out_file is not None and not the_plan.budget_violations:
-            click.echo(f"\nSaved the plan to {out_file}. Apply exactly this plan with: specrun apply {out_file}")
+            click.echo(f"\nSaved the plan to {out_file}. Apply exactly this plan with: "
+                       f"specrun apply {out_file}{_same_options(opts)}")
     _refuse_over_budget(the_plan, applying=False)
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)
