@@ -275,15 +275,18 @@ class Executor:
             return False
         path = self._shard_path(job, job_state, shard)
         fresh = True
-        try:
-            uploaded = self.client.upload_file(path, filename=shard.filename)
-        except OutcomeUnknown:
-            found = self.client.find_files(shard.filename, size=shard.bytes)
-            if found:
-                uploaded, fresh = found[0], False
-            else:
-                # A file is free and never billed: uploading it again is safe.
+        for attempt in range(1, 4):
+            try:
                 uploaded = self.client.upload_file(path, filename=shard.filename)
+                break
+            except OutcomeUnknown:
+                found = self.client.find_files(shard.filename, size=shard.bytes)
+                if found:
+                    uploaded, fresh = found[0], False
+                    break
+                if attempt == 3:
+                    raise
+                # A file is free and never billed: uploading it again is safe.
         shard.file_id = uploaded.id
         self._crash_point("after-upload")
         self._save()
