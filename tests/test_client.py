@@ -336,10 +336,12 @@ def test_find_files_matches_name_and_size(httpx_mock, client):
 @pytest.mark.parametrize("status", [404, 405])
 def test_find_files_without_listing_returns_empty_and_warns_once(httpx_mock, client, caplog, status):
     httpx_mock.add_response(url=f"{BASE}/files?limit=10000", status_code=status, json={"detail": "Method Not Allowed"})
+    # Without file listing, files are found through batches; this provider lists neither.
+    httpx_mock.add_response(url=f"{BASE}/batches?limit=100", status_code=status, json={"detail": "Method Not Allowed"})
     with caplog.at_level(logging.WARNING, logger="specrun.client"):
         assert client.find_files("x.jsonl") == []
         assert client.find_files("y.jsonl") == []
-    assert len(httpx_mock.get_requests()) == 1
+    assert len(httpx_mock.get_requests()) == 2
     assert caplog.text.count("does not list files") == 1
     assert client.supports_file_listing is False
 
@@ -724,3 +726,105 @@ def test_upload_and_download_stream_without_buffering(tmp_path):
     assert written == size
     assert upload_peak < 2 * 1024 * 1024, upload_peak
     assert download_peak < 2 * 1024 * 1024, download_peak
+
+
+# ------------------------------------------- finding files through batches (no GET /files)
+
+
+def _requests(httpx_mock) -> list[tuple[str, str]]:
+    return [(r.method, str(r.url)) for r in httpx_mock.get_requests()]
+
+
+def test_files_by_name_without_file_listing_finds_files_through_batches(httpx_mock, client, caplog):
+    name = "specrun-j-0123456789abcdef.jsonl"
+    httpx_mock.add_response(method="GET", url=f"{BASE}/files?limit=10000", status_code=404,
+                            json={"detail": "Not Found"})
+    httpx_mock.add_response(method="GET", url=f"{BASE}/batches?limit=100", is_reusable=True, json={"data": [
+        batch_json("b2", "completed", input_file_id="file-b"),
+        batch_json("b1", "in_progress", input_file_id="file-a"),
+        batch_json("b0", "failed", input_file_id="file-a")], "has_more": False})
+    httpx_mock.add_response(method="GET", url=f"{BASE}/files/file-a", json=file_json("file-a", name, 10))
+    httpx_mock.add_response(method="GET", url=f"{BASE}/files/file-b", json=file_json("file-b", "other.jsonl", 10))
+    with caplog.at_level(logging.WARNING, logger="specrun.client"):
+        first = client.files_by_name({name, "missing.jsonl"})
+        second = client.files_by_name({name})
+    assert {k: [f.id for f in v] for k, v in first.items()} == {name: ["file-a"], "missing.jsonl": []}
+    assert {k: [f.id for f in v] for k, v in second.items()} == {name: ["file-a"]}
+    assert first[name][0].bytes == 10 and first[name][0].filename == name
+    # File listing is tried once; batches are listed on every call (fresh); each file is
+    # fetched once per client, even across calls and batches sharing a file.
+    assert _requests(httpx_mock) == [
+        ("GET", f"{BASE}/files?limit=10000"),
+        ("GET", f"{BASE}/batches?limit=100"),
+        ("GET", f"{BASE}/files/file-b"),
+        ("GET", f"{BASE}/files/file-a"),
+        ("GET", f"{BASE}/batches?limit=100"),
+    ]
+    assert client.supports_file_listing is False
+    assert caplog.text.count("through its batches") == 1
+    assert caplog.text.count("does not list files") == 1
+
+
+def test_files_through_batches_skips_files_that_are_gone(httpx_mock, client):
+    httpx_mock.add_response(url=f"{BASE}/files?limit=10000", status_code=405)
+    httpx_mock.add_response(url=f"{BASE}/batches?limit=100", is_reusable=True, json={"data": [
+        batch_json("b2", input_file_id="file-gone"), batch_json("b1", input_file_id="file-a")],
+        "has_more": False})
+    httpx_mock.add_response(url=f"{BASE}/files/file-gone", status_code=404, json={"detail": "Not Found"})
+    httpx_mock.add_response(url=f"{BASE}/files/file-a", json=file_json("file-a", "x.jsonl"))
+    assert [f.id for f in client.find_files("x.jsonl")] == ["file-a"]
+    assert [f.id for f in client.find_files("x.jsonl")] == ["file-a"]
+    assert len(httpx_mock.get_requests(url=f"{BASE}/files/file-gone")) == 1
+
+
+def test_files_through_batches_still_raises_real_errors(httpx_mock, client):
+    httpx_mock.add_response(url=f"{BASE}/files?limit=10000", status_code=404)
+    httpx_mock.add_response(url=f"{BASE}/batches?limit=100", json={"data": [
+        batch_json("b1", input_file_id="file-a")], "has_more": False})
+    httpx_mock.add_response(url=f"{BASE}/files/file-a", status_code=401)
+    with pytest.raises(AuthError):
+        client.find_files("x.jsonl")
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_files_by_name_when_neither_files_nor_batches_are_listed(httpx_mock, client, caplog, status):
+    httpx_mock.add_response(method="GET", url=f"{BASE}/files?limit=10000", status_code=status)
+    httpx_mock.add_response(method="GET", url=f"{BASE}/batches?limit=100", status_code=status)
+    with caplog.at_level(logging.WARNING, logger="specrun.client"):
+        assert client.files_by_name({"x.jsonl"}) == {"x.jsonl": []}
+        assert client.files_by_name({"x.jsonl", "y.jsonl"}) == {"x.jsonl": [], "y.jsonl": []}
+        assert client.find_batches("file-a") == []
+    assert _requests(httpx_mock) == [("GET", f"{BASE}/files?limit=10000"), ("GET", f"{BASE}/batches?limit=100")]
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+    assert "nor batches" in caplog.text
+
+
+def test_files_through_batches_without_file_lookup_returns_empty(httpx_mock, client, caplog):
+    httpx_mock.add_response(url=f"{BASE}/files?limit=10000", status_code=404)
+    httpx_mock.add_response(url=f"{BASE}/batches?limit=100", json={"data": [
+        batch_json("b1", input_file_id="file-a")], "has_more": False})
+    httpx_mock.add_response(url=f"{BASE}/files/file-a", status_code=405)
+    with caplog.at_level(logging.WARNING, logger="specrun.client"):
+        assert client.find_files("x.jsonl") == []
+        assert client.find_files("x.jsonl") == []
+    assert len(httpx_mock.get_requests()) == 3
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_find_files_size_filter_through_batches(httpx_mock, client):
+    name = "specrun-j-aaaa.jsonl"
+    httpx_mock.add_response(url=f"{BASE}/files?limit=10000", status_code=404)
+    httpx_mock.add_response(url=f"{BASE}/batches?limit=100", is_reusable=True, json={"data": [
+        batch_json("b3", input_file_id="f3"), batch_json("b2", input_file_id="f2"),
+        batch_json("b1", input_file_id="f1")], "has_more": False})
+    httpx_mock.add_response(url=f"{BASE}/files/f1", json=file_json("f1", name, 10, created_at=300))
+    httpx_mock.add_response(url=f"{BASE}/files/f2", json=file_json("f2", name, 99, created_at=200))
+    nosize = file_json("f3", name, 0, created_at=100)
+    del nosize["bytes"]
+    httpx_mock.add_response(url=f"{BASE}/files/f3", json=nosize)
+    # Newest file first (by created_at), whatever the batch order; an unknown size matches.
+    assert [f.id for f in client.find_files(name)] == ["f1", "f2", "f3"]
+    assert [f.id for f in client.find_files(name, size=10)] == ["f1", "f3"]
+    assert [f.id for f in client.find_files(name, size=99)] == ["f2", "f3"]
+    assert client.find_files("other.jsonl", size=10) == []
+    assert len(httpx_mock.get_requests(url=f"{BASE}/files/f1")) == 1

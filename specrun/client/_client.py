@@ -27,7 +27,14 @@ Servers without some calls
 --------------------------
 Not every OpenAI-compatible server has ``/active-models``, ``/model-config`` or file
 listing. A 404/405/501 there is not an error: ``active_models`` falls back to
-``GET /models``; ``model_config`` falls back to the bare model ids; ``find_files`` and
+``GET /models``; ``model_config`` falls back to the bare model ids.
+
+Without ``GET /files`` (listing), ``find_files``/``files_by_name`` find files through
+batches instead: every distinct ``input_file_id`` in ``GET /batches`` is looked up once
+per client with ``GET /files/{id}`` (a 404 there is skipped) and matched by filename,
+with one warning per client. This keeps adoption, and so "never a second batch",
+working after a lost state; only a file uploaded but never used in a batch is not
+found (uploading it again is free). Without batch listing either, ``find_files`` and
 ``find_batches`` return ``[]`` and log one warning per client, so adoption of earlier
 uploads is skipped rather than crashing (``supports_file_listing`` tells which).
 
@@ -77,6 +84,14 @@ _UNSUPPORTED = (404, 405, 501)
 
 class WaitTimeout(SpecrunError):
     """A batch did not reach a terminal status within the allowed time."""
+
+
+class _NoFileLookup(Exception):
+    """``GET /files/{id}`` is not supported (405/501): files cannot be found through batches."""
+
+    def __init__(self, status_code: int | None) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
 
 
 def _is_retryable_status(status: int) -> bool:
@@ -134,6 +149,13 @@ class Client:
         )
         self._file_listing_supported: bool | None = None
         self._batch_listing_supported: bool | None = None
+        # Finding files through batches (no file listing): GET /files/{id} answers,
+        # None for a file that is gone; whether that lookup exists; warnings given.
+        self._files_by_id: dict[str, FileObject | None] = {}
+        self._file_lookup_supported: bool | None = None
+        self._files_unlisted_why = ""
+        self._warned_files_via_batches = False
+        self._warned_no_file_search = False
 
     def __repr__(self) -> str:
         key = "***" if self._api_key else None
@@ -284,8 +306,9 @@ class Client:
     def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]:
         """Files named ``filename`` (and of ``size`` bytes, if given), newest first.
 
-        A file whose size the provider does not report matches on its name alone. Returns
-        ``[]`` (with one warning per client) when the provider cannot list files.
+        A file whose size the provider does not report matches on its name alone. When
+        the provider cannot list files, files are found through its batches (see the
+        module docstring); ``[]`` (with one warning per client) if it lists neither.
         """
         return [f for f in self.files_by_name([filename])[filename]
                 if size is None or f.bytes is None or f.bytes == size]
@@ -294,8 +317,10 @@ class Client:
         """``find_files`` for many names in one listing pass (newest first per name)."""
         wanted = set(filenames)
         found: dict[str, list[FileObject]] = {name: [] for name in wanted}
-        if not wanted or self._file_listing_supported is False:
+        if not wanted:
             return found
+        if self._file_listing_supported is False:
+            return self._files_through_batches(wanted)
         try:
             for f in self.iter_files():
                 if f.filename in wanted:
@@ -304,12 +329,75 @@ class Client:
             if not _is_unsupported(exc):
                 raise
             self._file_listing_supported = False
-            logger.warning(
-                "the provider does not list files (%s %s): cannot look for files uploaded "
-                "earlier, so they are not reused", exc.status_code, self._path("files"))
-            return {name: [] for name in wanted}
+            self._files_unlisted_why = f"{exc.status_code} {self._path('files')}"
+            return self._files_through_batches(wanted)
         self._file_listing_supported = True
         return found
+
+    def _files_through_batches(self, wanted: set[str]) -> dict[str, list[FileObject]]:
+        """``files_by_name`` for a provider without file listing: the input files of
+        its batches, each looked up once per client, matched by filename."""
+        found: dict[str, list[FileObject]] = {name: [] for name in wanted}
+        if self._batch_listing_supported is False:
+            self._warn_no_file_search("nor batches")
+            return found
+        if self._file_lookup_supported is False:
+            self._warn_no_file_search(f"nor answers {self._path('files')}/{{id}}")
+            return found
+        seen: set[str] = set()
+        try:
+            for batch in self.iter_batches():
+                file_id = batch.input_file_id
+                if not file_id or file_id in seen:
+                    continue
+                seen.add(file_id)
+                f = self._cached_file(file_id)
+                if f is not None and f.filename in wanted:
+                    found[f.filename].append(f)
+        except _NoFileLookup as exc:
+            self._file_lookup_supported = False
+            self._warn_no_file_search(f"nor answers {self._path('files')}/{{id}} ({exc.status_code})")
+            return {name: [] for name in wanted}
+        except APIError as exc:
+            if not _is_unsupported(exc):
+                raise
+            self._batch_listing_supported = False
+            self._warn_no_file_search(f"nor batches ({exc.status_code} {self._path('batches')})")
+            return {name: [] for name in wanted}
+        self._batch_listing_supported = True
+        if not self._warned_files_via_batches:
+            self._warned_files_via_batches = True
+            logger.warning(
+                "the provider does not list files (%s): looking for files uploaded earlier through "
+                "its batches instead (one %s/{id} per batch input file); a file uploaded but never "
+                "used in a batch is not found", self._files_unlisted_why, self._path("files"))
+        for files in found.values():
+            files.sort(key=lambda f: f.created_at or 0, reverse=True)  # newest first, stable
+        return found
+
+    def _cached_file(self, file_id: str) -> FileObject | None:
+        """``get_file``, once per client; None for a file that is gone (404/410)."""
+        if file_id in self._files_by_id:
+            return self._files_by_id[file_id]
+        try:
+            f: FileObject | None = self.get_file(file_id)
+        except APIError as exc:
+            if exc.status_code in (405, 501):
+                raise _NoFileLookup(exc.status_code) from exc
+            if exc.status_code not in (404, 410):
+                raise
+            f = None
+        self._file_lookup_supported = True
+        self._files_by_id[file_id] = f
+        return f
+
+    def _warn_no_file_search(self, also: str) -> None:
+        if self._warned_no_file_search:
+            return
+        self._warned_no_file_search = True
+        logger.warning(
+            "the provider does not list files (%s) %s: cannot look for files uploaded "
+            "earlier, so they are not reused", self._files_unlisted_why, also)
 
     # ----------------------------------------------------------------- batches
 
