@@ -214,6 +214,7 @@ class _Resolver:
             job = self._job(name, section, defaults, base_dir)
             if job is not None:
                 jobs[name] = job
+        self._check_outputs(jobs, base_dir)
         budget = data.get("budget") or {}
         return Spec(
             path=self.path,
@@ -225,6 +226,48 @@ class _Resolver:
             budget_max_cost_usd=budget.get("max_cost_usd"),
             display_path=self.display,
         )
+
+    def _check_outputs(self, jobs: Mapping[str, Job], base_dir: Path) -> None:
+        """Refuse outputs that would overwrite another job's results, a data file, the spec or state."""
+        def where(job: Job) -> tuple[Any, ...]:
+            # the job's `output:` key, or the job's own key when the output is the default
+            if "output" in self.data["jobs"][job.name]:
+                return ("jobs", job.name, "output")
+            return ("jobs", job.name)
+
+        spec_file = _real(self.path)
+        working_dir = _real(base_dir / ".specrun")
+        data_files: dict[Path, list[str]] = {}
+        for job in jobs.values():
+            if job.data.path is not None:
+                data_files.setdefault(_real(job.data.path), []).append(job.name)
+        writers: dict[Path, list[Job]] = {}
+        for job in jobs.values():
+            writers.setdefault(_real(job.output), []).append(job)
+
+        for output, group in writers.items():
+            if len(group) > 1:
+                both = "both" if len(group) == 2 else "all"
+                # reported once, at the first job that repeats an earlier job's output
+                field_path = where(group[1])
+                self._problem(field_path, f"jobs {_and_list([job.name for job in group])} {both} write results "
+                                          f"to {group[1].output_display}; give each job its own output", key=True)
+            readers = data_files.get(output, [])
+            for job in group:
+                field_path = where(job)
+                shown = job.output_display
+                if readers:
+                    whose = f"job {readers[0]!r}" if len(readers) == 1 else f"jobs {_and_list(readers)}"
+                    own = " (its own input)" if readers == [job.name] else ""
+                    self._problem(field_path, f"job {job.name!r} output {shown} is the data file of {whose}{own}",
+                                  key=True)
+                if output == spec_file:
+                    self._problem(field_path, f"job {job.name!r} output {shown} is the spec file "
+                                              f"{self.display} itself", key=True)
+                if output.is_relative_to(working_dir):  # .specrun itself, or anything under it
+                    self._problem(field_path, f"job {job.name!r} output {shown} is inside .specrun/, where "
+                                              f"specrun keeps its own working files (state, build, downloads)",
+                                  key=True)
 
     def _vars(self, declared: dict[str, Any]) -> dict[str, Any]:
         variables = dict(declared)
@@ -340,6 +383,19 @@ class _Resolver:
 
 def _absolute(base_dir: Path, path: str) -> Path:
     return Path(os.path.normpath(base_dir / os.path.expanduser(path)))
+
+
+def _and_list(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def _real(path: Path) -> Path:
+    """``path`` with symlinks resolved as far as it exists (it need not exist)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare it as written
+        return path
 
 
 def _provider(raw: Any) -> ProviderConfig:

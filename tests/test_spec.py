@@ -251,3 +251,202 @@ def test_select_jobs(tmp_path):
 def test_packaged_schema_is_a_copy_of_schemas_dir():
     assert (ROOT / "specrun" / "schemas" / "specrun.schema.json").read_bytes() == \
         (ROOT / "schemas" / "specrun.schema.json").read_bytes()
+
+
+# --------------------------------------------------------------------------- output collisions
+
+def lines_and_messages(path: Path) -> list[list[str]]:
+    return [p.split(":", 2)[1:] for p in problems_of(path)]
+
+
+def test_two_jobs_with_the_same_output_are_refused(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a:
+            rows: [{x: 1}]
+            output: same.jsonl
+          b:
+            rows: [{x: 1}]
+            output: ./out/../same.jsonl
+        """)
+    assert lines_and_messages(path) == [
+        ["9", " jobs.b.output: jobs 'a' and 'b' both write results to ./out/../same.jsonl; "
+              "give each job its own output"],
+    ]
+
+
+def test_an_explicit_output_may_not_take_another_jobs_default_output(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a: {rows: [{x: 1}]}
+          b: {rows: [{x: 1}], output: results/a.jsonl}
+          c: {rows: [{x: 1}], output: results/a.jsonl}
+        """)
+    assert lines_and_messages(path) == [
+        ["5", " jobs.b.output: jobs 'a', 'b' and 'c' all write results to results/a.jsonl; "
+              "give each job its own output"],
+    ]
+
+
+def test_output_may_not_be_a_data_file(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a:
+            data: in.csv
+            output: in.csv
+          b:
+            data: data/other.jsonl
+            output: ../""" + tmp_path.name + """/in.csv
+          c:
+            rows: [{x: 1}]
+            output: data/other.jsonl
+        """)
+    assert lines_and_messages(path) == [
+        ["6", " jobs.a.output: job 'a' output in.csv is the data file of job 'a' (its own input)"],
+        ["9", " jobs.b.output: jobs 'a' and 'b' both write results to ../" + tmp_path.name
+              + "/in.csv; give each job its own output"],
+        ["9", " jobs.b.output: job 'b' output ../" + tmp_path.name + "/in.csv is the data file of job 'a'"],
+        ["12", " jobs.c.output: job 'c' output data/other.jsonl is the data file of job 'b'"],
+    ]
+
+
+def test_output_may_not_be_the_spec_file(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        jobs:
+          a: {model: m, rows: [{x: 1}], messages: [{role: user, content: hi}], output: specrun.yaml}
+        """)
+    assert lines_and_messages(path) == [
+        ["3", " jobs.a.output: job 'a' output specrun.yaml is the spec file " + str(path) + " itself"],
+    ]
+
+
+def test_output_may_not_be_inside_the_specrun_directory(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          state:
+            rows: [{x: 1}]
+            output: .specrun/state.json
+          build:
+            rows: [{x: 1}]
+            output: .specrun/build/b.jsonl
+          dir:
+            rows: [{x: 1}]
+            output: sub/../.specrun
+        """)
+    working = "is inside .specrun/, where specrun keeps its own working files (state, build, downloads)"
+    assert lines_and_messages(path) == [
+        ["6", f" jobs.state.output: job 'state' output .specrun/state.json {working}"],
+        ["9", f" jobs.build.output: job 'build' output .specrun/build/b.jsonl {working}"],
+        ["12", f" jobs.dir.output: job 'dir' output sub/../.specrun {working}"],
+    ]
+
+
+def test_defaulted_output_problems_point_at_the_job(tmp_path):
+    (tmp_path / "results").mkdir()
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a:
+            data: results/b.jsonl
+          b:
+            rows: [{x: 1}]
+        """)
+    assert lines_and_messages(path) == [
+        ["6", " jobs.b: job 'b' output results/b.jsonl is the data file of job 'a'"],
+    ]
+
+
+def test_output_collisions_are_listed_with_other_resolution_problems(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        jobs:
+          a: {rows: [{x: 1}], messages: [{role: user, content: hi}]}
+          b: {model: m, data: in.csv, messages: [{role: user, content: hi}], output: in.csv}
+        """)
+    assert lines_and_messages(path) == [
+        ["3", " jobs.a: no model (set model: here or under defaults:)"],
+        ["4", " jobs.b.output: job 'b' output in.csv is the data file of job 'b' (its own input)"],
+    ]
+
+
+def test_symlinked_output_that_reaches_a_data_file_is_refused(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a: {data: real/in.csv, output: link/in.csv}
+        """)
+    assert lines_and_messages(path) == [
+        ["4", " jobs.a.output: job 'a' output link/in.csv is the data file of job 'a' (its own input)"],
+    ]
+
+
+def test_distinct_outputs_in_different_directories_are_fine(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a: {data: in.csv, output: one/results.jsonl}
+          b: {data: in.csv, output: two/results.jsonl}
+          c: {rows: [{x: 1}]}
+          d: {rows: [{x: 1}], output: specrun-d.jsonl}
+          e: {rows: [{x: 1}], output: specrun/e.jsonl}
+        """)
+    spec = load_spec(path)
+    assert {name: job.output.relative_to(tmp_path).as_posix() for name, job in spec.jobs.items()} == {
+        "a": "one/results.jsonl", "b": "two/results.jsonl", "c": "results/c.jsonl",
+        "d": "specrun-d.jsonl", "e": "specrun/e.jsonl",
+    }
+
+
+def test_an_output_that_is_several_jobs_data_file_is_one_problem(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: hi}]}
+        jobs:
+          a: {data: in.csv, output: a.jsonl}
+          b: {data: in.csv, output: b.jsonl}
+          c: {data: in.csv, output: in.csv}
+        """)
+    assert lines_and_messages(path) == [
+        ["6", " jobs.c.output: job 'c' output in.csv is the data file of jobs 'a', 'b' and 'c'"],
+    ]
+
+
+def test_validate_exits_1_with_the_output_problems_and_no_traceback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from specrun.cli import main
+
+    (tmp_path / "in.csv").write_text("id,q\n1,a\n", encoding="utf-8")
+    write(tmp_path, """\
+        version: 1
+        defaults: {model: m, messages: [{role: user, content: "{{ row.q }}"}]}
+        jobs:
+          a: {data: in.csv, output: same.jsonl}
+          b: {data: in.csv, output: same.jsonl}
+          c: {rows: [{q: x}], output: .specrun/state.json}
+        """)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: specrun.yaml is invalid (2 problems):\n"
+        "  specrun.yaml:5: jobs.b.output: jobs 'a' and 'b' both write results to same.jsonl; "
+        "give each job its own output\n"
+        "  specrun.yaml:6: jobs.c.output: job 'c' output .specrun/state.json is inside .specrun/, "
+        "where specrun keeps its own working files (state, build, downloads)\n"
+    )
+    assert not (tmp_path / ".specrun").exists()
