@@ -590,14 +590,15 @@ class LiveProgress(ProgressSink):
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console(stderr=True, no_color=no_color)
+        self.no_color = no_color
+        self.console = Console(stderr=True, no_color=no_color, highlight=False)
         self.live = Live(console=self.console, refresh_per_second=4, transient=False)
         self.started = False
 
     def update(self, rows: list[tuple[str, str, int, int, int]], elapsed: float) -> None:
         from rich.table import Table
 
-        table = Table(box=None, pad_edge=False)
+        table = Table(box=None, pad_edge=False, header_style="" if self.no_color else "bold")
         for column in ("job", "status", "done", "failed", "total", "elapsed"):
             table.add_column(column, justify="right" if column in ("done", "failed", "total") else "left")
         for name, status, completed, failed, total in rows:
