@@ -87,6 +87,14 @@ class SpecrunGroup(click.Group):
     typo in a CI script must never read as "there are changes".
     """
 
+    #: `specrun --help` lists the workflow first, in the order it is used.
+    ORDER = ("validate", "render", "plan", "apply", "status", "destroy", "models", "files", "batches", "serve")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(self.ORDER)}
+        return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
