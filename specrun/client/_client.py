@@ -317,27 +317,36 @@ class Client:
         """``find_files`` for many names in one listing pass (newest first per name)."""
         wanted = set(filenames)
         found: dict[str, list[FileObject]] = {name: [] for name in wanted}
-        if not wanted:
-            return found
+        if wanted:
+            for f in self._find_files(lambda name: name in wanted):
+                found[f.filename].append(f)  # type: ignore[index]
+        return found
+
+    def files_with_prefix(self, prefix: str) -> list[FileObject]:
+        """Files whose name starts with ``prefix``, newest first (one listing pass)."""
+        return self._find_files(lambda name: name.startswith(prefix))
+
+    def _find_files(self, match: Callable[[str], bool]) -> list[FileObject]:
         if self._file_listing_supported is False:
-            return self._files_through_batches(wanted)
+            return self._files_through_batches(match)
+        found: list[FileObject] = []
         try:
             for f in self.iter_files():
-                if f.filename in wanted:
-                    found[f.filename].append(f)
+                if f.filename is not None and match(f.filename):
+                    found.append(f)
         except APIError as exc:
             if not _is_unsupported(exc):
                 raise
             self._file_listing_supported = False
             self._files_unlisted_why = f"{exc.status_code} {self._path('files')}"
-            return self._files_through_batches(wanted)
+            return self._files_through_batches(match)
         self._file_listing_supported = True
         return found
 
-    def _files_through_batches(self, wanted: set[str]) -> dict[str, list[FileObject]]:
-        """``files_by_name`` for a provider without file listing: the input files of
-        its batches, each looked up once per client, matched by filename."""
-        found: dict[str, list[FileObject]] = {name: [] for name in wanted}
+    def _files_through_batches(self, match: Callable[[str], bool]) -> list[FileObject]:
+        """File search for a provider without file listing: the input files of its
+        batches, each looked up once per client, matched by filename."""
+        found: list[FileObject] = []
         if self._batch_listing_supported is False:
             self._warn_no_file_search("nor batches")
             return found
@@ -352,18 +361,18 @@ class Client:
                     continue
                 seen.add(file_id)
                 f = self._cached_file(file_id)
-                if f is not None and f.filename in wanted:
-                    found[f.filename].append(f)
+                if f is not None and f.filename is not None and match(f.filename):
+                    found.append(f)
         except _NoFileLookup as exc:
             self._file_lookup_supported = False
             self._warn_no_file_search(f"nor answers {self._path('files')}/{{id}} ({exc.status_code})")
-            return {name: [] for name in wanted}
+            return []
         except APIError as exc:
             if not _is_unsupported(exc):
                 raise
             self._batch_listing_supported = False
             self._warn_no_file_search(f"nor batches ({exc.status_code} {self._path('batches')})")
-            return {name: [] for name in wanted}
+            return []
         self._batch_listing_supported = True
         if not self._warned_files_via_batches:
             self._warned_files_via_batches = True
@@ -371,8 +380,7 @@ class Client:
                 "the provider does not list files (%s): looking for files uploaded earlier through "
                 "its batches instead (one %s/{id} per batch input file); a file uploaded but never "
                 "used in a batch is not found", self._files_unlisted_why, self._path("files"))
-        for files in found.values():
-            files.sort(key=lambda f: f.created_at or 0, reverse=True)  # newest first, stable
+        found.sort(key=lambda f: f.created_at or 0, reverse=True)  # newest first, stable
         return found
 
     def _cached_file(self, file_id: str) -> FileObject | None:
