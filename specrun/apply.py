@@ -111,6 +111,7 @@ class Executor:
         self.sleep = sleep
         self.clock = clock
         self._retried: set[str] = set()
+        self._deferred_retry: set[str] = set()   # planned retries waiting for live shards
 
     # ----------------------------------------------------------------- driver
 
@@ -149,6 +150,10 @@ class Executor:
                 job_state = self.state.jobs[name]
                 if all(s.is_completed for s in job_state.current_shards()):
                     report.outcomes.append(self._finish(self.spec.jobs[name]))
+                elif name in self._deferred_retry:
+                    report.outcomes.append(JobOutcome(name, "submitted", message=
+                                                      "the retry waits for batches still running; run `specrun "
+                                                      "apply` again to submit it and collect results"))
                 else:
                     report.outcomes.append(JobOutcome(name, "submitted", message=
                                                       "batches submitted; run `specrun apply` again to collect results"))
@@ -364,8 +369,13 @@ class Executor:
             self._save()
 
     def _retry(self, job: Job, job_plan: JobPlan) -> None:
-        """Submit a new generation holding only the requests without an ok result."""
-        from specrun.render import iter_requests, render_job
+        """Submit a new generation holding only the requests without an ok result.
+
+        While other shards of the job are still running, their requests have no
+        result yet: the retry waits for them (the wait phase submits it), so it never
+        re-sends a request that is still being worked on.
+        """
+        from specrun.render import iter_requests, render_job, retry_filename
 
         job_state = self._adopt_into_state(job, job_plan)
         for shard in job_state.current_shards():
@@ -373,7 +383,8 @@ class Executor:
                 self._update_shard(shard, self.client.get_batch(shard.batch_id))
         self._save()
         if any(s.is_live for s in job_state.current_shards()):
-            return  # still running after all: the wait phase takes it
+            self._deferred_retry.add(job.name)
+            return
         results = load_results(self._download_outputs(job_state))
         missing = [r.custom_id for r in iter_requests(self.spec, job, context_length=job_state.context_length)
                    if r.skip_reason is None and ((res := results.get(r.custom_id)) is None or res.status != "ok")]
@@ -384,7 +395,9 @@ class Executor:
         rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing,
                               context_length=job_state.context_length)
         for shard in rendered.shards:
-            job_state.shards.append(ShardState(index=shard.index, filename=shard.filename, sha256=shard.sha256,
+            filename = retry_filename(job.name, job_state.input_sha256, generation, shard.sha256)
+            os.replace(shard.path, self.build_dir / filename)
+            job_state.shards.append(ShardState(index=shard.index, filename=filename, sha256=shard.sha256,
                                                bytes=shard.bytes, requests=shard.requests, generation=generation))
         self._save()
         self.echo(f"{job.name}: retrying {len(missing)} request(s) without a result "
@@ -413,6 +426,12 @@ class Executor:
                 job = self.spec.jobs[name]
                 job_state = self.state.jobs[name]
                 current = job_state.current_shards()
+                if name in self._deferred_retry and all(not s.is_live for s in current):
+                    self._deferred_retry.discard(name)
+                    if any(s.is_dead for s in current):
+                        self._retry(job, _retry_plan_for(name, job_state))
+                        next_round.append(name)
+                        continue
                 expired = [s for s in current if s.status == "expired"]
                 if (expired and self.options.auto_retry_expired and name not in self._retried
                         and all(not s.is_live for s in current)):

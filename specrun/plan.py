@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -216,6 +217,7 @@ class ProviderView:
     active_models: list[str] | None = None
     notes: list[str] = field(default_factory=list)
     models: dict[str, Any] = field(default_factory=dict)              # id → ModelConfig
+    retry_files: dict[str, list[Any]] = field(default_factory=dict)   # job → its retry files (state lost)
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -378,7 +380,10 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
             view.batches[batch_id] = client.get_batch(batch_id)
         except NotFound:
             view.notes.append(f"batch {batch_id} recorded in state no longer exists on the provider")
+    from specrun.render import retry_prefix
+
     lookups: list[ShardPlan] = []
+    prefixes: dict[str, str] = {}  # retry-file prefix → job
     for item in inputs:
         job_state = known.get(item.job.name)
         if job_state is not None:
@@ -386,13 +391,18 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
             lookups += [s for s in (_shard_plan_of(s) for s in job_state.current_shards()) if not s.batch_id]
         elif item.rendered:
             lookups += item.shards
+            prefixes[retry_prefix(item.job.name, item.input_sha256)] = item.job.name
     # One listing pass for all files, one for all batches, however many shards.
     names = {s.filename for s in lookups if not s.file_id}
-    for name, files in client.files_by_name(names).items():
+    files = client.files_matching(names, prefixes) if (names or prefixes) else []
+    for name in names:
         sizes = {s.bytes for s in lookups if s.filename == name}
-        view.files_by_name[name] = [f for f in files if f.bytes is None or f.bytes in sizes]
+        view.files_by_name[name] = [f for f in files if f.filename == name and (f.bytes is None or f.bytes in sizes)]
+    for prefix, job_name in prefixes.items():
+        view.retry_files[job_name] = [f for f in files if (f.filename or "").startswith(prefix)]
     file_ids = {s.file_id for s in lookups if s.file_id}
     file_ids |= {f.id for files in view.files_by_name.values() for f in files}
+    file_ids |= {f.id for files in view.retry_files.values() for f in files}
     view.batches_by_file.update(client.batches_by_input_file(file_ids))
     return view
 
@@ -464,8 +474,9 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)
         reused = 0
-        if job_plan.action == "retry" and job_state is not None and item.requests:
-            current = job_state.current_shards()
+        if job_plan.action == "retry" and item.requests and job_plan.shard_plans:
+            newest = max(s.generation for s in job_plan.shard_plans)
+            current = [s for s in job_plan.shard_plans if s.generation == newest]
             missing = min(sum(max((s.total or s.requests) - s.completed, 0) for s in current), item.requests)
             reused = item.requests - missing
             share = missing / item.requests
@@ -551,12 +562,44 @@ def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -
         if files:
             reason += f"; adopting {len(files)} uploaded file{'s' if len(files) != 1 else ''} found on the provider"
         return JobPlan(action="create", reason=reason, shard_plans=tuple(shards), **base)
-    base["batch_ids"] = tuple(s.batch_id for s in found if s.batch_id)
+    retries = _adopt_retries(item, view)
+    base["batch_ids"] = tuple(s.batch_id for s in [*found, *retries] if s.batch_id)
     if len(found) < len(shards):
         return JobPlan(action="create", adopted=True, shard_plans=tuple(shards),
                        reason=f"adopted {len(found)} of {len(shards)} shards' batches found on the provider; "
                               "submitting the rest", **base)
+    if retries:
+        # The newest retry round is what the job waits on now; earlier rounds keep their results.
+        newest = max(s.generation for s in retries)
+        current = [s for s in retries if s.generation == newest]
+        return _decide_from_shards(item.job, None, current, base, adopted=True,
+                                   all_shards=[*shards, *retries])
     return _decide_from_shards(item.job, None, shards, base, adopted=True)
+
+
+_RETRY_NAME = re.compile(r"-retry(\d+)-([0-9a-f]{16})\.jsonl$")
+
+
+def _adopt_retries(item: JobInputs, view: ProviderView) -> list[ShardPlan]:
+    """Retry rounds of this version of the job found on the provider (state lost)."""
+    by_name: dict[str, list[Any]] = {}
+    for f in view.retry_files.get(item.job.name, ()):
+        by_name.setdefault(f.filename, []).append(f)
+    plans: list[ShardPlan] = []
+    for generation_name in sorted(by_name, key=lambda n: (int(_RETRY_NAME.search(n).group(1)), n)):
+        match = _RETRY_NAME.search(generation_name)
+        generation = int(match.group(1))
+        index = sum(1 for p in plans if p.generation == generation)
+        adopted = None
+        for f in by_name[generation_name]:  # the same name uploaded twice: take the one with a batch
+            candidate = _adopt(ShardPlan(index=index, filename=generation_name, sha256=match.group(2),
+                                         bytes=getattr(f, "bytes", None) or 0, requests=0,
+                                         generation=generation, file_id=f.id), view)
+            if adopted is None or (candidate.batch_id and not adopted.batch_id):
+                adopted = candidate
+        if adopted is not None:
+            plans.append(replace(adopted, requests=adopted.total))
+    return plans
 
 
 def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
@@ -581,9 +624,11 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
 
 
 def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[ShardPlan],
-                        base: dict[str, Any], *, adopted: bool) -> JobPlan:
+                        base: dict[str, Any], *, adopted: bool,
+                        all_shards: list[ShardPlan] | None = None) -> JobPlan:
+    """Decide from the shards the job waits on now (``all_shards`` are recorded too)."""
     prefix = "adopted from the provider; " if adopted else ""
-    plans = tuple(shards)
+    plans = tuple(all_shards if all_shards is not None else shards)
     unsubmitted = [s for s in shards if not s.batch_id]
     if unsubmitted:
         return JobPlan(action="create", shard_plans=plans, adopted=adopted,

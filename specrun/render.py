@@ -30,7 +30,7 @@ from specrun.spec import Job, Limits, Spec
 
 __all__ = [
     "RenderedRequest", "Shard", "RenderedJob", "JobCheck", "iter_requests", "render_job", "check_job",
-    "job_fingerprint", "shard_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
+    "job_fingerprint", "shard_filename", "retry_prefix", "retry_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
 ]
 
 # Bump when the same inputs would render different bytes, so fingerprints change too.
@@ -95,6 +95,21 @@ class JobCheck:
 def shard_filename(job: str, sha256: str) -> str:
     """Upload file name of a shard: ``specrun-<job>-<sha256[:16]>.jsonl``."""
     return f"specrun-{job}-{sha256[:16]}.jsonl"
+
+
+def retry_prefix(job: str, input_sha256: str) -> str:
+    """Name prefix of every retry file of one version of a job (its input_sha256)."""
+    return f"specrun-{job}-{input_sha256[:16]}-retry"
+
+
+def retry_filename(job: str, input_sha256: str, generation: int, sha256: str) -> str:
+    """Upload name of a retry shard: ``specrun-<job>-<input16>-retry<N>-<sha16>.jsonl``.
+
+    Tied to the job's input hash, so that with the state file lost, ``plan`` still
+    finds every retry round of this version of the job (and never re-sends what a
+    retry already did).
+    """
+    return f"{retry_prefix(job, input_sha256)}{generation}-{sha256[:16]}.jsonl"
 
 
 def iter_requests(spec: Spec, job: Job, *, context_length: int | None = None) -> Iterator[RenderedRequest]:

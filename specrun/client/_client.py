@@ -324,7 +324,14 @@ class Client:
 
     def files_with_prefix(self, prefix: str) -> list[FileObject]:
         """Files whose name starts with ``prefix``, newest first (one listing pass)."""
-        return self._find_files(lambda name: name.startswith(prefix))
+        return self.files_matching(prefixes=[prefix])
+
+    def files_matching(self, names: Iterable[str] = (), prefixes: Iterable[str] = ()) -> list[FileObject]:
+        """Files named exactly one of ``names`` or starting with one of ``prefixes`` (one pass)."""
+        exact, starts = set(names), tuple(prefixes)
+        if not exact and not starts:
+            return []
+        return self._find_files(lambda name: name in exact or name.startswith(starts))
 
     def _find_files(self, match: Callable[[str], bool]) -> list[FileObject]:
         if self._file_listing_supported is False:

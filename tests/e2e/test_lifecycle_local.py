@@ -171,3 +171,25 @@ def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(tmp_path):
     done_before = max(b["request_counts"]["completed"] for b in before)
     assert new[0]["request_counts"]["total"] < 6  # only the requests without a result were re-sent
     assert new[0]["request_counts"]["total"] <= 6 - done_before
+
+
+def test_lost_state_after_expired_retries_re_sends_only_requests_without_a_result(tmp_path):
+    spec = write_local_project(tmp_path, rows=8, delay_ms=500, window="1s")
+    expire_then_reopen(spec)  # the first batch and its retry both expired, partly done
+    state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
+    assert max(s["generation"] for s in state["jobs"]["count"]["shards"]) == 1
+    ok_before = sum(r["status"] == "ok" for r in read_results(spec.parent / "results" / "count.jsonl"))
+    before = {b["id"] for b in json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)}
+    (spec.parent / ".specrun" / "state.json").unlink()
+
+    job = plan_json(spec.parent)["count"]
+    assert job["action"] == "retry" and job["reason"].startswith("adopted from the provider")
+    assert len(job["batch_ids"]) == 2  # the first batch and the retry round, both adopted
+    assert job["reused_requests"] == ok_before
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 8
+    after = json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)
+    new = [b for b in after if b["id"] not in before]
+    assert len(new) == 1
+    assert new[0]["request_counts"]["total"] == 8 - ok_before  # nothing with an ok result was re-sent
