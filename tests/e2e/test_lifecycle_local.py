@@ -193,3 +193,22 @@ def test_lost_state_after_expired_retries_re_sends_only_requests_without_a_resul
     new = [b for b in after if b["id"] not in before]
     assert len(new) == 1
     assert new[0]["request_counts"]["total"] == 8 - ok_before  # nothing with an ok result was re-sent
+
+
+def test_a_planned_retry_waits_for_the_shards_still_running_then_retries(tmp_path):
+    spec = write_local_project(tmp_path, rows=6, delay_ms=1500)
+    spec.write_text(spec.read_text().replace("    rows:\n", "    limits: {max_requests: 3}\n    rows:\n"))
+    assert run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent).code == 0
+    state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
+    first, second = (s["batch_id"] for s in state["jobs"]["count"]["shards"])
+    assert run_cli("batches", "cancel", first, cwd=spec.parent).code == 0
+    run_cli("batches", "wait", first, cwd=spec.parent)
+    job = plan_json(spec.parent)["count"]
+    assert job["action"] == "retry", job
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    assert "retrying" in applied.stderr
+    assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 6
+    batches = json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)
+    retry = [b for b in batches if b["id"] not in (first, second)]
+    assert len(retry) == 1 and retry[0]["request_counts"]["total"] <= 3  # only the cancelled shard's rest
