@@ -126,7 +126,7 @@ class Executor:
         for job_plan in plan.jobs:
             if job_plan.action == "remove":
                 self._remove(job_plan)
-                report.outcomes.append(JobOutcome(job_plan.job, "removed", message="forgotten (result files kept)"))
+                report.outcomes.append(JobOutcome(job_plan.job, "removed", message="forgotten; result files kept"))
                 continue
             job = self.spec.jobs[job_plan.job]
             if job_plan.action == "noop":

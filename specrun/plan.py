@@ -411,7 +411,7 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
 
 
 def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: ProviderView, *,
-           provider: str, targets: Sequence[str] = ()) -> Plan:
+           provider: str, targets: Sequence[str] = (), retry_errors: bool = False) -> Plan:
     """Derive the plan. Pure: no I/O, same arguments → same Plan."""
     warnings: list[str] = list(view.notes)
     provider_matches = state is None or not state.provider or state.provider == provider
@@ -425,7 +425,7 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
     jobs: list[JobPlan] = []
     errors: list[str] = []
     for item in inputs:
-        plan = _decide_job(item, known.get(item.job.name), view)
+        plan = _decide_job(item, known.get(item.job.name), view, retry_errors=retry_errors)
         if plan.action in SUBMITTING and view.active_models is not None and item.job.model not in view.active_models:
             close = difflib.get_close_matches(item.job.model, view.active_models, n=3, cutoff=0.3)
             hint = f"; closest active models: {', '.join(close)}" if close else \
@@ -526,7 +526,8 @@ def _live(batch: Any, shard: ShardState) -> bool:
     return status in LIVE_STATUSES
 
 
-def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView) -> JobPlan:
+def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView, *,
+                retry_errors: bool = False) -> JobPlan:
     job = item.job
     base = dict(job=job.name, requests=item.requests, shards=len(item.shards) or 1, model=job.model,
                 input_sha256=item.input_sha256, fingerprint=item.fingerprint,
@@ -548,7 +549,7 @@ def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView)
     base["shards"] = len([s for s in job_state.shards if s.generation == 0]) or base["shards"]
     batch_ids = tuple(dict.fromkeys([*job_state.batch_ids(), *(s.batch_id for s in current if s.batch_id)]))
     base["batch_ids"] = batch_ids
-    return _decide_from_shards(job, job_state, current, base, adopted=False)
+    return _decide_from_shards(job, job_state, current, base, adopted=False, retry_errors=retry_errors)
 
 
 def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -> JobPlan:
@@ -625,7 +626,7 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
 
 def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[ShardPlan],
                         base: dict[str, Any], *, adopted: bool,
-                        all_shards: list[ShardPlan] | None = None) -> JobPlan:
+                        all_shards: list[ShardPlan] | None = None, retry_errors: bool = False) -> JobPlan:
     """Decide from the shards the job waits on now (``all_shards`` are recorded too)."""
     prefix = "adopted from the provider; " if adopted else ""
     plans = tuple(all_shards if all_shards is not None else shards)
@@ -640,6 +641,8 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
         done = ""
         if first.total:
             done = f" with {first.completed}/{first.total} done"
+            if first.failed:
+                done += f", {first.failed} failed"
         elif job_state is not None:
             recorded = next((s for s in job_state.shards if s.batch_id == first.batch_id), None)
             if recorded is not None and recorded.total:
@@ -673,6 +676,10 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     if file_sha256(job.output) != output.sha256:
         return JobPlan(action="download", shard_plans=plans,
                        reason=f"results file {job.output_display} changed on disk", **base)
+    if retry_errors and output.error:
+        return JobPlan(action="retry", shard_plans=plans,
+                       reason=f"{output.error:,} row(s) failed inside completed batches; re-sending just those "
+                              "(--retry-errors)", **base)
     return JobPlan(action="noop", shard_plans=plans, reason="up to date", **base)
 
 
@@ -681,7 +688,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
 
 def make_plan(spec: Spec, state: State | None, client: Any | None, *, provider: str, build_dir: Path,
               targets: Sequence[str] = (), refresh_provider: bool = True,
-              max_cost_usd: float | None = None) -> tuple[Plan, list[JobInputs]]:
+              max_cost_usd: float | None = None, retry_errors: bool = False) -> tuple[Plan, list[JobInputs]]:
     """Render what changed, refresh from the provider (unless told not to), decide, price."""
     unknown = [t for t in targets if t not in spec.jobs and not (state and t in state.jobs)]
     if unknown:
@@ -701,7 +708,7 @@ def make_plan(spec: Spec, state: State | None, client: Any | None, *, provider: 
     if refresh_provider and client is not None:
         view = refresh(client, state, inputs, provider_matches=provider_matches, removed=removed,
                        models=models, notes=notes)
-    plan = decide(spec, inputs, state, view, provider=provider, targets=targets)
+    plan = decide(spec, inputs, state, view, provider=provider, targets=targets, retry_errors=retry_errors)
     plan = price(plan, spec, inputs, state if provider_matches else None, view, max_cost_usd=max_cost_usd)
     return plan, inputs
 

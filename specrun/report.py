@@ -128,7 +128,7 @@ def format_apply_summary(report: Any, *, color: bool = False) -> str:
     lines = []
     for outcome in report.outcomes:
         if outcome.status == "removed":
-            lines.append(f"  - {outcome.job}: removed ({outcome.message})")
+            lines.append(f"  - {outcome.job}: removed, {outcome.message}")
             continue
         if outcome.status == "submitted":
             lines.append(f"  > {outcome.job}: {outcome.message}")

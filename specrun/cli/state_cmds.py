@@ -62,6 +62,9 @@ def _refuse_over_budget(the_plan: Plan, *, applying: bool) -> None:
         raise BudgetExceeded(f"over budget ({consequence}): " + "; ".join(the_plan.budget_violations))
 
 
+retry_errors_option = click.option("--retry-errors", is_flag=True,
+                                   help="Also re-send rows that failed inside completed batches (a retry of just those).")
+
 max_cost_option = click.option("--max-cost", type=click.FloatRange(min=0), default=None, metavar="USD",
                                help="Refuse plans that may cost more than this in all (high end of the estimate).")
 
@@ -74,15 +77,16 @@ max_cost_option = click.option("--max-cost", type=click.FloatRange(min=0), defau
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--no-refresh", is_flag=True, help="Do not contact the provider.")
 @max_cost_option
+@retry_errors_option
 @common_options
 def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
-         max_cost: float | None, opts: CommonOptions) -> None:
+         max_cost: float | None, retry_errors: bool, opts: CommonOptions) -> None:
     """Show what apply would do, and what it may cost."""
     with open_workspace(opts) as ws, ws.lock("plan", opts.lock_timeout):
         state = ws.load_state()
         the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
                                 build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh,
-                                max_cost_usd=max_cost)
+                                max_cost_usd=max_cost, retry_errors=retry_errors)
         if out_file is not None and not the_plan.budget_violations:
             save_plan(out_file, the_plan, spec=ws.spec, var_overrides=opts.vars, targets=opts.targets)
     if as_json or output_format == "json":
@@ -110,9 +114,11 @@ def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exit
 @click.option("--timeout", default=None, type=float, help="Give up waiting after this many seconds.")
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit 1 if any row failed inside a completed batch.")
 @max_cost_option
+@retry_errors_option
 @common_options
 def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interval: float,
-          timeout: float | None, fail_on_row_errors: bool, max_cost: float | None, opts: CommonOptions) -> None:
+          timeout: float | None, fail_on_row_errors: bool, max_cost: float | None, retry_errors: bool,
+          opts: CommonOptions) -> None:
     """Upload, create batches, wait, download and join results."""
     options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
                            fail_on_row_errors=fail_on_row_errors)
@@ -120,6 +126,10 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
         state = ws.load_state()
         if plan_file is not None:
             the_plan, document = load_plan(plan_file)
+            saved_targets = tuple(document.get("targets") or ())
+            if opts.targets and tuple(opts.targets) != saved_targets:
+                raise StalePlan(f"a saved plan carries its own targets ({', '.join(saved_targets) or 'all jobs'}); "
+                                "run `specrun plan --target ... --out FILE` to plan other ones")
             saved_vars = document.get("vars") or {}
             if saved_vars != opts.vars:
                 given = " ".join(f"--var {k}={v}" for k, v in saved_vars.items()) or "no --var options"
@@ -131,10 +141,11 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
             _refuse_over_budget(replace(the_plan, budget_violations=tuple(violations)), applying=True)
         else:
             the_plan, _ = make_plan(ws.spec, state, ws.client, provider=ws.provider, build_dir=ws.build_dir,
-                                    targets=opts.targets, max_cost_usd=max_cost)
+                                    targets=opts.targets, max_cost_usd=max_cost, retry_errors=retry_errors)
             click.echo(format_plan(the_plan, color=use_color()))
             _refuse_over_budget(the_plan, applying=True)
             if not the_plan.has_changes:
+                _fail_on_recorded_row_errors(state, the_plan, fail_on_row_errors)
                 return
             _confirm("apply", auto_approve)
         report = _execute(ws, state, the_plan, options)
@@ -145,6 +156,17 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
         raise ApplyError(f"{len(report.failed_jobs)} job(s) did not complete: {names}")
     if fail_on_row_errors and report.row_errors:
         raise ApplyError(f"{report.row_errors} row(s) failed inside completed batches (--fail-on-row-errors)")
+
+
+def _fail_on_recorded_row_errors(state: State | None, the_plan: Plan, enabled: bool) -> None:
+    """With nothing to do, --fail-on-row-errors still judges the results as they stand."""
+    if not enabled or state is None:
+        return
+    errors = sum(state.jobs[job.job].output.error for job in the_plan.jobs
+                 if job.job in state.jobs and state.jobs[job.job].output is not None)
+    if errors:
+        raise ApplyError(f"{errors} row(s) failed inside completed batches (--fail-on-row-errors); "
+                         "the results are unchanged. Re-run them with `specrun apply --retry-errors`")
 
 
 def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions) -> Any:
@@ -206,7 +228,8 @@ def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
             click.echo("  results: not downloaded yet")
         else:
             missing = "" if out["exists"] else "  (missing on disk)"
-            click.echo(f"  results: {out['path']}  {out['ok']:,} ok, {out['error']:,} error{missing}")
+            skipped = f", {out['skipped']:,} skipped" if out["skipped"] else ""
+            click.echo(f"  results: {out['path']}  {out['ok']:,} ok, {out['error']:,} error{skipped}{missing}")
 
 
 @main.command()

@@ -261,3 +261,31 @@ def test_saved_plan_needs_the_same_vars(tmp_path, server):
     applied = run_cli("apply", "p.json", "--var", "greeting=hi", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert read_results(spec.parent / "results" / "greet.jsonl")[0]["content"] == "echo: Say hi to person 0."
+
+
+def test_row_errors_fail_reruns_too_and_retry_errors_re_sends_only_them(tmp_path, server):
+    spec = write_project(tmp_path / "proj", server.url, rows=5, fail_rows=(1, 3))
+    first = run_cli("apply", "--auto-approve", "--fail-on-row-errors", "--poll-interval", "0.2", cwd=spec.parent)
+    assert first.code == 1 and "2 row(s) failed inside completed batches" in first.stderr
+    again = run_cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
+    assert again.code == 1, again.stdout  # nothing to do, but the results still hold the errors
+    assert "the results are unchanged" in again.stderr
+
+    plan = json.loads(run_cli("plan", "--json", "--retry-errors", cwd=spec.parent).stdout)
+    job = plan["jobs"][0]
+    assert job["action"] == "retry"
+    assert job["reason"] == "2 row(s) failed inside completed batches; re-sending just those (--retry-errors)"
+    retried = run_cli("apply", "--auto-approve", "--retry-errors", "--poll-interval", "0.2", cwd=spec.parent)
+    assert retried.code == 0, retried.stderr
+    batches = server.batches()
+    assert len(batches) == 2
+    assert sorted(b["request_counts"]["total"] for b in batches) == [2, 5]  # only the failed rows re-sent
+
+
+def test_a_saved_plan_refuses_other_targets(tmp_path, server):
+    spec = write_project(tmp_path / "proj", server.url, jobs=("greet", "thank"))
+    assert run_cli("plan", "--target", "greet", "--out", "p.json", cwd=spec.parent).code == 0
+    refused = run_cli("apply", "p.json", "--target", "thank", "-v", cwd=spec.parent)
+    assert refused.code == 1
+    assert "a saved plan carries its own targets (greet)" in refused.stderr
+    assert refused.posts() == []
