@@ -46,7 +46,7 @@ def test_results_keep_input_order_with_failed_rows_in_the_middle(tmp_path, serve
     assert rows[2]["row"]["name"] == "person 2 [[fail]]"
 
     strict = run_cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
-    assert strict.code == 0  # no changes: nothing applied, nothing to fail on
+    assert strict.code == 1  # no changes, but the results still hold the row errors
     (spec.parent / "results" / "greet.jsonl").unlink()
     strict = run_cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
     assert strict.code == 1
