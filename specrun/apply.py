@@ -230,6 +230,16 @@ class Executor:
         pending = [s for s in shards if not s.batch_id]
         if not pending:
             return
+        lost = [s for s in pending if s.generation > 0 and not s.file_id
+                and not (self.build_dir / s.filename).exists()]
+        if lost:
+            # A retry round recorded but never uploaded, its file since deleted: drop it
+            # and work out the retry again from the results (it is deterministic).
+            job_state.shards = [s for s in job_state.shards if s not in lost]
+            self._save()
+            self._retried.discard(job.name)
+            self._retry(job, _retry_plan_for(job.name, job_state))
+            return
         files = self.client.files_by_name({s.filename for s in pending if not s.file_id})
         known_files = {s.file_id for s in pending if s.file_id}
         for shard in pending:
@@ -368,6 +378,44 @@ class Executor:
         if self.state.jobs.pop(job_plan.job, None) is not None:
             self._save()
 
+    def _adopt_provider_rounds(self, job: Job, job_state: JobState, *, only_finished: bool) -> None:
+        """Record retry rounds of this job version that the provider holds but the state does not.
+
+        A state restored from a backup (or a second checkout) can be behind the
+        provider: later rounds already answered some requests. Adopting them first
+        means their results are joined and their requests are never paid for twice.
+        """
+        from specrun.plan import parse_retry_filename
+        from specrun.render import retry_prefix
+
+        known = {s.file_id for s in job_state.shards if s.file_id} | {s.filename for s in job_state.shards}
+        files = [f for f in self.client.files_with_prefix(retry_prefix(job.name, job_state.input_sha256))
+                 if f.id not in known and f.filename not in known]
+        if not files:
+            return
+        batches = self.client.batches_by_input_file({f.id for f in files})
+        adopted = 0
+        for f in sorted(files, key=lambda f: f.filename or ""):
+            parsed = parse_retry_filename(f.filename or "")
+            on_file = [b for b in batches.get(f.id, ()) if _status(b) != "failed"]
+            if parsed is None or not on_file:
+                continue
+            batch = max(on_file, key=lambda b: b.created_at or 0)
+            if only_finished and not _is_terminal(batch):
+                continue
+            generation, sha16 = parsed
+            index = sum(1 for s in job_state.shards if s.generation == generation)
+            shard = ShardState(index=index, filename=f.filename or "", sha256=sha16, bytes=f.bytes or 0,
+                               requests=batch.request_counts.total, generation=generation, file_id=f.id,
+                               batch_id=batch.id)
+            self._update_shard(shard, batch)
+            job_state.shards.append(shard)
+            known |= {f.id, f.filename}
+            adopted += 1
+        if adopted:
+            self._save()
+            self.echo(f"{job.name}: adopted {adopted} retry batch(es) the state did not know of")
+
     def _retry(self, job: Job, job_plan: JobPlan) -> None:
         """Submit a new generation holding only the requests without an ok result.
 
@@ -378,6 +426,7 @@ class Executor:
         from specrun.render import iter_requests, render_job, retry_filename
 
         job_state = self._adopt_into_state(job, job_plan)
+        self._adopt_provider_rounds(job, job_state, only_finished=False)
         for shard in job_state.current_shards():
             if shard.batch_id and not shard.is_dead:
                 self._update_shard(shard, self.client.get_batch(shard.batch_id))
@@ -510,6 +559,7 @@ class Executor:
         from specrun.render import iter_requests
 
         job_state = self.state.jobs[job.name]
+        self._adopt_provider_rounds(job, job_state, only_finished=True)
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
         downloaded = self._download_outputs(job_state)

@@ -474,6 +474,11 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)
         reused = 0
+        if job_plan.action == "create" and item.requests and any(s.batch_id for s in job_plan.shard_plans):
+            # resuming: only shards without a batch are still to be paid for
+            unsubmitted = sum(s.requests for s in job_plan.shard_plans if not s.batch_id)
+            share = min(unsubmitted / item.requests, 1.0)
+            tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
         if job_plan.action == "retry" and item.requests and job_plan.shard_plans:
             newest = max(s.generation for s in job_plan.shard_plans)
             current = [s for s in job_plan.shard_plans if s.generation == newest]
@@ -579,6 +584,12 @@ def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -
 
 
 _RETRY_NAME = re.compile(r"-retry(\d+)-([0-9a-f]{16})\.jsonl$")
+
+
+def parse_retry_filename(filename: str) -> tuple[int, str] | None:
+    """``(generation, sha16)`` of a retry file name, or None for any other name."""
+    match = _RETRY_NAME.search(filename)
+    return (int(match.group(1)), match.group(2)) if match else None
 
 
 def _adopt_retries(item: JobInputs, view: ProviderView) -> list[ShardPlan]:

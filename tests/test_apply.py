@@ -113,6 +113,11 @@ def listing(*items: dict) -> dict:
     return {"object": "list", "data": list(items), "has_more": False}
 
 
+def finish_listings(httpx_mock) -> None:
+    """Finishing a job (or a retry) looks for retry rounds the state may not know of."""
+    httpx_mock.add_response(method="GET", url=FILES, json=listing(), is_optional=True, is_reusable=True)
+
+
 def sent(httpx_mock) -> list[tuple[str, str]]:
     return [(r.method, r.url.path) for r in httpx_mock.get_requests()]
 
@@ -336,6 +341,7 @@ def test_state_on_disk_has_the_file_id_before_the_batch_is_created(ws, client, h
     httpx_mock.add_callback(create_batch, method="POST", url=CREATE_BATCH)
     httpx_mock.add_callback(poll, method="GET", url=f"{BASE}/batches/batch_1")
 
+    finish_listings(httpx_mock)
     report = ws.executor(State(provider=BASE), client, wait=True).run(plan)
 
     assert seen == {"at create": ("file-1", None), "at first poll": ("file-1", "batch_1")}
@@ -409,6 +415,7 @@ def test_wait_polls_downloads_and_joins_in_input_order_then_a_second_apply_sends
             "message": "boom", "code": "server_error"}}}}))
     sleeps: list[float] = []
 
+    finish_listings(httpx_mock)
     report = ws.executor(State(provider=BASE), client, wait=True, sleeps=sleeps).run(plan)
 
     assert sleeps == [1.0, 1.5]
@@ -451,6 +458,7 @@ def test_lost_state_adopts_the_completed_batch_and_only_downloads(ws, client, ht
     httpx_mock.add_response(method="GET", url=f"{BASE}/files/file-out/content", content=jsonl(
         output_line("greet-0", "a"), output_line("greet-1", "b"), output_line("greet-2", "c")), is_optional=True)
 
+    finish_listings(httpx_mock)
     report = ws.executor(State(provider=BASE), client, wait=True).run(plan)
 
     assert posts(httpx_mock, "/v1/files") == 0 and posts(httpx_mock, "/v1/batches") == 0
@@ -533,6 +541,7 @@ def test_a_batch_expiring_during_apply_is_retried_once_with_only_the_missing_req
                             content=jsonl(output_line("greet-2", "Hi Cy"), output_line("greet-0", "Hi Ada")))
     lines: list[str] = []
 
+    finish_listings(httpx_mock)
     report = ws.executor(State(provider=BASE), client, wait=True, lines=lines).run(plan)
 
     assert posts(httpx_mock, "/v1/batches") == 2

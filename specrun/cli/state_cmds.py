@@ -126,6 +126,9 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
         state = ws.load_state()
         if plan_file is not None:
             the_plan, document = load_plan(plan_file)
+            if retry_errors:
+                raise StalePlan("--retry-errors is decided when planning: run `specrun plan --retry-errors "
+                                "--out FILE` and apply that plan")
             saved_targets = tuple(document.get("targets") or ())
             if opts.targets and tuple(opts.targets) != saved_targets:
                 raise StalePlan(f"a saved plan carries its own targets ({', '.join(saved_targets) or 'all jobs'}); "
@@ -218,7 +221,8 @@ def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
         return
     for job in jobs:
         suffix = "" if job["in_spec"] else "  (no longer in the spec)"
-        click.echo(f"{job['job']}  {job['requests']:,} requests  {job['model']}{suffix}")
+        plural = "request" if job["requests"] == 1 else "requests"
+        click.echo(f"{job['job']}  {job['requests']:,} {plural}  {job['model']}{suffix}")
         for b in job["batches"]:
             retry = f" retry {b['generation']}" if b["generation"] else ""
             click.echo(f"  shard {b['shard']}{retry}  {b['batch_id'] or '(not submitted)'}  "

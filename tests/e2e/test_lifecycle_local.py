@@ -212,3 +212,43 @@ def test_a_planned_retry_waits_for_the_shards_still_running_then_retries(tmp_pat
     batches = json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)
     retry = [b for b in batches if b["id"] not in (first, second)]
     assert len(retry) == 1 and retry[0]["request_counts"]["total"] <= 3  # only the cancelled shard's rest
+
+
+def test_a_state_restored_from_a_backup_never_re_sends_what_later_rounds_answered(tmp_path):
+    spec = write_local_project(tmp_path, rows=8, delay_ms=500, window="1s")
+    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 1
+    state_path = spec.parent / ".specrun" / "state.json"
+    backup = state_path.read_bytes()  # knows the first batch and retry round 1
+    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 1  # round 2
+    spec.write_text(spec.read_text().replace("completion_window: 1s", "completion_window: 24h")
+                    .replace("delay_ms: 500", "delay_ms: 0"))
+    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0  # round 3
+    before = {b["id"] for b in json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)}
+
+    state_path.write_bytes(backup)
+    restored = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert restored.code == 0, restored.stderr
+    assert "adopted 2 retry batch(es) the state did not know of" in restored.stderr
+    after = {b["id"] for b in json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)}
+    assert after == before  # nothing re-sent
+    assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 8
+
+
+def test_a_recorded_retry_round_whose_file_is_gone_is_worked_out_again(tmp_path):
+    import shutil
+
+    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
+    expire_then_reopen(spec)
+    state_path = spec.parent / ".specrun" / "state.json"
+    state = json.loads(state_path.read_text())
+    # As if the run had been killed after recording retry round 2, before uploading it.
+    shards = state["jobs"]["count"]["shards"]
+    shards.append({**shards[-1], "generation": 2, "filename": "specrun-count-0000000000000000-retry2-"
+                   "0000000000000000.jsonl", "file_id": None, "batch_id": None, "status": None,
+                   "output_file_id": None, "error_file_id": None, "completed": 0, "failed": 0, "total": 0})
+    state_path.write_text(json.dumps(state))
+    shutil.rmtree(spec.parent / ".specrun" / "build")
+
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 6
