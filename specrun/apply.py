@@ -112,6 +112,7 @@ class Executor:
         self.clock = clock
         self._retried: set[str] = set()
         self._deferred_retry: set[str] = set()   # planned retries waiting for live shards
+        self._retry_errors: dict[str, bool] = {}  # jobs whose retry also re-sends rows with errors
 
     # ----------------------------------------------------------------- driver
 
@@ -143,7 +144,7 @@ class Executor:
             elif job_plan.action == "retry":
                 self._retry(job, job_plan)
             else:  # wait / download
-                self._adopt_into_state(job, job_plan)
+                self._adopt_provider_rounds(job, self._adopt_into_state(job, job_plan))
             active.append(job_plan.job)
         if not self.options.wait:
             for name in active:
@@ -238,7 +239,8 @@ class Executor:
             job_state.shards = [s for s in job_state.shards if s not in lost]
             self._save()
             self._retried.discard(job.name)
-            self._retry(job, _retry_plan_for(job.name, job_state))
+            self._retry(job, _retry_plan_for(job.name, job_state,
+                                             errors=self._retry_errors.get(job.name, False)))
             return
         files = self.client.files_by_name({s.filename for s in pending if not s.file_id})
         known_files = {s.file_id for s in pending if s.file_id}
@@ -378,7 +380,7 @@ class Executor:
         if self.state.jobs.pop(job_plan.job, None) is not None:
             self._save()
 
-    def _adopt_provider_rounds(self, job: Job, job_state: JobState, *, only_finished: bool) -> None:
+    def _adopt_provider_rounds(self, job: Job, job_state: JobState) -> None:
         """Record retry rounds of this job version that the provider holds but the state does not.
 
         A state restored from a backup (or a second checkout) can be behind the
@@ -401,8 +403,6 @@ class Executor:
             if parsed is None or not on_file:
                 continue
             batch = max(on_file, key=lambda b: b.created_at or 0)
-            if only_finished and not _is_terminal(batch):
-                continue
             generation, sha16 = parsed
             index = sum(1 for s in job_state.shards if s.generation == generation)
             shard = ShardState(index=index, filename=f.filename or "", sha256=sha16, bytes=f.bytes or 0,
@@ -416,8 +416,8 @@ class Executor:
             self._save()
             self.echo(f"{job.name}: adopted {adopted} retry batch(es) the state did not know of")
 
-    def _retry(self, job: Job, job_plan: JobPlan) -> None:
-        """Submit a new generation holding only the requests without an ok result.
+    def _retry(self, job: Job, job_plan: JobPlan) -> bool:
+        """Submit a new generation holding only the requests without a result (with --retry-errors: without an ok one).
 
         While other shards of the job are still running, their requests have no
         result yet: the retry waits for them (the wait phase submits it), so it never
@@ -426,20 +426,26 @@ class Executor:
         from specrun.render import iter_requests, render_job, retry_filename
 
         job_state = self._adopt_into_state(job, job_plan)
-        self._adopt_provider_rounds(job, job_state, only_finished=False)
-        for shard in job_state.current_shards():
-            if shard.batch_id and not shard.is_dead:
+        self._adopt_provider_rounds(job, job_state)
+        for shard in job_state.shards:
+            if shard.batch_id and not shard.is_dead and not shard.is_completed:
                 self._update_shard(shard, self.client.get_batch(shard.batch_id))
         self._save()
-        if any(s.is_live for s in job_state.current_shards()):
+        if job_plan.retry_errors:
+            self._retry_errors[job.name] = True
+        if any(s.is_live for s in job_state.shards):
             self._deferred_retry.add(job.name)
-            return
+            return False
         results = load_results(self._download_outputs(job_state))
+        # DESIGN §4: a retry is for the requests that have no result; rows that failed
+        # inside a completed batch are re-sent only when asked (--retry-errors).
+        with_errors = self._retry_errors.get(job.name, False)
         missing = [r.custom_id for r in iter_requests(self.spec, job, context_length=job_state.context_length)
-                   if r.skip_reason is None and ((res := results.get(r.custom_id)) is None or res.status != "ok")]
+                   if r.skip_reason is None and ((res := results.get(r.custom_id)) is None
+                                                 or (with_errors and res.status != "ok"))]
         self._retried.add(job.name)
         if not missing:
-            return
+            return False
         generation = job_state.generation + 1
         rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing,
                               context_length=job_state.context_length)
@@ -452,6 +458,7 @@ class Executor:
         self.echo(f"{job.name}: retrying {len(missing)} request(s) without a result "
                   f"in {len(rendered.shards)} new batch(es)")
         self._submit(job, job_state, job_state.current_shards())
+        return True
 
     # ----------------------------------------------------------------- waiting
 
@@ -475,10 +482,9 @@ class Executor:
                 job = self.spec.jobs[name]
                 job_state = self.state.jobs[name]
                 current = job_state.current_shards()
-                if name in self._deferred_retry and all(not s.is_live for s in current):
+                if name in self._deferred_retry and not any(s.is_live for s in job_state.shards):
                     self._deferred_retry.discard(name)
-                    if any(s.is_dead for s in current):
-                        self._retry(job, _retry_plan_for(name, job_state))
+                    if self._retry(job, _retry_plan_for(name, job_state, errors=self._retry_errors.get(name, False))):
                         next_round.append(name)
                         continue
                 expired = [s for s in current if s.status == "expired"]
@@ -498,14 +504,16 @@ class Executor:
         try:
             while True:
                 changed = False
-                live = [(name, s) for name in names for s in self.state.jobs[name].current_shards() if s.is_live
+                # every round, not just the newest: a state restored from a backup may
+                # know an older round only as in flight
+                live = [(name, s) for name in names for s in self.state.jobs[name].shards if s.is_live
                         or (s.batch_id and s.status is None)]
                 for _, shard in live:
                     changed |= self._update_shard(shard, self.client.get_batch(shard.batch_id))
                 if changed:
                     self._save()
                 self.progress.update(self._progress_rows(names), self.clock() - started)
-                if not any(s.is_live for name in names for s in self.state.jobs[name].current_shards()):
+                if not any(s.is_live for name in names for s in self.state.jobs[name].shards):
                     break
                 if self.options.timeout is not None and self.clock() - started >= self.options.timeout:
                     self.progress.close()
@@ -559,7 +567,6 @@ class Executor:
         from specrun.render import iter_requests
 
         job_state = self.state.jobs[job.name]
-        self._adopt_provider_rounds(job, job_state, only_finished=True)
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
         downloaded = self._download_outputs(job_state)
@@ -593,11 +600,11 @@ class Executor:
                           output.completion_tokens, output.path, "unchanged")
 
 
-def _retry_plan_for(name: str, job_state: JobState) -> JobPlan:
+def _retry_plan_for(name: str, job_state: JobState, *, errors: bool = False) -> JobPlan:
     return JobPlan(job=name, action="retry", reason="expired during apply", requests=job_state.requests,
                    shards=len(job_state.current_shards()), model=job_state.model,
                    input_sha256=job_state.input_sha256, fingerprint=job_state.fingerprint,
-                   fingerprint_parts=job_state.fingerprint_parts)
+                   fingerprint_parts=job_state.fingerprint_parts, retry_errors=errors)
 
 
 def _batch_errors(client: Any, batch_id: str) -> str:

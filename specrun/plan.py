@@ -112,6 +112,7 @@ class JobPlan:
     budget_usd: float | None = None
     skipped: int = 0
     context_length: int | None = None         # the model's, when the requests were rendered
+    retry_errors: bool = False                # retry: also re-send rows that failed inside completed batches
 
     @property
     def symbol(self) -> str:
@@ -474,7 +475,8 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)
         reused = 0
-        if job_plan.action == "create" and item.requests and any(s.batch_id for s in job_plan.shard_plans):
+        resuming = job_state is not None or any(s.batch_id for s in job_plan.shard_plans)
+        if job_plan.action == "create" and item.requests and resuming and job_plan.shard_plans:
             # resuming: only shards without a batch are still to be paid for
             unsubmitted = sum(s.requests for s in job_plan.shard_plans if not s.batch_id)
             share = min(unsubmitted / item.requests, 1.0)
@@ -688,7 +690,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
         return JobPlan(action="download", shard_plans=plans,
                        reason=f"results file {job.output_display} changed on disk", **base)
     if retry_errors and output.error:
-        return JobPlan(action="retry", shard_plans=plans,
+        return JobPlan(action="retry", shard_plans=plans, retry_errors=True,
                        reason=f"{output.error:,} row(s) failed inside completed batches; re-sending just those "
                               "(--retry-errors)", **base)
     return JobPlan(action="noop", shard_plans=plans, reason="up to date", **base)
@@ -751,7 +753,7 @@ def save_plan(path: Path, plan: Plan, *, spec: Spec, var_overrides: Mapping[str,
         "jobs": [
             {**job.to_json(), "fingerprint": job.fingerprint, "fingerprint_parts": dict(job.fingerprint_parts),
              "cancel_batch_ids": list(job.cancel_batch_ids), "adopted": job.adopted,
-             "context_length": job.context_length,
+             "context_length": job.context_length, "retry_errors": job.retry_errors,
              "shard_plans": [asdict(s) for s in job.shard_plans]}
             for job in plan.jobs
         ],
@@ -786,7 +788,7 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
             estimated_cost=CostRange(cost["min"], cost["max"]) if (cost := raw.get("estimated_cost_usd")) else None,
             spent_usd=raw.get("spent_cost_usd"), budget_usd=raw.get("budget_usd"), skipped=raw.get("skipped", 0),
             reused_requests=raw.get("reused_requests", 0),
-            context_length=raw.get("context_length"),
+            context_length=raw.get("context_length"), retry_errors=bool(raw.get("retry_errors")),
         ))
     bound = document.get("state")
     budget = document.get("budget") or {}

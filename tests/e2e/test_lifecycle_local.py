@@ -252,3 +252,65 @@ def test_a_recorded_retry_round_whose_file_is_gone_is_worked_out_again(tmp_path)
     applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 6
+
+
+def ok_answers_per_custom_id(project: Path) -> dict[str, int]:
+    """How many ok answers the embedded provider produced for each custom_id (money audit)."""
+    from collections import Counter
+
+    from specrun.client import Client
+    from specrun.local import embedded_transport
+
+    counts: Counter = Counter()
+    transport = embedded_transport(project / ".specrun" / "local")
+    try:
+        with Client("http://specrun.local/v1", None, transport=transport) as client:
+            for batch in client.iter_batches():
+                if batch.output_file_id:
+                    dest = project / f"audit-{batch.output_file_id}.jsonl"
+                    client.download_file(batch.output_file_id, dest)
+                    for line in dest.read_text().splitlines():
+                        counts[json.loads(line)["custom_id"]] += 1
+    finally:
+        transport.close()
+    return dict(counts)
+
+
+def test_a_backup_knowing_round_zero_as_in_flight_joins_it_and_pays_nothing_twice(tmp_path):
+    spec = write_local_project(tmp_path, rows=12, delay_ms=1000, window="2s")  # 3 s a shard: expires
+    spec.write_text(spec.read_text().replace("    rows:\n", "    limits: {max_requests: 3}\n    rows:\n"))
+    assert run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent).code == 0
+    state_path = spec.parent / ".specrun" / "state.json"
+    backup = state_path.read_bytes()  # round 0 only, recorded as in flight
+    spec.write_text(spec.read_text().replace("completion_window: 2s", "completion_window: 24h"))
+    crashed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent,
+                      env={"SPECRUN_CRASH_AT": "after-create"})  # killed right after the first retry batch
+    assert crashed.code == -9, crashed.stderr
+
+    state_path.write_bytes(backup)
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    rows = read_results(spec.parent / "results" / "count.jsonl")
+    assert [r["status"] for r in rows] == ["ok"] * 12
+    answers = ok_answers_per_custom_id(spec.parent)
+    assert sorted(answers) == sorted(r["custom_id"] for r in rows)
+    assert set(answers.values()) == {1}  # nothing paid for twice
+
+
+def test_a_retry_round_killed_mid_submission_with_its_files_gone_still_completes(tmp_path):
+    import shutil
+
+    spec = write_local_project(tmp_path, rows=12, delay_ms=1000, window="2s")  # 3 s a shard: expires
+    spec.write_text(spec.read_text().replace("    rows:\n", "    limits: {max_requests: 3}\n    rows:\n"))
+    assert run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent).code == 0
+    spec.write_text(spec.read_text().replace("completion_window: 2s", "completion_window: 24h"))
+    crashed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent,
+                      env={"SPECRUN_CRASH_AT": "after-create"})
+    assert crashed.code == -9, crashed.stderr
+    shutil.rmtree(spec.parent / ".specrun" / "build")
+
+    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert applied.code == 0, applied.stderr
+    rows = read_results(spec.parent / "results" / "count.jsonl")
+    assert [r["status"] for r in rows] == ["ok"] * 12
+    assert set(ok_answers_per_custom_id(spec.parent).values()) == {1}
