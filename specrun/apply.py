@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from specrun.errors import ApplyError, OutcomeUnknown, SpecrunError
 from specrun.plan import JobPlan, Plan, ShardPlan
-from specrun.results import join_rows, load_results, write_results
+from specrun.results import is_answer, join_rows, load_results, write_results
 from specrun.spec import Job, Spec
 from specrun.state import DEAD_STATUSES, LIVE_STATUSES, JobState, OutputState, ShardState, State, save_state
 
@@ -74,7 +74,7 @@ class ApplyReport:
 
     @property
     def failed_jobs(self) -> list[JobOutcome]:
-        return [o for o in self.outcomes if o.status in ("failed", "expired", "cancelled", "timeout")]
+        return [o for o in self.outcomes if o.status in ("failed", "expired", "cancelled", "timeout", "incomplete")]
 
     @property
     def row_errors(self) -> int:
@@ -149,7 +149,7 @@ class Executor:
         if not self.options.wait:
             for name in active:
                 job_state = self.state.jobs[name]
-                if all(s.is_completed for s in job_state.current_shards()):
+                if not any(s.is_live for s in job_state.shards) and name not in self._deferred_retry:
                     report.outcomes.append(self._finish(self.spec.jobs[name]))
                 elif name in self._deferred_retry:
                     report.outcomes.append(JobOutcome(name, "submitted", message=
@@ -441,7 +441,7 @@ class Executor:
         # inside a completed batch are re-sent only when asked (--retry-errors).
         with_errors = self._retry_errors.get(job.name, False)
         missing = [r.custom_id for r in iter_requests(self.spec, job, context_length=job_state.context_length)
-                   if r.skip_reason is None and ((res := results.get(r.custom_id)) is None
+                   if r.skip_reason is None and (not is_answer(res := results.get(r.custom_id))
                                                  or (with_errors and res.status != "ok"))]
         self._retried.add(job.name)
         if not missing:
@@ -455,8 +455,8 @@ class Executor:
             job_state.shards.append(ShardState(index=shard.index, filename=filename, sha256=shard.sha256,
                                                bytes=shard.bytes, requests=shard.requests, generation=generation))
         self._save()
-        self.echo(f"{job.name}: retrying {len(missing)} request(s) without a result "
-                  f"in {len(rendered.shards)} new batch(es)")
+        what = "without an ok result" if with_errors else "without a result"
+        self.echo(f"{job.name}: retrying {len(missing)} request(s) {what} in {len(rendered.shards)} new batch(es)")
         self._submit(job, job_state, job_state.current_shards())
         return True
 
@@ -580,11 +580,16 @@ class Executor:
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
                                        completion_tokens=summary.completion_tokens,
-                                       sources=[p.stem for p in downloaded])
+                                       sources=[p.stem for p in downloaded], unanswered=summary.unanswered)
         self._save()
-        status = dead[0].status if dead else "completed"
+        # A dead last round only matters if it left requests without an answer.
+        status = dead[0].status if (dead and summary.unanswered) else "completed"
         message = ""
-        if dead:
+        if status == "completed" and summary.unanswered:
+            status = "incomplete"
+            message = (f"{summary.unanswered} request(s) have no result yet; run `specrun apply` again "
+                       "to send them")
+        elif status != "completed":
             message = f"batch {dead[0].batch_id} {dead[0].status}"
             errors = _batch_errors(self.client, dead[0].batch_id) if dead[0].status == "failed" else ""
             if errors:

@@ -481,7 +481,15 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
             unsubmitted = sum(s.requests for s in job_plan.shard_plans if not s.batch_id)
             share = min(unsubmitted / item.requests, 1.0)
             tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
-        if job_plan.action == "retry" and item.requests and job_plan.shard_plans:
+        output = job_state.output if job_state is not None else None
+        if job_plan.action == "retry" and item.requests and output is not None and (
+                output.unanswered or job_plan.retry_errors):
+            # what is still to send, as the last join counted it (never more than that)
+            to_send = output.unanswered + ((output.error - output.unanswered) if job_plan.retry_errors else 0)
+            live_share = min(to_send / item.requests, 1.0)
+            reused = item.requests - min(to_send, item.requests)
+            tokens_in, tokens_out = int(tokens_in * live_share), int(tokens_out * live_share)
+        elif job_plan.action == "retry" and item.requests and job_plan.shard_plans:
             newest = max(s.generation for s in job_plan.shard_plans)
             current = [s for s in job_plan.shard_plans if s.generation == newest]
             missing = min(sum(max((s.total or s.requests) - s.completed, 0) for s in current), item.requests)
@@ -649,6 +657,10 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
                        reason=f"{prefix}resuming: {len(unsubmitted)} of {len(shards)} shard(s) not yet submitted",
                        **base)
     dead = [s for s in shards if s.status in DEAD_STATUSES]
+    output = job_state.output if job_state is not None else None
+    if dead and output is not None and not output.unanswered and all(
+            s.result_files <= set(output.sources) for s in shards):
+        dead = []  # the last round ended early, but every request already has its answer
     if dead:
         first = dead[0]
         done = ""
@@ -661,7 +673,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
             if recorded is not None and recorded.total:
                 done = f" with {recorded.completed}/{recorded.total} done"
         more = f" (+{len(dead) - 1} more)" if len(dead) > 1 else ""
-        return JobPlan(action="retry", shard_plans=plans, adopted=adopted,
+        return JobPlan(action="retry", shard_plans=plans, adopted=adopted, retry_errors=retry_errors,
                        reason=f"{prefix}batch {first.batch_id} {first.status}{done}{more}; "
                               "resubmitting the requests without a result", **base)
     live = [s for s in shards if s.status in LIVE_STATUSES or s.status is None]
@@ -670,7 +682,6 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
         return JobPlan(action="wait", shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}{len(live)} batch{'es' if len(live) != 1 else ''} "
                               f"{'/'.join(statuses)}", **base)
-    output = job_state.output if job_state is not None else None
     if output is None:
         return JobPlan(action="download", shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}batches completed; results not downloaded yet", **base)
@@ -689,6 +700,9 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     if file_sha256(job.output) != output.sha256:
         return JobPlan(action="download", shard_plans=plans,
                        reason=f"results file {job.output_display} changed on disk", **base)
+    if output.unanswered:
+        return JobPlan(action="retry", shard_plans=plans, retry_errors=retry_errors,
+                       reason=f"{output.unanswered:,} request(s) have no result yet; sending them", **base)
     if retry_errors and output.error:
         return JobPlan(action="retry", shard_plans=plans, retry_errors=True,
                        reason=f"{output.error:,} row(s) failed inside completed batches; re-sending just those "

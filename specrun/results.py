@@ -19,7 +19,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from specrun.errors import ProviderError
 
-__all__ = ["RowResult", "ResultsSummary", "parse_result_line", "load_results", "join_rows", "write_results"]
+__all__ = ["RowResult", "ResultsSummary", "UNANSWERED_CODES", "is_answer", "parse_result_line", "load_results",
+           "join_rows", "write_results"]
+
+#: Error codes that mean "this request was never answered" (the batch ended first):
+#: such a row has no result yet, and a retry re-sends it.
+UNANSWERED_CODES = frozenset({"missing", "batch_expired", "batch_cancelled", "batch_failed"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,13 @@ class RowResult:
     content: str | None
     error: dict[str, Any] | None
     usage: dict[str, Any] | None
+
+
+def is_answer(result: "RowResult | None") -> bool:
+    """True when the provider answered the request (ok, or a row-level error)."""
+    if result is None:
+        return False
+    return result.status == "ok" or (result.error or {}).get("code") not in UNANSWERED_CODES
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class ResultsSummary:
     prompt_tokens: int
     completion_tokens: int
     rewritten: bool                   # False when the file was already byte-identical
+    unanswered: int = 0               # error rows never answered (batch ended first); counted in ``error``
 
 
 def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
@@ -127,6 +140,7 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     counts = {"ok": 0, "error": 0, "skipped": 0}
+    unanswered = 0
     prompt_tokens = completion_tokens = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -136,6 +150,8 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
                 digest.update(line)
                 handle.write(line)
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
+                if record["status"] == "error" and (record.get("error") or {}).get("code") in UNANSWERED_CODES:
+                    unanswered += 1
                 usage = record.get("usage") or {}
                 prompt_tokens += int(usage.get("prompt_tokens") or 0)
                 completion_tokens += int(usage.get("completion_tokens") or 0)
@@ -152,7 +168,7 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
             os.unlink(tmp)
         raise
     return ResultsSummary(sha, counts["ok"], counts["error"], counts["skipped"],
-                          prompt_tokens, completion_tokens, rewritten)
+                          prompt_tokens, completion_tokens, rewritten, unanswered)
 
 
 def _file_sha256(path: Path) -> str:

@@ -84,6 +84,7 @@ class OutputState:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     sources: list[str] = field(default_factory=list)  # provider output/error file ids joined into it
+    unanswered: int = 0               # rows with no answer yet (their batch ended first); part of ``error``
 
 
 @dataclass

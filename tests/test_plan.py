@@ -219,8 +219,8 @@ def test_retry_prices_only_the_missing_requests_and_says_what_is_reused(tmp_path
 
     spec = make_spec(tmp_path, "a")
     state = state_with(spec, "a", status="expired", completed=1, total=2)
-    state.jobs["a"].output = OutputState(path="results/a.jsonl", sha256="x", ok=1, prompt_tokens=1_000_000,
-                                         completion_tokens=0)
+    state.jobs["a"].output = OutputState(path="results/a.jsonl", sha256="x", ok=1, error=1, unanswered=1,
+                                         prompt_tokens=1_000_000, completion_tokens=0)
     item = inputs_for(spec, "a")
     item = JobInputs(item.job, item.fingerprint, item.fingerprint_parts, item.input_sha256, 2, item.shards, True,
                      estimated_input_tokens=2_000_000, max_output_tokens=0)
@@ -234,3 +234,19 @@ def test_retry_prices_only_the_missing_requests_and_says_what_is_reused(tmp_path
     assert job.estimated_cost.max_usd == pytest.approx(0.10)  # 1M tokens x 10 cents/M = 10 cents
     assert job.spent_usd == pytest.approx(0.10)
     assert job.to_json()["reused_requests"] == 1
+
+
+def test_a_dead_last_round_with_every_request_answered_is_not_retried(tmp_path):
+    spec = make_spec(tmp_path, "a")
+    state = state_with(spec, "a", status="expired", completed=1, total=2)
+    out = tmp_path / "results" / "a.jsonl"
+    out.parent.mkdir()
+    out.write_bytes(b"{}\n{}\n")
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    # one ok row and one row-level error: both answered, nothing is missing
+    state.jobs["a"].output = OutputState(path="results/a.jsonl", sha256=sha, ok=1, error=1, unanswered=0)
+    plan = decide(spec, [inputs_for(spec, "a")], state, ProviderView(refreshed=True), provider="http://x/v1")
+    assert (plan.jobs[0].action, plan.jobs[0].reason) == ("noop", "up to date")
+    state.jobs["a"].output.unanswered = 1
+    plan = decide(spec, [inputs_for(spec, "a")], state, ProviderView(refreshed=True), provider="http://x/v1")
+    assert plan.jobs[0].action == "retry"

@@ -314,3 +314,21 @@ def test_a_retry_round_killed_mid_submission_with_its_files_gone_still_completes
     rows = read_results(spec.parent / "results" / "count.jsonl")
     assert [r["status"] for r in rows] == ["ok"] * 12
     assert set(ok_answers_per_custom_id(spec.parent).values()) == {1}
+
+
+def test_an_expired_retry_of_failed_rows_does_not_leave_the_job_stuck(tmp_path):
+    spec = write_local_project(tmp_path, rows=6, delay_ms=1000)
+    spec.write_text(spec.read_text().replace("{n: 3}", "{n: '3 [[fail]]'}").replace("{n: 4}", "{n: '4 [[fail]]'}")
+                    .replace("{n: 5}", "{n: '5 [[fail]]'}").replace("delay_ms: 1000", "delay_ms: 0"))
+    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0  # 3 ok, 3 error
+    spec.write_text(spec.read_text().replace("delay_ms: 0", "delay_ms: 1000").replace("24h", "1s"))
+    run_cli("apply", "--auto-approve", "--retry-errors", "--poll-interval", "0.2", cwd=spec.parent)  # expires
+    spec.write_text(spec.read_text().replace("delay_ms: 1000", "delay_ms: 0").replace("completion_window: 1s",
+                                                                                      "completion_window: 24h"))
+    final = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    assert final.code == 0, final.stdout + final.stderr
+    rows = read_results(spec.parent / "results" / "count.jsonl")
+    assert [r["status"] for r in rows] == ["ok"] * 3 + ["error"] * 3  # every request answered
+    assert all(r["error"]["code"] != "missing" for r in rows[3:])
+    again = run_cli("plan", "--detailed-exitcode", cwd=spec.parent)
+    assert again.code == 0, again.stdout  # settled: no retry promised that apply would not do
