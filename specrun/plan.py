@@ -842,6 +842,23 @@ def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: s
             raise StalePlan(stale + f"the inputs of job '{job_plan.job}' changed since it was made.")
 
 
+def _unrecorded_live_batches(client: Any, name: str, job_state: JobState, *, known: set[str]) -> list[str]:
+    """In-flight batches of the job that the state does not record (a crash between
+    create and the state write, a state restored from a backup): destroy cancels
+    them too, so nothing keeps running and billing once the job is forgotten."""
+    from specrun.render import retry_prefix
+
+    recorded = {s.batch_id for s in job_state.shards if s.batch_id}
+    file_ids = {s.file_id for s in job_state.shards if s.file_id}
+    file_ids |= {f.id for f in client.files_with_prefix(retry_prefix(name, job_state.input_sha256))}
+    found = []
+    for batches in client.batches_by_input_file(file_ids).values():
+        for batch in batches:
+            if batch.id not in recorded and batch.id not in known and _status_of(batch) in LIVE_STATUSES:
+                found.append(batch.id)
+    return found
+
+
 def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
                       targets: Sequence[str] = ()) -> Plan:
     """A plan that removes every job in state (or the targeted ones), cancelling what still runs."""
@@ -868,6 +885,8 @@ def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
                         status = None
                 if status in LIVE_STATUSES:
                     live.append(shard.batch_id)
+        if reachable and client is not None:
+            live += _unrecorded_live_batches(client, name, job_state, known=set(live))
         reason = "destroy: forget the job (result files stay)"
         if live:
             reason = f"destroy: cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}, forget the job"

@@ -332,3 +332,13 @@ def test_an_expired_retry_of_failed_rows_does_not_leave_the_job_stuck(tmp_path):
     assert all(r["error"]["code"] != "missing" for r in rows[3:])
     again = run_cli("plan", "--detailed-exitcode", cwd=spec.parent)
     assert again.code == 0, again.stdout  # settled: no retry promised that apply would not do
+
+
+def test_destroy_also_cancels_a_batch_the_state_never_recorded(tmp_path):
+    spec = write_local_project(tmp_path, rows=3, delay_ms=3000)
+    crashed = run_cli("apply", "--auto-approve", cwd=spec.parent, env={"SPECRUN_CRASH_AT": "after-create"})
+    assert crashed.code == -9  # the batch exists, the state only knows its file
+    destroyed = run_cli("destroy", "--auto-approve", cwd=spec.parent)
+    assert destroyed.code == 0, destroyed.stderr
+    batches = json.loads(run_cli("batches", "ls", "--json", cwd=spec.parent).stdout)
+    assert len(batches) == 1 and batches[0]["status"] in ("cancelling", "cancelled")
