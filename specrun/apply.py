@@ -26,10 +26,19 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from specrun.errors import ApplyError, OutcomeUnknown, SpecrunError
-from specrun.plan import JobPlan, Plan, ShardPlan
+from specrun.plan import JobPlan, Plan
 from specrun.results import is_answer, join_rows, load_results, write_results
 from specrun.spec import Job, Spec
-from specrun.state import DEAD_STATUSES, LIVE_STATUSES, JobState, OutputState, ShardState, State, save_state
+from specrun.state import (
+    DEAD_STATUSES,
+    JobState,
+    OutputState,
+    ShardState,
+    State,
+    batch_status,
+    newest_usable_batch,
+    save_state,
+)
 
 __all__ = ["ApplyOptions", "JobOutcome", "ApplyReport", "Executor", "ApplyInterrupted"]
 
@@ -255,9 +264,8 @@ class Executor:
             self._save()
         batches = self.client.batches_by_input_file(known_files)
         for shard in pending:
-            live = [b for b in batches.get(shard.file_id, ()) if _status(b) not in DEAD_STATUSES]
-            if shard.file_id and live:
-                batch = max(live, key=lambda b: b.created_at or 0)
+            batch = newest_usable_batch(batches.get(shard.file_id, ())) if shard.file_id else None
+            if batch is not None:
                 shard.batch_id = batch.id
                 self._update_shard(shard, batch)
                 self._save()
@@ -274,12 +282,10 @@ class Executor:
         path = self.build_dir / shard.filename
         if path.exists() and file_sha256(path) == shard.sha256:
             return path
-        only = None
         if shard.generation > 0:
             raise ApplyError(f"job '{job.name}': retry file {shard.filename} is missing from {self.build_dir}; "
                              "run `specrun apply` again to re-plan the retry")
-        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=only,
-                              context_length=job_state.context_length)
+        rendered = render_job(self.spec, job, self.build_dir, context_length=job_state.context_length)
         if rendered.input_sha256 != job_state.input_sha256:
             raise ApplyError(f"job '{job.name}': its inputs changed while applying; run `specrun plan` again")
         if not path.exists():
@@ -343,8 +349,7 @@ class Executor:
         self._save()
 
     def _find_batch(self, file_id: str) -> Any:
-        batches = [b for b in self.client.find_batches(file_id) if _status(b) not in DEAD_STATUSES]
-        return max(batches, key=lambda b: b.created_at or 0) if batches else None
+        return newest_usable_batch(self.client.find_batches(file_id))
 
     def _cancel(self, job_name: str, batch_ids: Iterable[str]) -> None:
         """Cancel in-flight batches; a batch that could not be cancelled stays in state.
@@ -399,7 +404,7 @@ class Executor:
         adopted = 0
         for f in sorted(files, key=lambda f: f.filename or ""):
             parsed = parse_retry_filename(f.filename or "")
-            on_file = [b for b in batches.get(f.id, ()) if _status(b) != "failed"]
+            on_file = [b for b in batches.get(f.id, ()) if batch_status(b) != "failed"]
             if parsed is None or not on_file:
                 continue
             batch = max(on_file, key=lambda b: b.created_at or 0)
@@ -464,7 +469,7 @@ class Executor:
 
     def _update_shard(self, shard: ShardState, batch: Any) -> bool:
         before = (shard.status, shard.completed, shard.failed)
-        shard.status = _status(batch)
+        shard.status = batch_status(batch)
         shard.output_file_id = batch.output_file_id or shard.output_file_id
         shard.error_file_id = batch.error_file_id or shard.error_file_id
         counts = batch.request_counts
@@ -629,12 +634,7 @@ def _batch_errors(client: Any, batch_id: str) -> str:
 
 
 def _is_terminal(batch: Any) -> bool:
-    return _status(batch) in ("completed", *DEAD_STATUSES)
-
-
-def _status(batch: Any) -> str:
-    status = batch.status
-    return getattr(status, "value", status)
+    return batch_status(batch) in ("completed", *DEAD_STATUSES)
 
 
 # --------------------------------------------------------------------------- progress

@@ -27,7 +27,15 @@ from typing import Any, Iterable, Mapping, Sequence
 from specrun.errors import APIError, NotFound, PlanError, StalePlan
 from specrun.estimate import CostRange, Prices, cost_range, format_usd
 from specrun.spec import Job, Spec
-from specrun.state import DEAD_STATUSES, LIVE_STATUSES, JobState, ShardState, State
+from specrun.state import (
+    DEAD_STATUSES,
+    LIVE_STATUSES,
+    JobState,
+    ShardState,
+    State,
+    batch_status,
+    newest_usable_batch,
+)
 
 __all__ = [
     "ACTIONS",
@@ -336,16 +344,11 @@ def _shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
 
 def _with_batch(shard: ShardPlan, batch: Any) -> ShardPlan:
     counts = getattr(batch, "request_counts", None)
-    return replace(shard, batch_id=batch.id, status=_status_of(batch),
+    return replace(shard, batch_id=batch.id, status=batch_status(batch),
                    output_file_id=getattr(batch, "output_file_id", None) or shard.output_file_id,
                    error_file_id=getattr(batch, "error_file_id", None) or shard.error_file_id,
                    completed=getattr(counts, "completed", 0), failed=getattr(counts, "failed", 0),
                    total=getattr(counts, "total", 0))
-
-
-def _status_of(batch: Any) -> str:
-    status = getattr(batch, "status", None)
-    return getattr(status, "value", status)
 
 
 # --------------------------------------------------------------------------- refresh (I/O)
@@ -396,9 +399,8 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
     # One listing pass for all files, one for all batches, however many shards.
     names = {s.filename for s in lookups if not s.file_id}
     files = client.files_matching(names, prefixes) if (names or prefixes) else []
-    for name in names:
-        sizes = {s.bytes for s in lookups if s.filename == name}
-        view.files_by_name[name] = [f for f in files if f.filename == name and (f.bytes is None or f.bytes in sizes)]
+    for name in names:  # sizes are checked per shard, in _adopt
+        view.files_by_name[name] = [f for f in files if f.filename == name]
     for prefix, job_name in prefixes.items():
         view.retry_files[job_name] = [f for f in files if (f.filename or "").startswith(prefix)]
     file_ids = {s.file_id for s in lookups if s.file_id}
@@ -464,7 +466,6 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
     """
     by_name = {item.job.name: item for item in inputs}
     known = state.jobs if state is not None else {}
-    violations: list[str] = []
     jobs: list[JobPlan] = []
     for job_plan in plan.jobs:
         item = by_name.get(job_plan.job)
@@ -537,7 +538,7 @@ def budget_violations(plan: Plan, spec: Spec, *, max_cost_usd: float | None = No
 
 
 def _live(batch: Any, shard: ShardState) -> bool:
-    status = _status_of(batch) if batch is not None else shard.status
+    status = batch_status(batch) if batch is not None else shard.status
     return status in LIVE_STATUSES
 
 
@@ -634,14 +635,14 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
             return shard
         file_id = files[0].id
     on_file = list(view.batches_by_file.get(file_id, ()))
-    newest = lambda b: getattr(b, "created_at", 0) or 0  # noqa: E731
-    usable = [b for b in on_file if _status_of(b) not in DEAD_STATUSES]
-    # No live or completed batch: an expired/cancelled one still holds paid-for partial
-    # results, so adopt it (the plan then retries only the rest) rather than start over.
-    partial = [b for b in on_file if _status_of(b) in ("expired", "cancelled")]
-    if not usable and not partial:
-        return replace(shard, file_id=file_id, adopted=True)
-    batch = max(usable or partial, key=newest)
+    batch = newest_usable_batch(on_file)
+    if batch is None:
+        # No live or completed batch: an expired/cancelled one still holds paid-for partial
+        # results, so adopt it (the plan then retries only the rest) rather than start over.
+        partial = [b for b in on_file if batch_status(b) in ("expired", "cancelled")]
+        if not partial:
+            return replace(shard, file_id=file_id, adopted=True)
+        batch = max(partial, key=lambda b: getattr(b, "created_at", 0) or 0)
     return replace(_with_batch(shard, batch), file_id=file_id, adopted=True)
 
 
@@ -854,7 +855,7 @@ def _unrecorded_live_batches(client: Any, name: str, job_state: JobState, *, kno
     found = []
     for batches in client.batches_by_input_file(file_ids).values():
         for batch in batches:
-            if batch.id not in recorded and batch.id not in known and _status_of(batch) in LIVE_STATUSES:
+            if batch.id not in recorded and batch.id not in known and batch_status(batch) in LIVE_STATUSES:
                 found.append(batch.id)
     return found
 
@@ -880,7 +881,7 @@ def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
                 status = shard.status
                 if client is not None:
                     try:
-                        status = _status_of(client.get_batch(shard.batch_id))
+                        status = batch_status(client.get_batch(shard.batch_id))
                     except NotFound:
                         status = None
                 if status in LIVE_STATUSES:

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from specrun.errors import ProviderError
 
 __all__ = ["RowResult", "ResultsSummary", "UNANSWERED_CODES", "is_answer", "parse_result_line", "load_results",
-           "join_rows", "write_results"]
+           "join_rows", "write_results", "file_sha256"]
 
 #: Error codes that mean "this request was never answered" (the batch ended first):
 #: such a row has no result yet, and a retry re-sends it.
@@ -158,7 +158,7 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
             handle.flush()
             os.fsync(handle.fileno())
         sha = digest.hexdigest()
-        rewritten = not (path.exists() and _file_sha256(path) == sha)
+        rewritten = not (path.exists() and file_sha256(path) == sha)
         if rewritten:
             os.replace(tmp, path)
         else:
@@ -171,12 +171,11 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
                           prompt_tokens, completion_tokens, rewritten, unanswered)
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
-
-file_sha256 = _file_sha256

@@ -17,7 +17,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import filelock
 
@@ -25,6 +25,8 @@ from specrun.errors import StateError, StateLocked
 
 __all__ = [
     "STATE_VERSION",
+    "batch_status",
+    "newest_usable_batch",
     "ShardState",
     "OutputState",
     "JobState",
@@ -40,6 +42,18 @@ STATE_VERSION = 1
 
 LIVE_STATUSES = ("validating", "in_progress", "finalizing", "cancelling")
 DEAD_STATUSES = ("failed", "expired", "cancelled")
+
+
+def batch_status(batch: Any) -> str:
+    """A provider batch's status as a plain string (enum or str)."""
+    status = getattr(batch, "status", None)
+    return getattr(status, "value", status)
+
+
+def newest_usable_batch(batches: Iterable[Any]) -> Any:
+    """The newest live or completed batch (never a failed/expired/cancelled one), or None."""
+    usable = [b for b in batches if batch_status(b) not in DEAD_STATUSES]
+    return max(usable, key=lambda b: getattr(b, "created_at", 0) or 0) if usable else None
 
 
 @dataclass

@@ -109,7 +109,7 @@ class SpecrunGroup(click.Group):
         except click.UsageError as exc:
             exc.exit_code = 1
             raise
-        except SpecrunError as exc:
+        except SpecrunError:
             if ctx.meta.get("specrun.verbose"):
                 traceback.print_exc(file=sys.stderr)
             raise

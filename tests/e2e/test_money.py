@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.conftest import MODEL, read_results, run_cli, write_project
 
