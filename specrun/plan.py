@@ -16,7 +16,6 @@ never decides what to do: it follows the Plan.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import logging
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from specrun.errors import APIError, NotFound, PlanError, StalePlan
+from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.estimate import CostRange, Prices, cost_range, format_usd
 from specrun.spec import Job, Spec
 from specrun.state import (
@@ -232,52 +232,6 @@ class ProviderView:
 # --------------------------------------------------------------------------- fingerprints
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-
-
-def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
-    """Hashes of everything that shapes a job's requests, part by part.
-
-    The output path is deliberately absent (metadata, not data): moving the
-    results file never buys a new batch. Parts let the plan say *what* changed.
-    """
-    from specrun.render import RENDER_FORMAT
-
-    parts = {
-        "format": str(RENDER_FORMAT),
-        "model": _sha(job.model.encode()),
-        # params keep spec order: it is the order of the rendered body's keys
-        "params": _sha(json.dumps(dict(job.params), ensure_ascii=False, default=str).encode()),
-        "id": _sha(job.id_template.encode()),
-        "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes, job.on_too_long])),
-        "vars": _sha(_canonical(dict(spec.vars))),
-    }
-    for i, message in enumerate(job.messages):
-        parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
-    data = job.data
-    if data.rows is not None:
-        parts["data"] = _sha(_canonical([dict(r) if isinstance(r, Mapping) else r for r in data.rows]))
-    elif data.path is not None:
-        digest = hashlib.sha256((data.format or "").encode() + b"\0")
-        try:
-            with open(data.path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError:
-            digest.update(b"<unreadable>")
-        parts["data"] = digest.hexdigest()
-    return parts
-
-
-def fingerprint_of(parts: Mapping[str, str]) -> str:
-    return _sha(_canonical(dict(parts)))
-
-
 def _describe_change(old: Mapping[str, str], new: Mapping[str, str], job: Job) -> str:
     if not old:
         return "requests changed"
@@ -323,7 +277,7 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
                          tuple(_shard_plan_of(s) for s in state_job.shards if s.generation == 0), False,
                          state_job.estimated_input_tokens, state_job.max_output_tokens,
                          state_job.context_length, state_job.skipped)
-    rendered = render_job(spec, job, build_dir, context_length=context_length)
+    rendered = render_job(spec, job, build_dir, context_length=context_length, fingerprint=fingerprint)
     shards = tuple(
         ShardPlan(index=s.index, filename=s.filename, sha256=s.sha256, bytes=s.bytes, requests=s.requests)
         for s in rendered.shards

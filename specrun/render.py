@@ -30,14 +30,12 @@ from specrun.spec import Job, Limits, Spec
 
 __all__ = [
     "RenderedRequest", "Shard", "RenderedJob", "JobCheck", "iter_requests", "render_job", "check_job",
-    "job_fingerprint", "shard_filename", "retry_prefix", "retry_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
+    "job_fingerprint", "fingerprint_parts", "fingerprint_of", "shard_filename", "retry_prefix", "retry_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
 ]
 
 # Bump when the same inputs would render different bytes, so fingerprints change too.
 RENDER_FORMAT = 1
 CHAT_COMPLETIONS_URL = "/v1/chat/completions"
-# Parts of a job's resolved section that never change its requests (SQLMesh: metadata).
-_METADATA_KEYS = frozenset({"output", "budget", "description"})
 _FLUSH_BYTES = 1 << 20
 _encode = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json.dumps's, with ensure_ascii=False
 
@@ -132,6 +130,7 @@ def render_job(
     *,
     only_custom_ids: Iterable[str] | None = None,
     context_length: int | None = None,
+    fingerprint: str | None = None,
 ) -> RenderedJob:
     """Render the job into shard files under ``out_dir``.
 
@@ -139,6 +138,8 @@ def render_job(
     input_sha256 then covers only the kept lines. ``context_length`` (the model's,
     when known) turns on the context check: a request whose estimated prompt plus
     output bound exceeds it is an error, or skipped with ``on_too_long: skip``.
+    ``fingerprint``: the job's fingerprint when the caller already computed it
+    (the planner does), so the data file is not hashed a second time.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +172,7 @@ def render_job(
         requests=writer.total_requests,
         bytes=writer.total_bytes,
         input_sha256=writer.job_sha256.hexdigest(),
-        fingerprint=job_fingerprint(spec, job),
+        fingerprint=fingerprint if fingerprint is not None else job_fingerprint(spec, job),
         shards=tuple(shards),
         warnings=tuple(warnings),
         estimated_input_tokens=input_tokens,
@@ -200,28 +201,57 @@ def check_job(spec: Spec, job: Job) -> JobCheck:
 
 
 def job_fingerprint(spec: Spec, job: Job) -> str:
-    """Hash of the job's resolved section + vars + template sources + data file bytes.
+    """Cheap hash of the job's inputs: its request-shaping spec section, vars,
+    template sources and data file bytes (see ``fingerprint_parts``)."""
+    return fingerprint_of(fingerprint_parts(spec, job))
 
-    Only what changes the requests counts: the output path, budget and description
-    are metadata, and so is the data file's path (its bytes are hashed instead).
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
+    """Hashes of everything that shapes a job's requests, part by part.
+
+    Only what changes the requests counts (SQLMesh-style): the output path, budget
+    and description are metadata, and so is the data file's path (its bytes are
+    hashed instead), so moving a results file never buys a new batch. The parts let
+    the planner say *what* changed ("messages[1] template edited").
     """
-    section = {key: value for key, value in job.resolved.items() if key not in _METADATA_KEYS}
-    section["data"] = {key: value for key, value in section.get("data", {}).items() if key != "path"}
-    payload = {"render_format": RENDER_FORMAT, "job": job.name, "vars": dict(spec.vars), "section": section}
-    digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    if job.data.path is not None:
-        digest.update(b"\0data\0")
+    parts = {
+        "format": str(RENDER_FORMAT),
+        "model": _sha(job.model.encode()),
+        # params keep spec order: it is the order of the rendered body's keys
+        "params": _sha(json.dumps(dict(job.params), ensure_ascii=False, default=str).encode()),
+        "id": _sha(job.id_template.encode()),
+        "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes, job.on_too_long])),
+        "vars": _sha(_canonical(dict(spec.vars))),
+    }
+    for i, message in enumerate(job.messages):
+        parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
+    data = job.data
+    if data.rows is not None:
+        parts["data"] = _sha(_canonical([dict(r) if isinstance(r, Mapping) else r for r in data.rows]))
+    elif data.path is not None:
+        digest = hashlib.sha256((data.format or "").encode() + b"\0")
         try:
-            with open(job.data.path, "rb") as file:
-                while chunk := file.read(_FLUSH_BYTES):
+            with open(data.path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
-        except FileNotFoundError:
-            raise DataError(f"job {job.name!r}: data file {job.data.display_path} not found "
-                            f"(looked for {job.data.path})") from None
-        except OSError as exc:
-            raise DataError(f"job {job.name!r}: data file {job.data.display_path} cannot be read: "
-                            f"{exc.strerror}") from None
-    return digest.hexdigest()
+        except OSError:
+            digest.update(b"<unreadable>")
+        parts["data"] = digest.hexdigest()
+    return parts
+
+
+def fingerprint_of(parts: Mapping[str, str]) -> str:
+    """The job fingerprint: one hash over its parts."""
+    return _sha(_canonical(dict(parts)))
+
 
 
 # --------------------------------------------------------------------------- internals
