@@ -17,6 +17,7 @@ from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 from specrun.plan import Plan, budget_violations, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
 from specrun.report import format_apply_summary, format_plan, format_plan_markdown, use_color
 from specrun.state import State
+from specrun.status import job_statuses
 from specrun.workspace import Workspace, open_workspace
 
 __all__ = ["plan", "apply", "status", "destroy"]
@@ -189,29 +190,8 @@ def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
     """Show each job's batches, their states and counts, and the result files."""
     with open_workspace(opts) as ws:
         state = ws.load_state()
-        jobs: list[dict[str, Any]] = []
-        for name, job_state in (state.jobs.items() if state else ()):
-            if opts.targets and name not in opts.targets:
-                continue
-            batches = []
-            for shard in job_state.shards:
-                entry = {"shard": shard.index, "generation": shard.generation, "file_id": shard.file_id,
-                         "batch_id": shard.batch_id, "status": shard.status, "completed": shard.completed,
-                         "failed": shard.failed, "total": shard.total or shard.requests}
-                if shard.is_live and not no_refresh and state.provider == ws.provider:
-                    batch = ws.client.get_batch(shard.batch_id)
-                    counts = batch.request_counts
-                    entry.update(status=getattr(batch.status, "value", batch.status), completed=counts.completed,
-                                 failed=counts.failed, total=counts.total)
-                batches.append(entry)
-            output = None
-            if job_state.output is not None:
-                out_path = ws.spec.base_dir / job_state.output.path
-                output = {"path": job_state.output.path, "exists": out_path.exists(), "ok": job_state.output.ok,
-                          "error": job_state.output.error, "skipped": job_state.output.skipped,
-                          "sha256": job_state.output.sha256}
-            jobs.append({"job": name, "model": job_state.model, "requests": job_state.requests,
-                         "in_spec": name in ws.spec.jobs, "batches": batches, "output": output})
+        reachable = not no_refresh and state is not None and state.provider == ws.provider
+        jobs = job_statuses(ws.spec, state, ws.client if reachable else None, targets=opts.targets)
     if as_json:
         click.echo(json.dumps({"format_version": 1, "provider": state.provider if state else ws.provider,
                                "serial": state.serial if state else None, "jobs": jobs}, indent=2))
