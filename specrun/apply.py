@@ -16,6 +16,7 @@ to do each step safely:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -167,10 +168,33 @@ class Executor:
                 else:
                     report.outcomes.append(JobOutcome(name, "submitted", message=
                                                       "batches submitted; run `specrun apply` again to collect results"))
+            self._prune_build_dir()
             return report
         finished = self._wait_and_finish(active)
         report.outcomes.extend(finished)
+        self._prune_build_dir()
         return report
+
+    def _prune_build_dir(self) -> None:
+        """Delete rendered shards nothing needs any more: every file but those of shards not yet uploaded.
+
+        A shard's file is needed only until the provider holds it; the job's own
+        shards are re-rendered deterministically if ever needed again. Leftover temp
+        files of crashed renders go too.
+        """
+        keep = {s.filename for job_state in self.state.jobs.values() for s in job_state.shards if not s.file_id}
+        try:
+            entries = list(self.build_dir.iterdir())
+        except OSError:
+            return
+        for path in entries:
+            if path.name in keep or not path.name.startswith((".specrun-", "specrun-")):
+                continue
+            try:
+                if path.is_file():
+                    path.unlink()
+            except OSError:
+                pass
 
     # ----------------------------------------------------------------- steps
 
@@ -441,7 +465,7 @@ class Executor:
         if any(s.is_live for s in job_state.shards):
             self._deferred_retry.add(job.name)
             return False
-        results = load_results(self._download_outputs(job_state))
+        results = load_results(path for _, path in self._download_outputs(job_state))
         # DESIGN §4: a retry is for the requests that have no result; rows that failed
         # inside a completed batch are re-sent only when asked (--retry-errors).
         with_errors = self._retry_errors.get(job.name, False)
@@ -548,9 +572,14 @@ class Executor:
 
     # ----------------------------------------------------------------- results
 
-    def _download_outputs(self, job_state: JobState) -> list[Path]:
-        """Download (once, cached by file id) every output/error file of the job, oldest first."""
-        paths: list[Path] = []
+    def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]:
+        """Download (once, cached) every output/error file of the job, oldest first: ``(file_id, path)``.
+
+        The local name is a hash of the provider and the file id, never the id itself:
+        nothing a provider returns may choose a path on this machine (an id like
+        ``../../.bashrc`` must not escape the downloads folder).
+        """
+        paths: list[tuple[str, Path]] = []
         stale = [s for s in job_state.shards if s.is_completed and not (s.output_file_id or s.error_file_id)]
         for shard in stale:  # a completed batch always has an output or error file: learn it
             self._update_shard(shard, self.client.get_batch(shard.batch_id))
@@ -560,11 +589,11 @@ class Executor:
             for file_id in (shard.error_file_id, shard.output_file_id):
                 if not file_id:
                     continue
-                dest = self.downloads_dir / f"{file_id}.jsonl"
+                dest = self.downloads_dir / download_name(self.state.provider, file_id)
                 if not dest.exists():
                     self.downloads_dir.mkdir(parents=True, exist_ok=True)
                     self.client.download_file(file_id, dest)
-                paths.append(dest)
+                paths.append((file_id, dest))
         return paths
 
     def _finish(self, job: Job) -> JobOutcome:
@@ -575,7 +604,7 @@ class Executor:
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
         downloaded = self._download_outputs(job_state)
-        results = load_results(downloaded)
+        results = load_results(path for _, path in downloaded)
         reason = "no result from the provider"
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
@@ -585,7 +614,7 @@ class Executor:
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
                                        completion_tokens=summary.completion_tokens,
-                                       sources=[p.stem for p in downloaded], unanswered=summary.unanswered)
+                                       sources=[file_id for file_id, _ in downloaded], unanswered=summary.unanswered)
         self._save()
         # A dead last round only matters if it left requests without an answer.
         status = dead[0].status if (dead and summary.unanswered) else "completed"
@@ -608,6 +637,11 @@ class Executor:
             return JobOutcome(name, status)
         return JobOutcome(name, status, output.ok, output.error, output.skipped, output.prompt_tokens,
                           output.completion_tokens, output.path, "unchanged")
+
+
+def download_name(provider: str, file_id: str) -> str:
+    """Local cache name of a provider file: a hash, so the provider cannot pick a path."""
+    return hashlib.sha256(f"{provider}\0{file_id}".encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".jsonl"
 
 
 def _retry_plan_for(name: str, job_state: JobState, *, errors: bool = False) -> JobPlan:

@@ -9,6 +9,9 @@ treat the figure as an estimate, not a bill.
 **Output tokens** are bounded above by the request's ``max_completion_tokens`` or
 ``max_tokens``; without either, by the model's context length minus the prompt,
 and at most ``DEFAULT_MAX_OUTPUT_TOKENS`` when the context length is unknown.
+That bound is per answer: a request asking for several answers (``n``, or
+``best_of`` on the completions API, the larger of the two) is billed for each, so
+its output bound is ``answers_per_request`` times as large (the prompt is billed once).
 
 **Prices** come from the provider's ``/model-config``: ``input_price_cents`` and
 ``output_price_cents`` are **US cents per million tokens**. This is the one place
@@ -30,6 +33,8 @@ __all__ = [
     "DEFAULT_MAX_OUTPUT_TOKENS",
     "prompt_tokens",
     "max_output_tokens",
+    "answers_per_request",
+    "COST_MULTIPLIER_PARAMS",
     "Prices",
     "CostRange",
     "cost_range",
@@ -48,7 +53,7 @@ def prompt_tokens(characters: int, messages: int) -> int:
 
 
 def max_output_tokens(params: Mapping[str, Any], context_length: int | None = None, prompt: int = 0) -> int:
-    """Upper bound of the reply's tokens for one request."""
+    """Upper bound of one answer's tokens (times ``answers_per_request`` for what a request is billed)."""
     for key in ("max_completion_tokens", "max_tokens"):
         value = params.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -56,6 +61,20 @@ def max_output_tokens(params: Mapping[str, Any], context_length: int | None = No
     if context_length:
         return max(context_length - prompt, 0)
     return DEFAULT_MAX_OUTPUT_TOKENS
+
+
+#: Body fields that multiply the billed output: each asks for that many answers.
+COST_MULTIPLIER_PARAMS = ("n", "best_of")
+
+
+def answers_per_request(params: Mapping[str, Any]) -> int:
+    """How many answers one request is billed for (``n``/``best_of``; 1 when unset)."""
+    answers = 1
+    for key in COST_MULTIPLIER_PARAMS:
+        value = params.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > answers:
+            answers = value
+    return answers
 
 
 @dataclass(frozen=True)

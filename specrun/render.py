@@ -25,7 +25,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping
 from specrun._templates import CompiledTemplate, TemplateFailure, base_context, compile_template
 from specrun.data import RowSource, row_source
 from specrun.errors import DataError, RenderError
-from specrun.estimate import max_output_tokens, prompt_tokens
+from specrun.estimate import answers_per_request, max_output_tokens, prompt_tokens
 from specrun.spec import Job, Limits, Spec
 
 __all__ = [
@@ -73,7 +73,7 @@ class RenderedJob:
     shards: tuple[Shard, ...]
     warnings: tuple[str, ...] = ()
     estimated_input_tokens: int = 0   # sum over the kept requests (see specrun.estimate)
-    max_output_tokens: int = 0        # sum of each kept request's output bound
+    max_output_tokens: int = 0        # sum of each kept request's billed output bound (x n answers)
     skipped: int = 0                  # rows kept out by on_too_long: skip
 
 
@@ -147,6 +147,7 @@ def render_job(
     keep = None if only_custom_ids is None else set(only_custom_ids)
     writer = _ShardWriter(job.name, job.limits, out_dir)
     found = skipped = input_tokens = output_tokens = 0
+    answers = answers_per_request(job.params)  # n: every answer is billed up to the bound
     try:
         for _index, _position, custom_id, line, _row, tokens, skip_reason in renderer.stream():
             if skip_reason is not None:
@@ -157,7 +158,7 @@ def render_job(
                     continue
                 found += 1
             input_tokens += tokens
-            output_tokens += renderer.output_bound(tokens)
+            output_tokens += renderer.output_bound(tokens) * answers
             writer.add(line, custom_id)
         shards = writer.finish()
     except BaseException:

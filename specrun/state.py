@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import time
+import dataclasses
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 
 import filelock
 
+from specrun._files import atomic_write_bytes
 from specrun.errors import StateError, StateLocked
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "JobState",
     "State",
     "state_dir",
+    "spec_home",
     "load_state",
     "save_state",
     "state_lock",
@@ -147,37 +149,167 @@ class State:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, source: str = "state") -> "State":
-        try:
-            jobs = {}
-            for name, raw in (data.get("jobs") or {}).items():
-                raw = dict(raw)
-                shards = [ShardState(**_known(ShardState, s)) for s in raw.pop("shards", [])]
-                output = raw.pop("output", None)
-                jobs[name] = JobState(
-                    **_known(JobState, raw),
-                    shards=shards,
-                    output=OutputState(**_known(OutputState, output)) if output else None,
-                )
-            return cls(
-                lineage=str(data["lineage"]),
-                serial=int(data["serial"]),
-                provider=str(data.get("provider") or ""),
-                jobs=jobs,
-                version=int(data["version"]),
+        """Build a State from its JSON document, checking every field's type.
+
+        A state file is trusted input only as far as it is checked: a hand-edited or
+        corrupted value (``"batch_id": 5``, a list where a job belongs) is one clear
+        error naming the field, not a crash deep inside plan or apply.
+        """
+        def bad(where: str, expected: str, value: Any) -> StateError:
+            return StateError(f"state file {source} is not valid: {where} must be {expected}, "
+                              f"not {json.dumps(value)[:80]}; restore it from a backup, or delete it to let "
+                              "specrun adopt the batches from the provider")
+
+        if not isinstance(data.get("lineage"), str) or not data["lineage"]:
+            raise bad("lineage", "a non-empty string", data.get("lineage"))
+        for key in ("serial", "version"):
+            if not _is_count(data.get(key)):
+                raise bad(key, "a whole number >= 0", data.get(key))
+        provider = data.get("provider")
+        if provider is not None and not isinstance(provider, str):
+            raise bad("provider", "a string", provider)
+        raw_jobs = data.get("jobs")
+        if raw_jobs is None:
+            raw_jobs = {}
+        if not isinstance(raw_jobs, dict):
+            raise bad("jobs", "a mapping of job names", raw_jobs)
+        jobs = {}
+        for name, raw in raw_jobs.items():
+            if not isinstance(raw, dict):
+                raise bad(f"jobs.{name}", "a mapping", raw)
+            raw_shards = raw.get("shards") or []
+            if not isinstance(raw_shards, list):
+                raise bad(f"jobs.{name}.shards", "a list", raw_shards)
+            shards = [ShardState(**_checked(ShardState, shard, f"jobs.{name}.shards[{i}]", bad))
+                      for i, shard in enumerate(raw_shards)]
+            output = raw.get("output")
+            jobs[name] = JobState(
+                **_checked(JobState, raw, f"jobs.{name}", bad),
+                shards=shards,
+                output=OutputState(**_checked(OutputState, output, f"jobs.{name}.output", bad)) if output else None,
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise StateError(f"{source}: not a valid specrun state file ({type(exc).__name__}: {exc})") from exc
+        return cls(lineage=data["lineage"], serial=data["serial"], provider=provider or "", jobs=jobs,
+                   version=data["version"])
 
 
-def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
-    """Keep the keys a dataclass knows (newer minor versions may add keys)."""
-    names = set(cls.__dataclass_fields__)
-    return {k: v for k, v in raw.items() if k in names and k not in ("shards", "output")}
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _type_check(annotation: str) -> tuple[str, Any]:
+    """(words, predicate) for the field annotations the state dataclasses use."""
+    optional = annotation.endswith(" | None")
+    base = annotation.removesuffix(" | None")
+    checks: dict[str, tuple[str, Any]] = {
+        "str": ("a string", lambda v: isinstance(v, str)),
+        "int": ("a whole number >= 0", _is_count),
+        "list[str]": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+        "dict[str, str]": ("a mapping of strings",
+                           lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values())),
+    }
+    words, predicate = checks[base]
+    if optional:
+        return f"{words} or null", lambda v: v is None or predicate(v)
+    return words, predicate
+
+
+def _checked(cls: type, raw: Any, where: str, bad: Any) -> dict[str, Any]:
+    """The keys of ``raw`` that ``cls`` knows, each checked against its annotation.
+
+    Unknown keys are dropped (a newer minor version may add keys); missing ones
+    take their defaults, or are an error when the field has none.
+    """
+    if not isinstance(raw, dict):
+        raise bad(where, "a mapping", raw)
+    values: dict[str, Any] = {}
+    for name, spec_field in cls.__dataclass_fields__.items():
+        if name in ("shards", "output"):
+            continue
+        if name not in raw:
+            if spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING:
+                raise bad(f"{where}.{name}", "present", None)
+            continue
+        words, predicate = _type_check(str(spec_field.type))
+        if not predicate(raw[name]):
+            raise bad(f"{where}.{name}", words, raw[name])
+        values[name] = raw[name]
+    return values
 
 
 def state_dir(spec_path: Path) -> Path:
     """``.specrun/`` beside the spec file."""
     return spec_path.resolve().parent / ".specrun"
+
+
+OWNER_FILE = "owner"   # .specrun/owner: the file name of the spec that owns .specrun/state.json
+SPECS_DIR = "specs"    # .specrun/specs/<spec file name>/: the state of every other spec in the folder
+
+
+def spec_home(spec_path: Path, job_names: Iterable[str] = (), *, claim: bool = False) -> Path:
+    """The folder holding this spec's state, lock and build files.
+
+    Every spec file has its own state. The first spec of a folder to plan or apply
+    owns ``.specrun/state.json`` (DESIGN §5), recorded in ``.specrun/owner``; any other
+    spec in the same folder keeps its state in ``.specrun/specs/<file name>/``. So
+    ``apply -f a.yaml`` never sees, removes or cancels what ``b.yaml`` created.
+
+    A ``state.json`` from before owners were recorded is taken over once (``claim``)
+    only when it can be this spec's: it shares a job name with it, or has no jobs.
+    One written for another spec is left alone for that spec to claim.
+    """
+    resolved = spec_path.resolve()
+    root = resolved.parent / ".specrun"
+    name = resolved.name
+    own = root / SPECS_DIR / name
+    owner = _read_owner(root)
+    if owner is None:
+        if (own / "state.json").exists():
+            return own
+        legacy_jobs = _job_names_in(root / "state.json")
+        if legacy_jobs and not legacy_jobs & set(job_names):
+            return own  # an unowned state written for another spec of this folder
+        if not claim:
+            return root
+        owner = _claim_root(root, name)
+    return root if owner == name else own
+
+
+def _read_owner(root: Path) -> str | None:
+    try:
+        text = (root / OWNER_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
+def _job_names_in(path: Path) -> set[str]:
+    """Job names recorded in a state file (empty when there is none or it cannot be read)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return set()
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    return {name for name in jobs if isinstance(name, str)} if isinstance(jobs, dict) else set()
+
+
+def _claim_root(root: Path, name: str) -> str:
+    """Record ``name`` as the owner of ``.specrun/state.json`` unless another spec won the race."""
+    root.mkdir(parents=True, exist_ok=True)
+    temp = root / f".{OWNER_FILE}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    temp.write_text(name + "\n", encoding="utf-8")
+    try:
+        os.link(temp, root / OWNER_FILE)  # atomic, and refuses to replace: the first spec wins
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links: exclusive create, then write
+        try:
+            with open(root / OWNER_FILE, "x", encoding="utf-8") as handle:
+                handle.write(name + "\n")
+        except FileExistsError:
+            pass
+    finally:
+        temp.unlink(missing_ok=True)
+    return _read_owner(root) or name
 
 
 def load_state(path: Path) -> State | None:
@@ -186,10 +318,20 @@ def load_state(path: Path) -> State | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise StateError(f"state file {path} is a directory; move it away") from None
     except OSError as exc:
         raise StateError(f"cannot read state file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise StateError(
+            f"state file {path} is corrupt (not UTF-8 text at byte {exc.start}); "
+            "restore it from a backup or delete it to let specrun adopt batches from the provider"
+        ) from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise StateError(f"state file {path} is corrupt (nested too deeply); restore it from a backup or "
+                         "delete it to let specrun adopt batches from the provider") from None
     except json.JSONDecodeError as exc:
         raise StateError(
             f"state file {path} is corrupt (line {exc.lineno}: {exc.msg}); "
@@ -212,32 +354,6 @@ def _migrate(data: dict[str, Any]) -> dict[str, Any]:
     if data["version"] < 1:
         raise StateError(f"state version {data['version']} is too old to migrate; delete the state to re-adopt")
     return data
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` atomically: temp file in the same dir, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename durable too
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 def save_state(path: Path, state: State) -> None:

@@ -2,8 +2,12 @@
 
 ``.specrun/`` beside the spec holds ``state.json`` (the state), ``state.lock``,
 ``build/`` (rendered request shards), ``downloads/`` (provider output files,
-cached by file id) and, for ``provider: local``, ``local/`` (the embedded
-provider's data).
+cached under a hash of the provider and file id) and, for ``provider: local``,
+``local/`` (the embedded provider's data, shared by the folder's specs).
+
+Each spec file has its own state, lock, build and downloads folder (its *home*,
+see ``state.spec_home``): the folder's first spec uses ``.specrun/`` itself, any
+other spec ``.specrun/specs/<file name>/``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any, Iterator
 
 from specrun.errors import SpecError
 from specrun.spec import Spec, load_spec
-from specrun.state import State, load_state, state_dir, state_lock
+from specrun.state import State, load_state, spec_home, state_lock
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -25,7 +29,7 @@ class Workspace:
     spec: Spec
     client: Any
     provider: str                     # the provider identity recorded in state
-    directory: Path                   # .specrun/
+    directory: Path                   # the spec's home: .specrun/ or .specrun/specs/<file name>/
 
     @property
     def state_path(self) -> Path:
@@ -47,8 +51,12 @@ class Workspace:
 
 
 @contextmanager
-def open_workspace(opts: Any) -> Iterator[Workspace]:
-    """Load the spec and open a client for its provider; closes the client on exit."""
+def open_workspace(opts: Any, *, claim: bool = False) -> Iterator[Workspace]:
+    """Load the spec and open a client for its provider; closes the client on exit.
+
+    ``claim``: the command writes state (plan/apply/destroy), so a spec without a
+    home yet takes one (see ``state.spec_home``).
+    """
     from specrun.connect import open_client
 
     if not opts.spec_path.exists():
@@ -56,6 +64,7 @@ def open_workspace(opts: Any) -> Iterator[Workspace]:
     spec = load_spec(opts.spec_path, opts.vars)
     client, provider = open_client(spec, opts.base_url, verbose=opts.verbose)
     try:
-        yield Workspace(spec=spec, client=client, provider=provider, directory=state_dir(spec.path))
+        home = spec_home(spec.path, spec.jobs, claim=claim)
+        yield Workspace(spec=spec, client=client, provider=provider, directory=home)
     finally:
         client.close()

@@ -153,6 +153,7 @@ def test_create_lists_uploads_lists_creates_and_records_every_id(ws, client, htt
     httpx_mock.add_response(method="GET", url=FILES, json=listing())
     httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
     httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-1"))
+    rendered = (ws.build_dir / shard.filename).read_bytes()
 
     report = ws.executor(State(provider=BASE), client).run(plan)
 
@@ -160,7 +161,8 @@ def test_create_lists_uploads_lists_creates_and_records_every_id(ws, client, htt
     assert sent(httpx_mock) == [("GET", "/v1/files"), ("POST", "/v1/files"), ("POST", "/v1/batches")]
     upload = httpx_mock.get_request(method="POST", url=CREATE_FILE)
     assert f'filename="{shard.filename}"'.encode() in upload.content
-    assert (ws.build_dir / shard.filename).read_bytes() in upload.content
+    assert rendered in upload.content
+    assert not (ws.build_dir / shard.filename).exists()  # uploaded: the build folder keeps no stale shard
     assert b'name="purpose"\r\n\r\nbatch' in upload.content
     create = httpx_mock.get_request(method="POST", url=CREATE_BATCH)
     assert json.loads(create.content) == {"input_file_id": "file-1", "endpoint": "/v1/chat/completions",

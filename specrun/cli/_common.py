@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -14,7 +15,40 @@ import click
 
 from specrun.errors import SpecError, SpecrunError
 
-__all__ = ["CommonOptions", "common_options", "SpecrunGroup", "parse_vars"]
+__all__ = ["CommonOptions", "common_options", "SpecrunGroup", "parse_vars", "FiniteFloat"]
+
+
+class FiniteFloat(click.ParamType):
+    """A real number within bounds: ``nan``, ``inf`` and out-of-range values are usage errors.
+
+    click's ``FloatRange`` lets ``nan`` through (every comparison with it is false),
+    and a ``--max-cost nan`` budget or a ``--timeout nan`` wait would then never trip.
+    """
+
+    name = "number"
+
+    def __init__(self, min: float | None = None, *, min_open: bool = False, max: float | None = None) -> None:
+        self.min, self.min_open, self.max = min, min_open, max
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float) and math.isfinite(value):
+            number = value
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.min is not None and (number < self.min or (self.min_open and number == self.min)):
+            bound = "greater than" if self.min_open else "at least"
+            self.fail(f"{value!r} must be {bound} {self.min:g}", param, ctx)
+        if self.max is not None and number > self.max:
+            self.fail(f"{value!r} must be at most {self.max:g}", param, ctx)
+        return number
+
+    def __repr__(self) -> str:
+        return f"FiniteFloat(min={self.min}, max={self.max})"
 
 
 @dataclass(frozen=True)
@@ -58,7 +92,7 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE", help="Override a spec var (repeatable).")
     @click.option("--target", "targets", multiple=True, metavar="JOB", help="Limit to this job (repeatable).")
     @click.option("-v", "--verbose", is_flag=True, help="Log HTTP calls and show tracebacks.")
-    @click.option("--lock-timeout", default=0.0, type=float, show_default=True,
+    @click.option("--lock-timeout", default=0.0, type=FiniteFloat(min=0), show_default=True,
                   help="Seconds to wait for the state lock.")
     @functools.wraps(func)
     def wrapper(*args: Any, spec_file: Path, base_url: str | None, var_pairs: tuple[str, ...],

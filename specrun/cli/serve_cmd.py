@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from specrun.cli import main
+from specrun.cli._common import FiniteFloat
 
 __all__ = ["serve_command"]
 
@@ -48,20 +49,20 @@ Examples:
               help="openai engine: environment variable holding the upstream's API key.")
 @click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1),
               help="openai engine: upstream requests in flight per batch.")
-@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.001),
+@click.option("--timeout", default=300.0, show_default=True, type=FiniteFloat(min=0.001),
               help="openai engine: seconds per upstream request.")
 @click.option("--model", "models", multiple=True, metavar="ID",
               help="Active model (repeatable). echo: added to the defaults; openai: instead of the upstream's /models.")
 @click.option("--completion-window", default="24h", show_default=True,
               help="Time a batch may take before it expires (24h, 60s, ...).")
-@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--fault-rate", default=0.0, show_default=True, type=FiniteFloat(0, max=1),
               help="Share of calls answered 500/502/503/429 (testing clients).")
-@click.option("--late-fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--late-fault-rate", default=0.0, show_default=True, type=FiniteFloat(0, max=1),
               help="Share of POSTs that do the work, then answer 500 (a lost answer).")
-@click.option("--latency", "latency_ms", default=0.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--latency", "latency_ms", default=0.0, show_default=True, type=FiniteFloat(min=0),
               metavar="MS", help="Milliseconds added to every call.")
 @click.option("--fault-seed", default=None, type=int, help="Seed for reproducible fault injection.")
-@click.option("--fault-retry-after", default=0.05, show_default=True, type=click.FloatRange(min=0),
+@click.option("--fault-retry-after", default=0.05, show_default=True, type=FiniteFloat(min=0),
               metavar="SECONDS", help="Retry-After sent with injected 429/503 faults.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every request.")
 def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: tuple[str, ...],
@@ -71,6 +72,9 @@ def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: t
     """Run the local Batch API server (the API specrun talks to, offline)."""
     from specrun.local import serve
 
+    if any(not key.strip() for key in api_keys):
+        raise click.BadParameter("an API key cannot be empty or blank; pass a real key, or leave --api-key "
+                                 "out to serve without authentication", param_hint="--api-key")
     keys = list(api_keys)
     keys += [k.strip() for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip()]
     if verbose:
@@ -79,6 +83,13 @@ def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: t
     def announce(url: str) -> None:
         auth = f", {len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else ", no auth"
         click.echo(f"specrun serve: listening on {url} (engine {engine}, data {data_dir}{auth})", err=False)
+        if not keys and not _is_loopback(host):
+            click.secho(
+                f"WARNING: specrun serve is listening on {host} with no API key: anyone who can reach this "
+                "machine can read every file and result, create batches and (with --engine openai) spend "
+                f"your upstream's money. Pass --api-key KEY (or set {API_KEYS_ENV}), or listen on 127.0.0.1.",
+                err=True, fg="red", bold=True, color=None if not os.environ.get("NO_COLOR") else False,
+            )
         faults = [f"{name} {value:g}" for name, value in
                   (("fault-rate", fault_rate), ("late-fault-rate", late_fault_rate), ("latency ms", latency_ms))
                   if value]
@@ -95,3 +106,16 @@ def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: t
     serve(data_dir, host=host, port=port, engine=engine, log_level="info" if verbose else "warning",
           on_listening=announce, **options)
     click.echo("specrun serve: stopped", err=True)
+
+
+def _is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to a public interface

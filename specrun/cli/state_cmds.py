@@ -12,7 +12,7 @@ import click
 
 from specrun.apply import ApplyOptions, Executor, LiveProgress, PlainProgress
 from specrun.cli import main
-from specrun.cli._common import CommonOptions, common_options
+from specrun.cli._common import CommonOptions, FiniteFloat, common_options
 from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 from specrun.plan import Plan, budget_violations, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
 from specrun.report import format_apply_summary, format_plan, format_plan_markdown, use_color
@@ -66,7 +66,7 @@ def _refuse_over_budget(the_plan: Plan, *, applying: bool) -> None:
 retry_errors_option = click.option("--retry-errors", is_flag=True,
                                    help="Also re-send rows that failed inside completed batches (a retry of just those).")
 
-max_cost_option = click.option("--max-cost", type=click.FloatRange(min=0), default=None, metavar="USD",
+max_cost_option = click.option("--max-cost", type=FiniteFloat(min=0), default=None, metavar="USD",
                                help="Refuse plans that may cost more than this in all (high end of the estimate).")
 
 
@@ -83,7 +83,7 @@ max_cost_option = click.option("--max-cost", type=click.FloatRange(min=0), defau
 def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
          max_cost: float | None, retry_errors: bool, opts: CommonOptions) -> None:
     """Show what apply would do, and what it may cost."""
-    with open_workspace(opts) as ws, ws.lock("plan", opts.lock_timeout):
+    with open_workspace(opts, claim=True) as ws, ws.lock("plan", opts.lock_timeout):
         state = ws.load_state()
         the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
                                 build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh,
@@ -110,9 +110,10 @@ def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exit
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--no-wait", is_flag=True, help="Return after submitting batches.")
-@click.option("--poll-interval", default=30.0, show_default=True, type=float,
+@click.option("--poll-interval", default=30.0, show_default=True, type=FiniteFloat(min=0, min_open=True),
               help="Longest pause between polls, in seconds (polling starts at 1 s and grows x1.5).")
-@click.option("--timeout", default=None, type=float, help="Give up waiting after this many seconds.")
+@click.option("--timeout", default=None, type=FiniteFloat(min=0, min_open=True),
+              help="Give up waiting after this many seconds.")
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit 1 if any row failed inside a completed batch.")
 @max_cost_option
 @retry_errors_option
@@ -123,7 +124,7 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
     """Upload, create batches, wait, download and join results."""
     options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
                            fail_on_row_errors=fail_on_row_errors)
-    with open_workspace(opts) as ws, ws.lock("apply", opts.lock_timeout):
+    with open_workspace(opts, claim=True) as ws, ws.lock("apply", opts.lock_timeout):
         state = ws.load_state()
         if plan_file is not None:
             the_plan, document = load_plan(plan_file)
@@ -221,7 +222,7 @@ def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
 @common_options
 def destroy(auto_approve: bool, opts: CommonOptions) -> None:
     """Cancel in-flight batches and forget the jobs (result files stay)."""
-    with open_workspace(opts) as ws, ws.lock("destroy", opts.lock_timeout):
+    with open_workspace(opts, claim=True) as ws, ws.lock("destroy", opts.lock_timeout):
         state = ws.load_state()
         the_plan = make_destroy_plan(state, ws.client, provider=ws.provider, targets=opts.targets)
         if not the_plan.jobs:

@@ -28,13 +28,17 @@ def normalise_base_url(url: str) -> str:
     Query strings and fragments are rejected; they have no meaning for a base URL.
     """
     text = url.strip()
-    parts = urlsplit(text)
+    expected = "expected http(s)://host[:port][/path], e.g. http://127.0.0.1:8080/v1"
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in text):
+        raise SpecrunError(f"invalid provider base URL {text!r}: it contains spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise SpecrunError(f"invalid provider base URL {text!r} ({exc}): {expected}") from None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.netloc:
-        raise SpecrunError(
-            f"invalid provider base URL {text!r}: expected http(s)://host[:port][/path], "
-            "e.g. http://127.0.0.1:8080/v1"
-        )
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise SpecrunError(f"invalid provider base URL {text!r}: {expected}")
     if parts.query or parts.fragment:
         raise SpecrunError(f"invalid provider base URL {text!r}: remove the query string or fragment")
     path = parts.path.rstrip("/")

@@ -1,0 +1,66 @@
+"""Small file helpers shared by every writer: the user's umask, atomic writes.
+
+``tempfile.mkstemp`` creates files with mode 0600 whatever the umask says; the
+results, state and plan files specrun writes are ordinary user files, so they get
+the mode ``open()`` would have given them (0666 minus the umask), like any other tool.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes"]
+
+_lock = threading.Lock()
+_mode: int | None = None
+
+
+def default_file_mode() -> int:
+    """0666 minus the process umask (read once; umask can only be read by setting it)."""
+    global _mode
+    if _mode is None:
+        with _lock:
+            if _mode is None:
+                mask = os.umask(0o022)
+                os.umask(mask)
+                _mode = 0o666 & ~mask
+    return _mode
+
+
+def use_default_mode(fd: int) -> None:
+    """Give a file made by ``mkstemp`` (0600) the mode a plain ``open()`` would have."""
+    try:
+        os.fchmod(fd, default_file_mode())
+    except (AttributeError, OSError):  # pragma: no cover - Windows, or a filesystem without modes
+        pass
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically: temp file in the same dir, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        use_default_mode(fd)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename durable too
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
