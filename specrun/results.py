@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from specrun._files import use_default_mode
 from specrun.errors import ProviderError
 
 __all__ = ["RowResult", "ResultsSummary", "UNANSWERED_CODES", "is_answer", "parse_result_line", "load_results",
@@ -144,6 +145,7 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
     prompt_tokens = completion_tokens = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        use_default_mode(fd)  # results are the user's files: the umask decides, not mkstemp's 0600
         with os.fdopen(fd, "wb") as handle:
             for record in records:
                 line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
