@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from specrun.errors import APIError, NotFound, PlanError, StalePlan
 from specrun.render import fingerprint_of, fingerprint_parts
-from specrun.estimate import CostRange, Prices, cost_range, format_usd
+from specrun.estimate import DEFAULT_MAX_OUTPUT_TOKENS, CostRange, Prices, cost_range, format_usd
 from specrun.spec import Job, Spec
 from specrun.state import (
     DEAD_STATUSES,
@@ -213,6 +213,7 @@ class JobInputs:
     max_output_tokens: int = 0
     context_length: int | None = None
     skipped: int = 0
+    warnings: tuple[str, ...] = ()     # what rendering noticed (a message that renders empty, skipped rows)
 
 
 @dataclass
@@ -283,7 +284,8 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
         for s in rendered.shards
     )
     return JobInputs(job, fingerprint, parts, rendered.input_sha256, rendered.requests, shards, True,
-                     rendered.estimated_input_tokens, rendered.max_output_tokens, context_length, rendered.skipped)
+                     rendered.estimated_input_tokens, rendered.max_output_tokens, context_length, rendered.skipped,
+                     tuple(rendered.warnings))
 
 
 def _shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
@@ -382,6 +384,7 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
     jobs: list[JobPlan] = []
     errors: list[str] = []
     for item in inputs:
+        warnings.extend(item.warnings)
         plan = _decide_job(item, known.get(item.job.name), view, retry_errors=retry_errors)
         if plan.action in SUBMITTING and view.active_models is not None and item.job.model not in view.active_models:
             close = difflib.get_close_matches(item.job.model, view.active_models, n=3, cutoff=0.3)
@@ -421,6 +424,7 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
     by_name = {item.job.name: item for item in inputs}
     known = state.jobs if state is not None else {}
     jobs: list[JobPlan] = []
+    notes: list[str] = []
     for job_plan in plan.jobs:
         item = by_name.get(job_plan.job)
         if item is None:
@@ -453,6 +457,10 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
             tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
         cost = cost_range(tokens_in, tokens_out, prices) if (
             prices is not None and job_plan.action in SUBMITTING) else None
+        if job_plan.action in SUBMITTING and tokens_out:
+            note = _unbounded_output_note(item, cost)
+            if note:
+                notes.append(note)
         spent = None
         if job_plan.action in ("replace", "retry") and job_state is not None and job_state.output and prices:
             spent = prices.usd(job_state.output.prompt_tokens, job_state.output.completion_tokens)
@@ -460,13 +468,28 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
                             estimated_cost=cost, spent_usd=spent, reused_requests=reused,
                             budget_usd=item.job.budget_max_cost_usd,
                             skipped=item.skipped, context_length=item.context_length))
-    priced = replace(plan, jobs=tuple(jobs))
+    priced = replace(plan, jobs=tuple(jobs), warnings=(*plan.warnings, *notes))
     limits = [v for v in (spec.budget_max_cost_usd, max_cost_usd) if v is not None]
     if limits and priced.estimated_cost is None and any(j.action in SUBMITTING for j in jobs):
         priced = replace(priced, warnings=(*priced.warnings,
                          "the provider publishes no prices for these models: the budget cannot be checked"))
     return replace(priced, budget_usd=min(limits) if limits else None,
                    budget_violations=tuple(budget_violations(priced, spec, max_cost_usd=max_cost_usd)))
+
+
+def _unbounded_output_note(item: JobInputs, cost: CostRange | None) -> str | None:
+    """Why a job's cost range is so wide when it sets no max_tokens, and what to set."""
+    params = item.job.params
+    if any(key in params for key in ("max_tokens", "max_completion_tokens")):
+        return None
+    if item.context_length:
+        bound = f"the rest of the model's {item.context_length:,}-token context"
+    else:
+        bound = f"{DEFAULT_MAX_OUTPUT_TOKENS:,} tokens (the model's context length is unknown)"
+    high = f" (up to {format_usd(cost.max_usd)})" if cost is not None else ""
+    return (f"job '{item.job.name}' sets no max_tokens, so each reply is bounded only by {bound}: the high end "
+            f"of its estimate{high} assumes every reply is that long. Set params.max_tokens to the longest "
+            "reply you expect to get a useful estimate and budget check")
 
 
 def budget_violations(plan: Plan, spec: Spec, *, max_cost_usd: float | None = None) -> list[str]:
