@@ -127,6 +127,7 @@ class Executor:
     # ----------------------------------------------------------------- driver
 
     def run(self, plan: Plan) -> ApplyReport:
+        self._check_outputs(plan)
         report = ApplyReport()
         if self.state.provider != plan.provider:
             # Batches on another provider are unreachable from here: start afresh.
@@ -195,6 +196,17 @@ class Executor:
                     path.unlink()
             except OSError:
                 pass
+
+    def _check_outputs(self, plan: Plan) -> None:
+        """Every results file this plan will write can be written: checked before anything is paid for."""
+        for job_plan in plan.jobs:
+            job = self.spec.jobs.get(job_plan.job)
+            if job is None or job_plan.action in ("remove", "noop"):
+                continue
+            problem = output_problem(job.output)
+            if problem:
+                raise ApplyError(f"job '{job.name}': cannot write its results to {job.output_display}: {problem}; "
+                                 "nothing was sent. Fix `output:` in the spec")
 
     # ----------------------------------------------------------------- steps
 
@@ -637,6 +649,24 @@ class Executor:
             return JobOutcome(name, status)
         return JobOutcome(name, status, output.ok, output.error, output.skipped, output.prompt_tokens,
                           output.completion_tokens, output.path, "unchanged")
+
+
+def output_problem(path: Path) -> str | None:
+    """Why a results file cannot be written at ``path`` (None when it can)."""
+    if path.is_dir():
+        return "it is a directory"
+    parent = path.parent
+    while not parent.exists():  # the nearest existing folder decides
+        if parent == parent.parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the folder {parent} is not writable"
+    return None
 
 
 def download_name(provider: str, file_id: str) -> str:
