@@ -41,13 +41,24 @@ uploads is skipped rather than crashing (``supports_file_listing`` tells which).
 Logging: ``logging.getLogger("specrun.client")`` at DEBUG gets one line per request,
 ``METHOD path -> status (ms)``. Headers, and so the API key, are never logged; the
 key is also scrubbed from every error message and hidden from ``repr``.
+
+Hostile answers
+---------------
+Whatever the provider sends is checked before specrun acts on it (``_models``): ids
+must look like ids (they become local file names), statuses must be words, counts
+integers, and an answer of the wrong shape (an array for an object, a number for a
+list, JSON with ``NaN`` or nested thousands deep) is a ``ProviderError`` that says
+what was wrong, never a traceback. Text from the provider that reaches an error
+message is shown through ``specrun._text.safe`` (no terminal escape sequences).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
+import math
 import os
 import tempfile
 import time
@@ -58,9 +69,10 @@ from urllib.parse import quote
 import httpx
 
 from specrun import __version__
+from specrun._text import safe
 from specrun.client._config import DEFAULT_API_KEY_ENV, normalise_base_url
 from specrun.client._errors import Redactor, call_name, error_from_response, parse_body, server_detail
-from specrun.client._models import Batch, FileObject, ModelConfig, Page
+from specrun.client._models import Batch, FileObject, ModelConfig, Page, _kind, check_id, check_model_id
 from specrun.client._retry import RetryBudget, RetryPolicy, retry_after_seconds
 from specrun.errors import APIError, ConnectionFailed, OutcomeUnknown, ProviderError, SpecrunError
 
@@ -185,19 +197,17 @@ class Client:
     def active_models(self) -> list[str]:
         """Ids of the models the provider serves now (falls back to ``GET /models``)."""
         try:
-            body = self._get_json("active-models")
+            response = self._send("GET", "active-models")
         except APIError as exc:
             if not _is_unsupported(exc):
                 raise
             logger.debug("no /active-models on this provider; using /models")
-            body = self._get_json("models")
-        items = _list_field(body, "active_models", "data", "models")
+            response = self._send("GET", "models")
         ids = []
-        for item in items:
-            if isinstance(item, str):
-                ids.append(item)
-            elif isinstance(item, Mapping) and (item.get("id") or item.get("model_code")):
-                ids.append(str(item.get("id") or item.get("model_code")))
+        for item in self._list(response, "active_models", "data", "models"):
+            if isinstance(item, Mapping):
+                item = item.get("id") or item.get("model_code")
+            ids.append(self._build(response, check_model_id, item))
         return ids
 
     def model_config(self) -> list[ModelConfig]:
@@ -207,18 +217,14 @@ class Client:
         the provider has no ``/model-config``.
         """
         try:
-            body = self._get_json("model-config")
+            response = self._send("GET", "model-config")
         except APIError as exc:
             if not _is_unsupported(exc):
                 raise
             logger.debug("no /model-config on this provider; using the model list")
             return [ModelConfig(id=model_id, raw={"id": model_id}) for model_id in self.active_models()]
-        items = _list_field(body, "active_models", "data", "models")
-        return [
-            ModelConfig.from_dict(item)
-            for item in items
-            if isinstance(item, Mapping) and (item.get("id") or item.get("model_code") or item.get("name"))
-        ]
+        items = self._list(response, "active_models", "data", "models")
+        return [self._build(response, ModelConfig.from_dict, item) for item in items]
 
     # ------------------------------------------------------------------- files
 
@@ -295,7 +301,7 @@ class Client:
                 if delay is None:
                     raise self._transport_failure(response.request, exc, budget) from exc
                 logger.debug("download of %s interrupted (%s); retrying in %.1fs",
-                             file_id, type(exc).__name__, delay)
+                             safe(file_id, 300), type(exc).__name__, delay)
                 budget.wait(delay)
             except BaseException:
                 _unlink(temp_name)
@@ -461,7 +467,7 @@ class Client:
         response = self._send("DELETE", f"batches/{_segment(batch_id)}")
         body = parse_body(response)
         if isinstance(body, Mapping) and body.get("id") and body.get("status"):
-            return Batch.from_dict(body)
+            return self._build(response, Batch.from_dict, body)
         return None
 
     def find_batches(self, input_file_id: str) -> list[Batch]:
@@ -510,19 +516,35 @@ class Client:
     def _path(self, relative: str) -> str:
         return httpx.URL(self.base_url + "/" + relative).path
 
-    def _get_json(self, relative: str) -> Any:
-        return self._json(self._send("GET", relative))
+    def _unreadable(self, response: httpx.Response, problem: str) -> ProviderError:
+        return ProviderError(f"unreadable answer ({response.status_code} on {call_name(response.request)}): "
+                             f"{problem}", status_code=response.status_code, method=response.request.method,
+                             url=str(response.request.url))
 
     def _json(self, response: httpx.Response) -> Any:
+        """The answer's JSON: strict (no NaN/Infinity), any depth refused cleanly."""
+        content_type = response.headers.get("content-type", "no content type").split(";")[0]
         try:
-            return response.json()
-        except (ValueError, UnicodeDecodeError) as exc:
-            content_type = response.headers.get("content-type", "no content type").split(";")[0]
-            raise ProviderError(
-                f"unreadable answer ({response.status_code} on {call_name(response.request)}): "
-                f"expected JSON, got {content_type}",
-                status_code=response.status_code, method=response.request.method,
-                url=str(response.request.url)) from exc
+            return loads_strict(response.content)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            if "json" not in content_type.lower() or isinstance(exc, UnicodeDecodeError) or not response.content:
+                problem = f"expected JSON, got {safe(content_type, 100)}"
+            elif isinstance(exc, RecursionError):
+                problem = "its JSON is nested too deeply"
+            elif isinstance(exc, json.JSONDecodeError):
+                problem = f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            else:
+                problem = f"invalid JSON ({safe(exc, 200)})"
+            raise self._unreadable(response, problem) from None
+
+    def _build(self, response: httpx.Response, build: Callable[[Any], T], item: Any) -> T:
+        """``build(item)``, a refused value named together with the call that returned it."""
+        try:
+            return build(item)
+        except ProviderError as exc:
+            raise ProviderError(f"{exc.message} (answer to {call_name(response.request)})",
+                                status_code=response.status_code, method=response.request.method,
+                                url=str(response.request.url)) from None
 
     def _parse(self, response: httpx.Response, build: Callable[[Mapping[str, Any]], T], *,
                creating: dict[str, Any] | None = None) -> T:
@@ -531,39 +553,44 @@ class Client:
         try:
             body = self._json(response)
             if not isinstance(body, Mapping):
-                raise ProviderError(f"unreadable answer ({response.status_code} on "
-                                    f"{call_name(response.request)}): expected a JSON object",
-                                    status_code=response.status_code)
-            try:
-                return build(body)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ProviderError(f"unreadable answer ({response.status_code} on "
-                                    f"{call_name(response.request)}): missing or invalid {exc}",
-                                    status_code=response.status_code, body=dict(body)) from exc
+                raise self._unreadable(response, f"expected a JSON object, got {_kind(body)}")
+            return self._build(response, build, body)
         except ProviderError as exc:
             if creating is None:
                 raise
-            raise self._outcome_unknown(response.request, creating, f"unreadable {response.status_code} answer",
+            raise self._outcome_unknown(response.request, creating,
+                                        f"unreadable {response.status_code} answer: {exc.message}",
                                         status_code=response.status_code) from exc
+
+    def _list(self, response: httpx.Response, *names: str, body: Any = None) -> list[Any]:
+        """The entries of a list answer: a bare array, or the first of ``names`` present.
+
+        ``null`` is an empty list (Go servers send that); anything else that is not an
+        array is a ``ProviderError``.
+        """
+        if body is None:
+            body = self._json(response)
+        if isinstance(body, list):  # a server that returns a bare array: one page, no cursor
+            return body
+        if not isinstance(body, Mapping):
+            raise self._unreadable(response, f"expected a list object, got {_kind(body)}")
+        for name in names:
+            if name in body:
+                value = body[name]
+                if value is None:
+                    return []
+                if not isinstance(value, list):
+                    raise self._unreadable(response, f"'{name}' is {_kind(value)}, expected an array")
+                return value
+        raise self._unreadable(response, f"no {' or '.join(repr(n) for n in names)} array in the answer")
 
     def _page(self, response: httpx.Response, build: Callable[[Mapping[str, Any]], T]) -> Page[T]:
         body = self._json(response)
-        if isinstance(body, list):  # a server that returns a bare array: one page, no cursor
-            body = {"data": body}
-        if not isinstance(body, Mapping):
-            raise ProviderError(f"unreadable answer ({response.status_code} on "
-                                f"{call_name(response.request)}): expected a list object")
-        items = []
-        for item in body.get("data") or []:
-            if not isinstance(item, Mapping):
-                continue
-            try:
-                items.append(build(item))
-            except (KeyError, TypeError, ValueError):
-                logger.debug("skipping an unreadable list entry from %s", call_name(response.request))
-        first_id = body.get("first_id") or (items[0].id if items else None)  # type: ignore[attr-defined]
-        last_id = body.get("last_id") or (items[-1].id if items else None)  # type: ignore[attr-defined]
-        return Page(data=items, has_more=bool(body.get("has_more")), first_id=first_id, last_id=last_id)
+        items = [self._build(response, build, item) for item in self._list(response, "data", body=body)]
+        cursors = body if isinstance(body, Mapping) else {}
+        first_id = self._build(response, _cursor, cursors.get("first_id")) or (items[0].id if items else None)  # type: ignore[attr-defined]
+        last_id = self._build(response, _cursor, cursors.get("last_id")) or (items[-1].id if items else None)  # type: ignore[attr-defined]
+        return Page(data=items, has_more=bool(cursors.get("has_more")), first_id=first_id, last_id=last_id)
 
     def _iterate(self, fetch: Callable[[str | None], Page[T]], what: str) -> Iterator[T]:
         after: str | None = None
@@ -638,7 +665,7 @@ class Client:
     def _transport_failure(self, request: httpx.Request, exc: httpx.TransportError,
                            budget: RetryBudget) -> ConnectionFailed:
         tries = f" after {budget.attempts} attempts" if budget.attempts > 1 else ""
-        reason = self._redact(str(exc) or type(exc).__name__)
+        reason = safe(self._redact(str(exc) or type(exc).__name__), 300)
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
             message = (f"could not connect to {self.base_url} ({call_name(request)}){tries}: {reason}; "
                        "is the server running? Check --base-url / SPECRUN_BASE_URL / provider.base_url")
@@ -659,8 +686,8 @@ class Client:
                    else f"{attempted.get('filename')!r} ({attempted.get('bytes')} bytes)")
         detail = ""
         if response is not None:
-            said = server_detail(response)
-            detail = f" ({self._redact(said)})" if said else ""
+            said = server_detail(response, self._redact)
+            detail = f" ({said})" if said else ""
         message = (f"{call_name(request)}: the answer was lost ({reason}){detail}; the provider may or "
                    f"may not have created the {what} {subject}. Not retried, because a blind retry could "
                    f"create a duplicate: list the provider's {what}s to find it (specrun plan adopts it)")
@@ -679,15 +706,30 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _list_field(body: Any, *names: str) -> list[Any]:
-    if isinstance(body, list):
-        return body
-    if isinstance(body, Mapping):
-        for name in names:
-            value = body.get(name)
-            if isinstance(value, list):
-                return value
-    return []
+def _cursor(value: Any) -> str | None:
+    """A page cursor (``first_id``/``last_id``): an id, or None when absent."""
+    return None if value is None or value == "" else check_id(value, "list cursor")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _refuse_infinite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_refuse_infinite)
+
+
+def loads_strict(content: bytes | str) -> Any:
+    """JSON as RFC 8259 has it: ``NaN``/``Infinity`` and out-of-range numbers are a ``ValueError``."""
+    if isinstance(content, (bytes, bytearray)):
+        content = content.decode(json.detect_encoding(content), "surrogatepass")
+    return _STRICT.decode(content)
 
 
 def _describe_transport(exc: httpx.TransportError) -> str:

@@ -1,4 +1,9 @@
-"""Turn an error answer from the provider into a typed ``APIError`` a user can act on."""
+"""Turn an error answer from the provider into a typed ``APIError`` a user can act on.
+
+The server's own words go into the message, but only after the API key is scrubbed
+from them and they are made safe for a terminal (``specrun._text.safe``): an error
+body is text the provider chose.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,14 @@ from typing import Any
 
 import httpx
 
+from specrun._text import safe
 from specrun.client._config import DEFAULT_API_KEY_ENV
 from specrun.errors import APIError, AuthError, NotFound, ProviderError, RateLimited
 
 __all__ = ["error_from_response", "server_detail", "call_name", "Redactor"]
 
-_SNIPPET = 200
+#: Longest server explanation quoted in an error message.
+_SNIPPET = 300
 
 
 class Redactor:
@@ -41,13 +48,25 @@ def parse_body(response: httpx.Response) -> Any:
         return None
     try:
         return response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
-def server_detail(response: httpx.Response) -> str | None:
-    """The server's own explanation: ``detail`` (FastAPI), ``error.message`` (OpenAI),
-    ``message``, or a snippet of a non-JSON body."""
+def server_detail(response: httpx.Response, redact: Redactor | None = None) -> str | None:
+    """The server's own explanation, fit to show: ``detail`` (FastAPI), ``error.message``
+    (OpenAI), ``message``, or a snippet of a non-JSON body; the API key scrubbed
+    (``redact``), control characters escaped, cut at a few hundred characters."""
+    try:
+        detail = _raw_detail(response)
+    except (ValueError, TypeError, RecursionError):  # a body too odd to describe
+        detail = "unreadable error body"
+    if detail is None:
+        return None
+    # Scrub the key before cutting, so a cut never leaves part of it behind.
+    return safe((redact or Redactor(None))(" ".join(detail.split())), _SNIPPET)
+
+
+def _raw_detail(response: httpx.Response) -> str | None:
     body = parse_body(response)
     if isinstance(body, dict):
         detail = body.get("detail")
@@ -66,9 +85,9 @@ def server_detail(response: httpx.Response) -> str | None:
             return error.strip()
         if isinstance(body.get("message"), str) and body["message"].strip():
             return body["message"].strip()
-        return _snippet(json.dumps(body, separators=(",", ":")))
+        return json.dumps(body, separators=(",", ":"))
     if body is not None:
-        return _snippet(json.dumps(body))
+        return json.dumps(body)
     try:
         text = response.text
     except (UnicodeDecodeError, LookupError):
@@ -76,7 +95,7 @@ def server_detail(response: httpx.Response) -> str | None:
     if not text.strip():
         return None
     content_type = response.headers.get("content-type", "unknown type").split(";")[0]
-    return f"non-JSON answer ({content_type}): {_snippet(text)}"
+    return f"non-JSON answer ({content_type}): {text}"
 
 
 def _validation_item(item: Any) -> str:
@@ -89,11 +108,6 @@ def _validation_item(item: Any) -> str:
             return f"{where}: {message}"
         return str(message)
     return str(item)
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
 
 
 def error_from_response(
@@ -109,8 +123,8 @@ def error_from_response(
     request = response.request
     status = response.status_code
     where = f"{status} on {call_name(request)}"
-    detail = server_detail(response)
-    said = f": {redact(detail)}" if detail else ""
+    detail = server_detail(response, redact)
+    said = f": {detail}" if detail else ""
     kwargs = dict(status_code=status, method=request.method, url=str(request.url), body=parse_body(response))
 
     if status in (401, 403):
@@ -129,7 +143,8 @@ def error_from_response(
         return ProviderError(f"request rejected ({where}){said}", **kwargs)
     if 300 <= status < 400:
         location = response.headers.get("location")
-        hint = f"; the server redirects to {location}, use that as the base URL" if location else ""
+        hint = (f"; the server redirects to {safe(redact(location), 300)}, use that as the base URL"
+                if location else "")
         return ProviderError(f"unexpected redirect ({where}){hint}", **kwargs)
     if status >= 500:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
