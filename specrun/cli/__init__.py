@@ -6,6 +6,11 @@ Each group of commands lives in its own module and registers itself on ``main``:
 - ``provider_cmds`` models, files ..., batches ...
 - ``serve_cmd``     serve
 - ``state_cmds``    plan, apply, status, destroy
+
+A module is imported only when one of its commands runs (or ``--help`` lists them),
+so ``specrun --version`` and ``specrun plan`` do not pay for the server stack or the
+provider commands. Each command module keeps its own heavy imports inside the
+functions that need them, so ``--help`` stays light too.
 """
 
 from __future__ import annotations
@@ -19,16 +24,43 @@ from specrun.cli._common import SpecrunGroup
 
 __all__ = ["main"]
 
+#: Command name -> "module:attribute" of the click command. Importing the module
+#: registers its commands on ``main`` (``@main.command()``).
+LAZY_COMMANDS: dict[str, str] = {
+    "validate": "specrun.cli.spec_cmds:validate",
+    "render": "specrun.cli.spec_cmds:render",
+    "plan": "specrun.cli.state_cmds:plan",
+    "apply": "specrun.cli.state_cmds:apply",
+    "status": "specrun.cli.state_cmds:status",
+    "destroy": "specrun.cli.state_cmds:destroy",
+    "models": "specrun.cli.provider_cmds:models",
+    "files": "specrun.cli.provider_cmds:files",
+    "batches": "specrun.cli.provider_cmds:batches",
+    "serve": "specrun.cli.serve_cmd:serve_command",
+}
 
-@click.group(cls=SpecrunGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazySpecrunGroup(SpecrunGroup):
+    """A ``SpecrunGroup`` whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        registered = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(self.ORDER)}
+        names = set(registered) | set(LAZY_COMMANDS)
+        return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        module_name, _, attribute = LAZY_COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):  # a programmer error in LAZY_COMMANDS
+            raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
+        return command
+
+
+@click.group(cls=LazySpecrunGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="specrun")
 def main() -> None:
     """Declarative, infrastructure-as-code runner for LLM batch-inference jobs."""
-
-
-for _module in ("spec_cmds", "provider_cmds", "serve_cmd", "state_cmds"):
-    try:
-        importlib.import_module(f"specrun.cli.{_module}")
-    except ModuleNotFoundError as exc:  # a command module not written yet
-        if exc.name != f"specrun.cli.{_module}":
-            raise

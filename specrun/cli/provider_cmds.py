@@ -14,15 +14,17 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import click
 
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
-from specrun.client import BATCHES_PAGE_LIMIT, FILES_PAGE_LIMIT, Batch, BatchStatus, Client, FileObject
-from specrun.connect import client_from_options
 from specrun.errors import APIError, SpecrunError
+
+# The client (httpx) is imported by the commands that use it, not by `specrun --help`.
+if TYPE_CHECKING:
+    from specrun.client import Batch, Client, FileObject
 
 __all__ = ["models", "files", "batches"]
 
@@ -65,6 +67,8 @@ def files() -> None:
 @common_options
 def files_ls(opts: CommonOptions, limit: int, as_json: bool) -> None:
     """List files, newest first."""
+    from specrun.client import FILES_PAGE_LIMIT
+
     with _client(opts) as client:
         try:
             found = list(itertools.islice(client.iter_files(limit=min(limit, FILES_PAGE_LIMIT)), limit))
@@ -133,6 +137,8 @@ def batches() -> None:
 @common_options
 def batches_ls(opts: CommonOptions, limit: int, as_json: bool) -> None:
     """List batches, newest first."""
+    from specrun.client import BATCHES_PAGE_LIMIT
+
     with _client(opts) as client:
         found = list(itertools.islice(client.iter_batches(limit=min(limit, BATCHES_PAGE_LIMIT)), limit))
     if as_json:
@@ -199,6 +205,8 @@ def batches_wait(opts: CommonOptions, batch_id: str, poll_interval: float, timeo
 
     Exits 0 when the batch completed, 1 when it failed, expired or was cancelled.
     """
+    from specrun.client import BatchStatus
+
     with _client(opts) as client, _WaitDisplay(batch_id) as display:
         batch = client.wait_batch(batch_id, poll_interval=poll_interval, timeout=timeout,
                                   on_update=display.update)
@@ -261,6 +269,8 @@ class _WaitDisplay:
 # ----------------------------------------------------------------------- helpers
 
 def _client(opts: CommonOptions) -> Client:
+    from specrun.connect import client_from_options
+
     client, _identity = client_from_options(opts)
     return client
 

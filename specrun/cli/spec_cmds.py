@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
 from specrun.errors import DataError, RenderError, SpecError
-from specrun.render import check_job, render_job
-from specrun.spec import Spec, load_spec, select_jobs
-from specrun.state import state_dir
+
+if TYPE_CHECKING:
+    from specrun.spec import Spec
 
 __all__ = ["validate", "render"]
 
@@ -20,6 +21,9 @@ __all__ = ["validate", "render"]
 @common_options
 def validate(opts: CommonOptions) -> None:
     """Check the spec, its templates, its data and custom_id uniqueness (no network)."""
+    from specrun.render import check_job
+    from specrun.spec import load_spec, select_jobs
+
     spec = load_spec(opts.spec_path, opts.vars)
     jobs = select_jobs(spec, opts.targets)
     problems: list[str] = []
@@ -47,6 +51,9 @@ def validate(opts: CommonOptions) -> None:
 @common_options
 def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions) -> None:
     """Write the request JSONL shard files; print rows, bytes, sha256 and paths."""
+    from specrun.render import render_job
+    from specrun.spec import load_spec, select_jobs
+
     spec = load_spec(opts.spec_path, opts.vars)
     jobs = select_jobs(spec, (*job_names, *opts.targets))
     out_dir = out_dir if out_dir is not None else _default_out_dir(spec)
@@ -63,6 +70,8 @@ def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions
 
 
 def _default_out_dir(spec: Spec) -> Path:
+    from specrun.state import state_dir
+
     return state_dir(spec.path) / "build"
 
 

@@ -6,19 +6,21 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from specrun.apply import ApplyOptions, Executor, LiveProgress, PlainProgress
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, FiniteFloat, common_options
 from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
-from specrun.plan import Plan, budget_violations, check_saved_plan, load_plan, make_destroy_plan, make_plan, save_plan
-from specrun.report import format_apply_summary, format_plan, format_plan_markdown, use_color
-from specrun.state import State
-from specrun.status import job_statuses
-from specrun.workspace import Workspace, open_workspace
+
+# The workflow modules are imported inside each command: `--help` and the other
+# commands do not pay for them, and `plan` does not import the executor.
+if TYPE_CHECKING:
+    from specrun.apply import ApplyOptions
+    from specrun.plan import Plan
+    from specrun.state import State
+    from specrun.workspace import Workspace
 
 __all__ = ["plan", "apply", "status", "destroy"]
 
@@ -52,6 +54,9 @@ def _same_options(opts: CommonOptions) -> str:
 
 
 def _progress() -> Any:
+    from specrun.apply import LiveProgress, PlainProgress
+    from specrun.report import use_color
+
     if sys.stderr.isatty():
         return LiveProgress(no_color=not use_color(sys.stderr))
     return PlainProgress(lambda line: click.echo(line, err=True))
@@ -83,6 +88,10 @@ max_cost_option = click.option("--max-cost", type=FiniteFloat(min=0), default=No
 def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
          max_cost: float | None, retry_errors: bool, opts: CommonOptions) -> None:
     """Show what apply would do, and what it may cost."""
+    from specrun.plan import make_plan, save_plan
+    from specrun.report import format_plan, format_plan_markdown, use_color
+    from specrun.workspace import open_workspace
+
     with open_workspace(opts, claim=True) as ws, ws.lock("plan", opts.lock_timeout):
         state = ws.load_state()
         the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
@@ -122,6 +131,11 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
           timeout: float | None, fail_on_row_errors: bool, max_cost: float | None, retry_errors: bool,
           opts: CommonOptions) -> None:
     """Upload, create batches, wait, download and join results."""
+    from specrun.apply import ApplyOptions
+    from specrun.plan import budget_violations, check_saved_plan, load_plan, make_plan
+    from specrun.report import format_apply_summary, format_plan, use_color
+    from specrun.workspace import open_workspace
+
     options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
                            fail_on_row_errors=fail_on_row_errors)
     with open_workspace(opts, claim=True) as ws, ws.lock("apply", opts.lock_timeout):
@@ -175,6 +189,9 @@ def _fail_on_recorded_row_errors(state: State | None, the_plan: Plan, enabled: b
 
 
 def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions) -> Any:
+    from specrun.apply import Executor
+    from specrun.state import State
+
     if state is None:
         state = State(provider=ws.provider)
     executor = Executor(ws.spec, state, ws.state_path, ws.client, build_dir=ws.build_dir,
@@ -189,6 +206,9 @@ def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyO
 @common_options
 def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
     """Show each job's batches, their states and counts, and the result files."""
+    from specrun.status import job_statuses
+    from specrun.workspace import open_workspace
+
     with open_workspace(opts) as ws:
         state = ws.load_state()
         reachable = not no_refresh and state is not None and state.provider == ws.provider
@@ -222,6 +242,11 @@ def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
 @common_options
 def destroy(auto_approve: bool, opts: CommonOptions) -> None:
     """Cancel in-flight batches and forget the jobs (result files stay)."""
+    from specrun.apply import ApplyOptions
+    from specrun.plan import make_destroy_plan
+    from specrun.report import format_apply_summary, format_plan, use_color
+    from specrun.workspace import open_workspace
+
     with open_workspace(opts, claim=True) as ws, ws.lock("destroy", opts.lock_timeout):
         state = ws.load_state()
         the_plan = make_destroy_plan(state, ws.client, provider=ws.provider, targets=opts.targets)

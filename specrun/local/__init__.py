@@ -22,11 +22,36 @@ gets a per-line 400 error in the batch's error file.
 
 from __future__ import annotations
 
-from specrun.local._options import LocalOptions, build_options, options_from_mapping, parse_duration
-from specrun.local.api import APIFailure, LocalBatchAPI
-from specrun.local.app import create_app, serve
-from specrun.local.embedded import EMBEDDED_BASE_URL, EmbeddedTransport, embedded_transport
-from specrun.local.engines import DEFAULT_ECHO_MODELS, ECHO_FAIL_MARKER, ModelInfo, echo_reply
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from specrun.local._options import LocalOptions, build_options, options_from_mapping, parse_duration
+    from specrun.local.api import APIFailure, LocalBatchAPI
+    from specrun.local.app import create_app, serve
+    from specrun.local.embedded import EMBEDDED_BASE_URL, EmbeddedTransport, embedded_transport
+    from specrun.local.engines import DEFAULT_ECHO_MODELS, ECHO_FAIL_MARKER, ModelInfo, echo_reply
+
+# Name -> submodule, imported on first use: the embedded provider (``provider: local``)
+# runs in-process and must not pay for the server stack (FastAPI, uvicorn) that only
+# ``create_app``/``serve`` need.
+_EXPORTS = {
+    "embedded_transport": "embedded",
+    "EmbeddedTransport": "embedded",
+    "EMBEDDED_BASE_URL": "embedded",
+    "create_app": "app",
+    "serve": "app",
+    "LocalBatchAPI": "api",
+    "APIFailure": "api",
+    "LocalOptions": "_options",
+    "build_options": "_options",
+    "options_from_mapping": "_options",
+    "parse_duration": "_options",
+    "DEFAULT_ECHO_MODELS": "engines",
+    "ECHO_FAIL_MARKER": "engines",
+    "ModelInfo": "engines",
+    "echo_reply": "engines",
+}
 
 __all__ = [
     "embedded_transport",
@@ -45,3 +70,15 @@ __all__ = [
     "ModelInfo",
     "echo_reply",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
