@@ -6,6 +6,11 @@ CSV record starts (the header is line 1), the line of a JSONL record, the index 
 a JSON array item, the index in an inline ``rows:`` list. :meth:`RowSource.describe`
 turns a position into words ("row 41 of data/articles.csv"). Nothing reads a whole
 file into memory.
+
+JSON rows must be plain JSON, because they are written back into the results: ``NaN``,
+``Infinity`` and numbers too large for a float (``1e400``) are refused at read time,
+naming the line and the field, and so is a row nested more than ``MAX_DEPTH`` levels
+deep (Python would fail on it later, after the batch was paid for).
 """
 
 from __future__ import annotations
@@ -13,21 +18,26 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
+from specrun._text import safe
 from specrun.errors import DataError
 
 if TYPE_CHECKING:  # spec.py imports this module
     from specrun.spec import DataSpec
 
-__all__ = ["RowSource", "row_source", "FORMATS", "format_from_extension"]
+__all__ = ["RowSource", "row_source", "FORMATS", "MAX_DEPTH", "format_from_extension"]
 
 FORMATS = ("csv", "jsonl", "json")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 _CHUNK = 1 << 20
+#: Deepest nesting of arrays/objects a JSON row may have (the row itself is level 1).
+MAX_DEPTH = 100
+_DEEP_LENGTH = 2 * MAX_DEPTH  # shorter JSON text cannot nest that deep: skip the check
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a long article is not an error
 
@@ -146,17 +156,24 @@ def _header_problem(header: list[str]) -> str | None:
 def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
     rows = 0
     number = 0
+    json_rows = _JsonRows()
+    decode = json_rows.decoder.decode
     with source._open() as file:
         try:
             for number, text in enumerate(file, 1):
                 if not text.strip():
                     continue
                 try:
-                    row = json.loads(text)
+                    row = decode(text)
                 except json.JSONDecodeError as exc:
                     raise DataError(
                         f"{source.display} line {number}: invalid JSON: {exc.msg} (column {exc.colno})"
                     ) from None
+                except (RecursionError, ValueError) as exc:  # too deep; a number of 4,300+ digits
+                    raise DataError(f"{source.display} line {number}: {_unreadable(exc)}") from None
+                if json_rows.bad or (len(text) > _DEEP_LENGTH and text.count("[") + text.count("{") > MAX_DEPTH
+                                     and _too_deep(row)):
+                    raise DataError(f"{source.display} line {number}: {json_rows.problem(row)}")
                 if not isinstance(row, dict):
                     raise DataError(
                         f"{source.display} line {number}: expected a JSON object, found {_json_type(row)}"
@@ -171,7 +188,7 @@ def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _json_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
     """Items of a top-level JSON array, decoded one at a time from 1 MB reads."""
-    decoder = json.JSONDecoder()
+    json_rows = _JsonRows()
     with source._open() as file:
         reader = _Buffer(file, source)
         if reader.next_char() != "[":
@@ -192,7 +209,10 @@ def _json_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise reader.error("expected ',' or ']' after an item")
                 reader.pos += 1
                 reader.next_char()
-            item = reader.decode(decoder)
+            item = reader.decode(json_rows.decoder, json_rows.bad.clear)
+            if json_rows.bad or (reader.pos - reader.item_start > _DEEP_LENGTH
+                                 and reader.brackets_in_item() > MAX_DEPTH and _too_deep(item)):
+                raise reader.error(f"item {index}: {json_rows.problem(item)}", at=reader.item_start)
             if not isinstance(item, dict):
                 raise DataError(f"item {index} of {source.display}: expected a JSON object, found {_json_type(item)}")
             yield index, item
@@ -210,6 +230,7 @@ class _Buffer:
         self.text = ""
         self.pos = 0
         self.lines_before = 0  # newlines in text already dropped from the window
+        self.item_start = 0    # where the item decode() returned last starts in text
         self.eof = False
 
     def _more(self, size: int = _CHUNK) -> bool:
@@ -244,28 +265,126 @@ class _Buffer:
     def at_end(self) -> bool:
         return self.next_char() == ""
 
-    def decode(self, decoder: json.JSONDecoder) -> Any:
+    def decode(self, decoder: json.JSONDecoder, on_retry: Callable[[], None] | None = None) -> Any:
+        """The next item; ``on_retry`` runs before the item is decoded again with more text."""
         size = _CHUNK
         while True:
             try:
                 item, end = decoder.raw_decode(self.text, self.pos)
+            except RecursionError:
+                raise self.error(_unreadable(RecursionError())) from None
             except json.JSONDecodeError as exc:
                 # Incomplete at the end of the window? Read more (growing, so a huge
                 # item costs O(n log n), not O(n^2)) and try again.
                 if not self._more(size):
                     raise self.error(f"invalid JSON: {exc.msg}", at=exc.pos) from None
                 size *= 2
+                if on_retry is not None:
+                    on_retry()
                 continue
+            except ValueError as exc:  # a number of 4,300+ digits
+                raise self.error(_unreadable(exc)) from None
             if end == len(self.text) and not self.eof and self._more():
+                if on_retry is not None:
+                    on_retry()
                 continue  # a number may go on in the next chunk: decode again
-            self.pos = end
+            self.item_start, self.pos = self.pos, end
             return item
+
+    def brackets_in_item(self) -> int:
+        """``[`` and ``{`` in the item just decoded (a cheap bound on its depth)."""
+        return self.text.count("[", self.item_start, self.pos) + self.text.count("{", self.item_start, self.pos)
 
     def line(self, at: int | None = None) -> int:
         return self.lines_before + self.text.count("\n", 0, self.pos if at is None else at) + 1
 
     def error(self, message: str, at: int | None = None) -> DataError:
         return DataError(f"{self.source.display} line {self.line(at)}: {message}")
+
+
+class _NotJson:
+    """Stands for a value JSON does not have (NaN, Infinity, 1e400) while the row is decoded."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _JsonRows:
+    """A JSON decoder for data rows that notes values JSON does not have.
+
+    ``NaN``/``Infinity``/``-Infinity`` and out-of-range numbers decode to a marker and
+    are listed in ``bad``, so the fast path pays one list check per row (and a call per
+    float literal); :meth:`problem` then names the field.
+    """
+
+    def __init__(self) -> None:
+        self.bad: list[str] = []
+        self.decoder = json.JSONDecoder(parse_constant=self._constant, parse_float=self._float)
+
+    def _constant(self, text: str) -> _NotJson:
+        self.bad.append(text)
+        return _NotJson(text)
+
+    def _float(self, text: str) -> float | _NotJson:
+        value = float(text)
+        if math.isinf(value):
+            self.bad.append(text)
+            return _NotJson(text)
+        return value
+
+    def problem(self, row: Any) -> str:
+        """What is wrong with a row that ``bad`` or ``_too_deep`` flagged."""
+        if not self.bad:
+            return _unreadable(RecursionError())
+        field = _find_not_json(row)  # None/"" when not found or the row itself
+        where = f" (field {safe(field, 200)})" if field else ""
+        text = self.bad[0]
+        if text in ("NaN", "Infinity", "-Infinity"):
+            return (f"{text} is not valid JSON{where}; write null, a number or a string "
+                    f"such as \"{text}\" instead")
+        return (f"the number {safe(text, 40)} is too large{where}: it would read as infinity; "
+                "write it as a string instead")
+
+
+def _find_not_json(value: Any, path: str = "") -> str | None:
+    """Path (``a.b[2]``) of the first ``_NotJson`` marker in ``value`` ("" for ``value`` itself)."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, _NotJson):
+            return where
+        if isinstance(node, dict):
+            items = [(child, f"{where}.{key}" if where else str(key)) for key, child in node.items()]
+        elif isinstance(node, list):
+            items = [(child, f"{where}[{i}]") for i, child in enumerate(node)]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return None
+
+
+def _too_deep(value: Any) -> bool:
+    """True when ``value`` nests arrays/objects more than ``MAX_DEPTH`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, (dict, list)))
+    return False
+
+
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return f"nested too deeply (more than {MAX_DEPTH} levels of arrays/objects); flatten the data"
+    if "integer string conversion" in str(exc):  # Python refuses ints of 4,300+ digits
+        return "a number has thousands of digits; write it as a string instead"
+    return f"invalid JSON: {safe(exc, 200)}"
 
 
 def _first_bad_utf8_line(path: Path | None) -> int | str:
