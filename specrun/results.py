@@ -5,12 +5,20 @@ request; neither is in input order. The join reads them into a map keyed by
 ``custom_id`` (a later file wins unless an earlier one already holds an ``ok``
 result, so retries merge cleanly) and then streams the input requests in order,
 writing one result line per row.
+
+The provider wrote those files, so nothing in them is trusted to have the expected
+shape: a field of the wrong type becomes a row error or is dropped, ``NaN``/``Infinity``
+numbers read as null, and a line that is not JSON (or nested too deeply to read) is a
+``ProviderError`` naming the file and line. Results are written as strict JSON: a
+record that cannot be (a value that is not JSON) is a ``DataError``, never a
+non-JSON line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +26,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from specrun._files import use_default_mode
-from specrun.errors import ProviderError
+from specrun._text import quoted
+from specrun.errors import DataError, ProviderError
 
 __all__ = ["RowResult", "ResultsSummary", "UNANSWERED_CODES", "is_answer", "parse_result_line", "load_results",
            "join_rows", "write_results", "file_sha256"]
@@ -57,7 +66,7 @@ class ResultsSummary:
 
 def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
     """One line of an output or error file → (custom_id, RowResult)."""
-    custom_id = str(obj.get("custom_id"))
+    custom_id = _text(obj.get("custom_id"))
     error = obj.get("error")
     response = obj.get("response") or {}
     body = response.get("body") if isinstance(response, dict) else None
@@ -70,19 +79,73 @@ def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
         return custom_id, RowResult("error", None, detail, None)
     if not isinstance(body, dict):
         return custom_id, RowResult("error", None, {"code": "invalid_response", "message": "response has no body"}, None)
-    choices = body.get("choices") or []
+    choices = body.get("choices")
     content = None
-    if choices and isinstance(choices[0], dict):
-        message = choices[0].get("message") or {}
-        content = message.get("content")
-    return custom_id, RowResult("ok", content, None, body.get("usage"))
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        message = choices[0].get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+    if content is not None and not isinstance(content, str):
+        return custom_id, RowResult("error", None, {"code": "invalid_response",
+                                                    "message": "the answer's message content is not text"}, None)
+    return custom_id, RowResult("ok", content, None, _usage_of(body.get("usage")))
 
 
 def _error_of(err: Any) -> dict[str, Any]:
     if isinstance(err, dict):
-        code = err.get("code") or err.get("type") or "error"
-        return {"code": str(code), "message": str(err.get("message") or code)}
-    return {"code": "error", "message": str(err)}
+        code = _text(err.get("code") or err.get("type") or "error", 200)
+        return {"code": code, "message": _text(err.get("message") or code)}
+    return {"code": "error", "message": _text(err)}
+
+
+#: Longest error message kept from an output file (the rest is cut).
+_MESSAGE_LIMIT = 10_000
+
+
+def _text(value: Any, limit: int = _MESSAGE_LIMIT) -> str:
+    """A provider value as text: strings as they are, anything else as short JSON."""
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            value = type(value).__name__
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _usage_of(usage: Any) -> dict[str, Any] | None:
+    """The answer's ``usage`` with only plain values kept (numbers, text, one level of details)."""
+    if not isinstance(usage, dict):
+        return None
+    return {key: value for key, value in usage.items()
+            if isinstance(key, str) and (_plain(value) or (isinstance(value, dict) and _flat(value)))}
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _flat(value: dict[str, Any]) -> bool:
+    return all(_plain(item) for item in value.values())
+
+
+def _tokens(value: Any) -> int:
+    """A token count from ``usage``: a non-negative integer, anything else counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return 0
+    return max(int(value), 0)
+
+
+def _null_constant(name: str) -> None:
+    return None  # NaN/Infinity are not JSON: a provider that writes them said nothing
+
+
+def _finite_or_null(text: str) -> float | None:
+    value = float(text)
+    return None if math.isinf(value) else value
+
+
+_PROVIDER_JSON = json.JSONDecoder(parse_constant=_null_constant, parse_float=_finite_or_null)
 
 
 def load_results(paths: Iterable[Path]) -> dict[str, RowResult]:
@@ -94,9 +157,18 @@ def load_results(paths: Iterable[Path]) -> dict[str, RowResult]:
                 if not raw.strip():
                     continue
                 try:
-                    obj = json.loads(raw)
+                    obj = _PROVIDER_JSON.decode(raw.decode("utf-8-sig"))
                 except json.JSONDecodeError as exc:
                     raise ProviderError(f"result file {path.name} line {lineno} is not JSON: {exc.msg}") from exc
+                except UnicodeDecodeError:
+                    raise ProviderError(f"result file {path.name} line {lineno} is not JSON: "
+                                        "not valid UTF-8") from None
+                except RecursionError:
+                    raise ProviderError(f"result file {path.name} line {lineno} is not JSON that can be read: "
+                                        "nested too deeply") from None
+                except ValueError as exc:  # a number of 4,300+ digits
+                    raise ProviderError(f"result file {path.name} line {lineno} is not JSON that can be "
+                                        f"read: {exc}") from None
                 if not isinstance(obj, dict):
                     raise ProviderError(f"result file {path.name} line {lineno} is not a JSON object "
                                         f"(got {type(obj).__name__})")
@@ -137,7 +209,11 @@ def join_rows(
 
 
 def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSummary:
-    """Write result records as JSONL atomically; leave an identical file untouched."""
+    """Write result records as strict JSONL atomically; leave an identical file untouched.
+
+    A record that is not JSON (NaN, a value nested too deeply) is a ``DataError`` and the
+    old file stays as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     counts = {"ok": 0, "error": 0, "skipped": 0}
@@ -148,15 +224,16 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
         use_default_mode(fd)  # results are the user's files: the umask decides, not mkstemp's 0600
         with os.fdopen(fd, "wb") as handle:
             for record in records:
-                line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+                line = _json_line(record, path)
                 digest.update(line)
                 handle.write(line)
                 counts[record["status"]] = counts.get(record["status"], 0) + 1
                 if record["status"] == "error" and (record.get("error") or {}).get("code") in UNANSWERED_CODES:
                     unanswered += 1
-                usage = record.get("usage") or {}
-                prompt_tokens += int(usage.get("prompt_tokens") or 0)
-                completion_tokens += int(usage.get("completion_tokens") or 0)
+                usage = record.get("usage")
+                if isinstance(usage, Mapping):
+                    prompt_tokens += _tokens(usage.get("prompt_tokens"))
+                    completion_tokens += _tokens(usage.get("completion_tokens"))
             handle.flush()
             os.fsync(handle.fileno())
         sha = digest.hexdigest()
@@ -171,6 +248,25 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
         raise
     return ResultsSummary(sha, counts["ok"], counts["error"], counts["skipped"],
                           prompt_tokens, completion_tokens, rewritten, unanswered)
+
+
+def _json_line(record: Mapping[str, Any], path: Path) -> bytes:
+    """One record as a strict JSON line (UTF-8; a lone surrogate written as its \\u escape)."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        try:
+            return text.encode("utf-8") + b"\n"
+        except UnicodeEncodeError:  # "\ud800" read from JSON: not UTF-8, but JSON can still say it
+            return json.dumps(record, separators=(",", ":"), allow_nan=False).encode("ascii") + b"\n"
+    except (TypeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            why = "a value is nested too deeply"
+        elif isinstance(exc, TypeError):
+            why = f"a value is not JSON ({exc})"
+        else:
+            why = "a value is NaN or infinite, which JSON cannot hold"
+        raise DataError(f"cannot write the result for custom_id {quoted(record.get('custom_id'))} to "
+                        f"{path.name}: {why}; the results file was not written") from None
 
 
 def file_sha256(path: Path) -> str:
