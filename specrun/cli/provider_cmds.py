@@ -4,6 +4,10 @@ Thin on purpose: build the client (``specrun.connect``), call it, print. Human o
 plain aligned columns (safe to pipe into awk/grep); ``--json`` prints exactly the
 provider's JSON objects (a JSON array for ``ls``/``models``, one object otherwise) and
 nothing else on stdout. Progress and notes go to stderr.
+
+Everything shown comes from the provider, so every cell and field goes through
+``specrun._text.safe`` (and ``--json`` through ``safe_json``): an escape sequence in a
+file name or a batch error is shown as ``\x1b``, never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import click
 
+from specrun._text import quoted, safe, safe_json
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
 from specrun.errors import APIError, SpecrunError
@@ -31,6 +36,8 @@ __all__ = ["models", "files", "batches"]
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the provider's JSON only.")
 _limit_option = click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
                              help="Show at most N entries (newest first).")
+#: Widest a table cell gets (a provider may send a file name of any length).
+_CELL = 120
 
 
 # ------------------------------------------------------------------------ models
@@ -118,10 +125,16 @@ def files_upload(opts: CommonOptions, path: Path, purpose: str, filename: str | 
 @common_options
 def files_download(opts: CommonOptions, file_id: str, output: Path | None) -> None:
     """Download a file's content (streamed to disk, written atomically)."""
+    from specrun.client import is_valid_id
+
+    if output is None and not is_valid_id(file_id):
+        # The default name must stay a plain file in this folder: no '/', '..' or odd characters.
+        raise SpecrunError(f"cannot name the local file after {quoted(file_id)} (not a plain file id); "
+                           "choose it with -o/--output")
     dest = output or Path(f"{file_id}.jsonl")
     with _client(opts) as client:
         written = client.download_file(file_id, dest)
-    click.echo(f"Downloaded {file_id} to {dest} ({written:,} bytes).")
+    click.echo(f"Downloaded {safe(file_id)} to {safe(dest)} ({written:,} bytes).")
 
 
 # ----------------------------------------------------------------------- batches
@@ -187,7 +200,7 @@ def batches_delete(opts: CommonOptions, batch_id: str, as_json: bool) -> None:
         if as_json:
             _echo_json({"id": batch_id, "deleted": True})
         else:
-            click.echo(f"Deleted {batch_id}.")
+            click.echo(f"Deleted {safe(batch_id)}.")
         return
     _show_batch(batch, as_json)
 
@@ -212,7 +225,7 @@ def batches_wait(opts: CommonOptions, batch_id: str, poll_interval: float, timeo
                                   on_update=display.update)
     _show_batch(batch, as_json)
     if batch.status is not BatchStatus.COMPLETED:
-        reason = _errors_text(batch)
+        reason = safe(_errors_text(batch), 500)
         raise SpecrunError(f"batch {batch.id} ended {batch.status.value}" + (f": {reason}" if reason else ""))
 
 
@@ -240,7 +253,9 @@ class _WaitDisplay:
                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
                 console=Console(stderr=True))
             self._progress.start()
-            self._task = self._progress.add_task(self.batch_id, total=None, status="")
+            from rich.markup import escape
+
+            self._task = self._progress.add_task(escape(safe(self.batch_id)), total=None, status="")
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -252,8 +267,10 @@ class _WaitDisplay:
         done = counts.completed + counts.failed
         if self._progress is not None:
             failed = f", {counts.failed} failed" if counts.failed else ""
+            from rich.markup import escape
+
             self._progress.update(self._task, total=counts.total or None, completed=done,
-                                  status=batch.status.value + failed)
+                                  status=escape(safe(batch.status.value)) + failed)
             return
         state = (batch.status, counts)
         now = time.monotonic()
@@ -262,7 +279,7 @@ class _WaitDisplay:
         self._last, self._last_time = state, now
         failed = f", {counts.failed} failed" if counts.failed else ""
         elapsed = int(now - self._started)
-        click.echo(f"{self.batch_id}: {batch.status.value}, {done}/{counts.total} done{failed} "
+        click.echo(f"{safe(self.batch_id)}: {safe(batch.status.value)}, {done}/{counts.total} done{failed} "
                    f"({elapsed}s)", err=True)
 
 
@@ -309,24 +326,43 @@ def _errors_text(batch: Batch) -> str:
         return ""
     if isinstance(errors, str):
         return errors
+    items = errors if isinstance(errors, list) else [errors]
     parts = []
-    for item in errors if isinstance(errors, list) else [errors]:
+    for item in items[:_SHOWN_ERRORS]:
         if isinstance(item, Mapping):
-            message = str(item.get("message") or item.get("code") or json.dumps(item))
-            line = f"line {item['line']}: " if item.get("line") is not None else ""
+            message = _short(item.get("message") or item.get("code") or item)
+            line = f"line {_short(item['line'])}: " if item.get("line") is not None else ""
             parts.append(message if message.startswith(line) else line + message)
         else:
-            parts.append(str(item))
+            parts.append(_short(item))
+    if len(items) > _SHOWN_ERRORS:
+        parts.append(f"and {len(items) - _SHOWN_ERRORS:,} more")
     return "; ".join(parts)
 
 
+_SHOWN_ERRORS = 20
+
+
+def _short(value: Any) -> str:
+    """A provider value as one short line of text (never raises, whatever its shape)."""
+    if isinstance(value, str):
+        return safe(value, 300)
+    try:
+        return safe(json.dumps(value, ensure_ascii=False), 300)
+    except (TypeError, ValueError, RecursionError):
+        return type(value).__name__
+
+
 def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    click.echo(safe_json(value, indent=2))
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, align: str = "") -> str:
-    """Columns padded to their widest cell, two spaces apart; ``align`` is l/r per column."""
-    rows = [list(headers)] + [[str(cell) for cell in row] for row in rows]
+    """Columns padded to their widest cell, two spaces apart; ``align`` is l/r per column.
+
+    Every cell is made safe for the terminal (and cut at ``_CELL`` characters).
+    """
+    rows = [list(headers)] + [[safe(cell, _CELL) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(headers))]
     lines = []
     for row in rows:
@@ -340,7 +376,8 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, align: str 
 
 def _fields(pairs: Sequence[tuple[str, Any]]) -> str:
     width = max(len(name) for name, _ in pairs)
-    return "\n".join(f"{name + ':':<{width + 1}}  {'-' if value in (None, '') else value}" for name, value in pairs)
+    return "\n".join(f"{name + ':':<{width + 1}}  {'-' if value in (None, '') else safe(value)}"
+                     for name, value in pairs)
 
 
 def _progress(batch: Batch) -> str:

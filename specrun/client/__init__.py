@@ -3,7 +3,8 @@
 CONTRACT (other modules depend on these names; add freely, do not rename).
 
     _config   where the provider is: resolve_base_url, normalise_base_url
-    _models   typed values: Batch, BatchStatus, FileObject, ModelConfig, Page
+    _models   typed values: Batch, BatchStatus, FileObject, ModelConfig, Page; check_id and
+              is_valid_id (what a provider id may look like: it becomes file names and URLs)
     _retry    backoff with full jitter, Retry-After, the retry budget
     _errors   error answers -> AuthError / NotFound / RateLimited / ProviderError
     _client   the Client itself (retry rules for creating POSTs documented there)
@@ -13,7 +14,17 @@ from __future__ import annotations
 
 from specrun.client._client import BATCHES_PAGE_LIMIT, FILES_PAGE_LIMIT, Client, WaitTimeout
 from specrun.client._config import BASE_URL_ENV, DEFAULT_API_KEY_ENV, normalise_base_url, resolve_base_url
-from specrun.client._models import Batch, BatchStatus, FileObject, ModelConfig, Page, RequestCounts
+from specrun.client._models import (
+    Batch,
+    BatchStatus,
+    FileObject,
+    ModelConfig,
+    Page,
+    RequestCounts,
+    check_id,
+    check_model_id,
+    is_valid_id,
+)
 from specrun.client._retry import RetryPolicy, retry_after_seconds
 
 __all__ = [
@@ -21,4 +32,5 @@ __all__ = [
     "Client", "WaitTimeout", "RetryPolicy", "retry_after_seconds",
     "resolve_base_url", "normalise_base_url",
     "BASE_URL_ENV", "DEFAULT_API_KEY_ENV", "FILES_PAGE_LIMIT", "BATCHES_PAGE_LIMIT",
+    "check_id", "check_model_id", "is_valid_id",
 ]
