@@ -1,4 +1,10 @@
-"""Turn Plans, apply reports and status into text for humans (JSON lives on the objects)."""
+"""Turn Plans, apply reports and status into text for humans (JSON lives on the objects).
+
+Plans and reports carry text neither specrun nor the user wrote: batch ids, statuses and
+error messages from the provider, values from data files in reasons and warnings. Every
+such piece goes through ``specrun._text.safe`` before it is printed, so an escape
+sequence shows as ``\x1b`` instead of acting on the terminal (or a CI log).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import os
 import sys
 from typing import IO, Any
 
+from specrun._text import safe
 from specrun.estimate import format_usd
 from specrun.plan import SUBMITTING, JobPlan, Plan
 
@@ -35,24 +42,24 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
     """The human plan: one line per job with its symbol, then the reason, then the summary."""
     lines: list[str] = []
     for warning in plan.warnings:
-        lines.append(_paint(f"Warning: {warning}", "33", color))
+        lines.append(_paint(f"Warning: {safe(warning)}", "33", color))
     if plan.warnings:
         lines.append("")
     if plan.jobs:
-        width = max(len(job.job) for job in plan.jobs)
+        width = max(len(safe(job.job)) for job in plan.jobs)
         for job in plan.jobs:
             symbol = f"{job.symbol:>3}"
-            head = (f"{symbol} {job.job:<{width}}  {job.action:<8}  {_plural(job.requests, 'request'):>14}  "
-                    f"{_plural(job.shards, 'shard'):>9}  {job.model or ''}")
+            head = (f"{symbol} {safe(job.job):<{width}}  {job.action:<8}  {_plural(job.requests, 'request'):>14}  "
+                    f"{_plural(job.shards, 'shard'):>9}  {safe(job.model or '')}")
             lines.append(_paint(head.rstrip(), _COLORS[job.action], color))
             pad = f"    {' ' * width}  "
-            lines.append(pad + job.reason)
+            lines.append(pad + safe(job.reason))
             if job.action in SUBMITTING:
                 lines.append(pad + _money_line(job))
             if job.skipped:
                 lines.append(pad + f"{job.skipped:,} row(s) too long: skipped (on_too_long: skip)")
             if job.batch_ids and job.action != "create":
-                lines.append(pad + f"batches: {', '.join(job.batch_ids)}")
+                lines.append(pad + f"batches: {safe(', '.join(job.batch_ids))}")
         lines.append("")
     else:
         lines.append("No jobs.")
@@ -62,7 +69,7 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
         budget = f" (budget {format_usd(plan.budget_usd)})" if plan.budget_usd is not None else ""
         lines.append(f"Estimated cost: {total}{budget}  [input only – every reply at its max tokens]")
     for violation in plan.budget_violations:
-        lines.append(_paint(f"Over budget: {violation}", "31", color))
+        lines.append(_paint(f"Over budget: {safe(violation)}", "31", color))
     return "\n".join(lines)
 
 
@@ -82,7 +89,7 @@ def _money_line(job: JobPlan) -> str:
 def format_plan_markdown(plan: Plan) -> str:
     """A compact GitHub-flavoured summary for a pull-request comment."""
     def cell(text: Any) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
+        return safe(str(text).replace("|", "\\|").replace("\n", " "))
 
     lines = ["### specrun plan", "", f"**{plan.summary_line()}**", ""]
     for violation in plan.budget_violations:
@@ -117,7 +124,7 @@ def format_plan_markdown(plan: Plan) -> str:
             if job.input_sha256:
                 lines.append(f"  - input sha256 `{job.input_sha256[:16]}…`")
             if job.batch_ids:
-                lines.append(f"  - batches: {', '.join(f'`{b}`' for b in job.batch_ids)}")
+                lines.append(f"  - batches: {', '.join(f'`{cell(b)}`' for b in job.batch_ids)}")
         lines.append("")
         lines.append("</details>")
     return "\n".join(lines).rstrip() + "\n"
@@ -127,22 +134,23 @@ def format_apply_summary(report: Any, *, color: bool = False) -> str:
     """One line per job: outcome, ok/error counts, tokens, result path."""
     lines = []
     for outcome in report.outcomes:
+        name, message = safe(outcome.job), safe(outcome.message or "")
         if outcome.status == "removed":
-            lines.append(f"  - {outcome.job}: removed, {outcome.message}")
+            lines.append(f"  - {name}: removed, {message}")
             continue
         if outcome.status == "submitted":
-            lines.append(f"  > {outcome.job}: {outcome.message}")
+            lines.append(f"  > {name}: {message}")
             continue
         good = outcome.status == "completed"
-        mark = _paint("ok" if good else outcome.status.upper(), "32" if good else "31", color)
+        mark = _paint("ok" if good else safe(outcome.status.upper()), "32" if good else "31", color)
         counts = f"{outcome.ok:,} ok, {outcome.error:,} error"
         if outcome.skipped:
             counts += f", {outcome.skipped:,} skipped"
         tokens = outcome.prompt_tokens + outcome.completion_tokens
-        line = f"  {mark} {outcome.job}: {counts}, {tokens:,} tokens"
+        line = f"  {mark} {name}: {counts}, {tokens:,} tokens"
         if outcome.output:
-            line += f" -> {outcome.output}"
+            line += f" -> {safe(outcome.output)}"
         if outcome.message and not good:
-            line += f" ({outcome.message})"
+            line += f" ({message})"
         lines.append(line)
     return "\n".join(lines)
