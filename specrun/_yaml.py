@@ -3,6 +3,13 @@
 ``load_yaml`` returns the plain data (dicts, lists, scalars) together with a
 ``Lines`` map from field paths (``("jobs", "summarize", "messages", 1, "content")``)
 to line numbers, so that every later check can say ``specrun.yaml:14``.
+
+Specs come from pull requests, so the loader is defensive: before anything is built
+it reads the document's events once and refuses nesting deeper than ``MAX_DEPTH`` and
+aliases that would expand the document past ``MAX_ALIAS_VALUES`` ("billion laughs"),
+naming the line of the alias. Keys that are not text (``1:``, ``on:`` read as true,
+``null:``, ``? [a, b]``) and whole numbers that do not fit in 64 bits are reported and
+left out, so every later check sees JSON-shaped data with text keys.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any, Iterable
 
 import yaml
 
-__all__ = ["Lines", "YamlDocument", "load_yaml", "format_path"]
+__all__ = ["Lines", "YamlDocument", "load_yaml", "format_path", "MAX_DEPTH", "MAX_ALIAS_VALUES", "MAX_INT"]
 
 try:  # the C loader is ~10x faster; fall back to pure Python where libyaml is missing
     _BaseLoader: type = yaml.CSafeLoader
@@ -21,6 +28,15 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
 
 Path_ = tuple[Any, ...]
+
+#: Deepest nesting a spec may have, counted through aliases (a response_format schema
+#: ten objects deep uses about 30 levels). Every later step walks the data recursively.
+MAX_DEPTH = 100
+#: Values aliases may bring in beyond the ones written (or as many as are written, when
+#: that is more): plenty for anchors and ``<<:`` merge keys, far below what exhausts memory.
+MAX_ALIAS_VALUES = 100_000
+#: Whole numbers must fit in 64 bits (bigger ones are refused; quoted, they are text).
+MAX_INT = 2**63 - 1
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -30,6 +46,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -39,6 +56,8 @@ def format_path(path: Iterable[Any]) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not part.isprintable():  # control characters: shown escaped, never sent to a terminal
+            text += f"[{part!r}]"
         else:
             text += f".{part}" if text else str(part)
     return text
@@ -75,18 +94,19 @@ class YamlDocument:
 
 def load_yaml(text: str, display: str) -> YamlDocument:
     """Parse one YAML document; raise ``yaml.YAMLError`` on syntax errors."""
+    lines = Lines()
+    refused = _check_size(text)
+    if refused is not None:
+        return YamlDocument(None, lines, [refused])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        lines = Lines()
         problems: list[tuple[int, str, str]] = []
         if node is None:
             return YamlDocument(None, lines, problems)
         # Walk before constructing: construction flattens merge keys (<<) in place,
         # and we want duplicate-key checks on what the user actually wrote.
-        _walk(node, (), lines, problems, set())
-        if any(message == "recursive alias" for _, _, message in problems):
-            return YamlDocument(None, lines, problems)
+        _walk(node, (), lines, problems, merged=False)
         data = loader.construct_document(node)
     finally:
         loader.dispose()
@@ -94,42 +114,140 @@ def load_yaml(text: str, display: str) -> YamlDocument:
     return YamlDocument(data, lines, problems)
 
 
-def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, active: set[int]) -> None:
+def _check_size(text: str) -> tuple[int, str, str] | None:
+    """Read the events once: refuse deep nesting, recursive aliases and alias bombs.
+
+    Each anchored value's size (values once expanded) and height are known when it
+    closes, so an alias costs its anchor's size: the whole check is one linear pass,
+    whatever the aliases would expand to.
+    """
+    loader = _Loader(text)
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, height) once expanded
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = []  # open collections: [anchor, values, height of the tallest child]
+    written = brought_in = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            line = event.start_mark.line + 1
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                if isinstance(event, yaml.ScalarEvent):
+                    values, height = 1, 1
+                    written += 1
+                    if event.anchor is not None:
+                        sizes[event.anchor] = (1, 1)
+                elif event.anchor in open_anchors:
+                    return (line, "", f"alias *{event.anchor} refers to a value that contains it "
+                                      f"(recursive alias); specs are JSON-shaped and cannot loop")
+                elif event.anchor not in sizes:
+                    continue  # an undefined alias: composing says so, with its position
+                else:
+                    values, height = sizes[event.anchor]
+                    brought_in += values
+                    if brought_in > max(MAX_ALIAS_VALUES, written):
+                        return (line, "", f"alias *{event.anchor}: aliases expand this spec to more than "
+                                          f"{max(MAX_ALIAS_VALUES, written):,} values beyond the ones written "
+                                          f"(nested aliases, a \"billion laughs\"?); specrun refuses them")
+                if len(stack) + height > MAX_DEPTH:
+                    return _too_deep(line, event)
+                if stack:
+                    stack[-1][1] += values
+                    stack[-1][2] = max(stack[-1][2], height)
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                written += 1
+                if len(stack) + 1 > MAX_DEPTH:
+                    return _too_deep(line, event)
+                if event.anchor is not None:
+                    open_anchors.add(event.anchor)
+                    sizes.pop(event.anchor, None)
+                stack.append([event.anchor, 1, 0])
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                anchor, values, tallest = stack.pop()
+                height = tallest + 1
+                if anchor is not None:
+                    open_anchors.discard(anchor)
+                    sizes[anchor] = (values, height)
+                if stack:
+                    stack[-1][1] += values
+                    stack[-1][2] = max(stack[-1][2], height)
+    finally:
+        loader.dispose()
+    return None
+
+
+def _too_deep(line: int, event: yaml.Event) -> tuple[int, str, str]:
+    through = f" (through alias *{event.anchor})" if isinstance(event, yaml.AliasEvent) else ""
+    return (line, "", f"values nested more than {MAX_DEPTH} levels deep{through}; specrun reads at most {MAX_DEPTH}")
+
+
+def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged: bool) -> None:
+    """Record lines; report (and drop) keys that are not text, duplicate keys and oversized numbers.
+
+    ``merged``: walking a ``<<:`` merge source, whose lines never override what the
+    mapping itself wrote.
+    """
     lines.values.setdefault(path, node.start_mark.line + 1)
-    if id(node) in active:
-        problems.append((node.start_mark.line + 1, format_path(path), "recursive alias"))
-        return
-    if isinstance(node, yaml.MappingNode):
-        active.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _INT_TAG and len(node.value) > 100:  # Python refuses to read > 4,300 digits
+            problems.append((node.start_mark.line + 1, format_path(path),
+                             f"a whole number of {len(node.value):,} characters is too large "
+                             f"(at most {MAX_INT:,}); quote it to keep it as text"))
+            node.tag = _STR_TAG  # reported; built as text so nothing downstream trips on it
+    elif isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
+        kept: list[tuple[yaml.Node, yaml.Node]] = []
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE_TAG:
+                kept.append((key_node, value_node))
+                merges.append(value_node)
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
-                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "(a collection)"
-                problems.append((line, format_path(path),
-                                 f"key {shown} must be text; quote it: '{shown}'"))
-                continue
+                problems.append((line, format_path(path), _key_problem(key_node)))
+                continue  # dropped: construction and every later check see text keys only
             key = key_node.value
             if key in seen:
                 problems.append((line, format_path(path + (key,)),
                                  f"duplicate key '{key}' (first at line {seen[key]})"))
-                continue
+                continue  # dropped too, so an alias of this mapping does not report it again
+            kept.append((key_node, value_node))
             seen[key] = line
-            lines.keys[path + (key,)] = line
-            _walk(value_node, path + (key,), lines, problems, active)
-        active.discard(id(node))
+            if merged:
+                lines.keys.setdefault(path + (key,), line)
+            else:
+                lines.keys[path + (key,)] = line
+            _walk(value_node, path + (key,), lines, problems, merged=merged)
+        node.value = kept
+        for source in merges:  # a mapping, an alias of one, or a list of them
+            for mapping in (source.value if isinstance(source, yaml.SequenceNode) else [source]):
+                if isinstance(mapping, yaml.MappingNode):
+                    _walk(mapping, path, lines, problems, merged=True)
     elif isinstance(node, yaml.SequenceNode):
-        active.add(id(node))
         for index, item in enumerate(node.value):
-            lines.keys[path + (index,)] = item.start_mark.line + 1
-            _walk(item, path + (index,), lines, problems, active)
-        active.discard(id(node))
+            if merged:
+                lines.keys.setdefault(path + (index,), item.start_mark.line + 1)
+            else:
+                lines.keys[path + (index,)] = item.start_mark.line + 1
+            _walk(item, path + (index,), lines, problems, merged=merged)
+
+
+def _key_problem(key_node: yaml.Node) -> str:
+    if not isinstance(key_node, yaml.ScalarNode):
+        kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+        return f"a key must be text, not {kind}"
+    shown = key_node.value
+    if shown in ("", "~", "null", "Null", "NULL"):
+        return "a key must be text, not null; write a name"
+    if len(shown) > 100:
+        return f"key of {len(shown):,} characters must be text; quote it"
+    # YAML 1.1 reads on/off/yes/no as true/false: a GitHub Actions workflow's `on:` lands here
+    quoted = "'" + shown.replace("'", "''") + "'"
+    return f"key {shown} must be text; quote it: {quoted}"
 
 
 def _check_values(value: Any, path: Path_, lines: Lines, problems: list) -> None:
-    """Specs are JSON-shaped: reject YAML-only values (sets, binary, NaN)."""
+    """Specs are JSON-shaped: reject YAML-only values (sets, binary, NaN) and numbers beyond 64 bits."""
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
@@ -140,6 +258,10 @@ def _check_values(value: Any, path: Path_, lines: Lines, problems: list) -> None
     elif isinstance(value, float):
         if not math.isfinite(value):
             problems.append((lines.of(path), format_path(path), f"{value} is not allowed (JSON has no NaN/infinity)"))
-    elif not (value is None or isinstance(value, (str, int, bool))):
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_INT:
+            problems.append((lines.of(path), format_path(path),
+                             f"whole number too large (at most {MAX_INT:,}); quote it to keep it as text"))
+    elif not (value is None or isinstance(value, (str, bool))):
         problems.append((lines.of(path), format_path(path),
                          f"unsupported YAML value of type {type(value).__name__}"))

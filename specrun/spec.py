@@ -14,6 +14,7 @@ import difflib
 import functools
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,7 @@ import jsonschema
 import yaml
 
 from specrun._templates import compile_template
+from specrun._text import safe
 from specrun._yaml import Lines, YamlDocument, format_path, load_yaml
 from specrun.data import format_from_extension
 from specrun.errors import SpecError
@@ -88,6 +90,7 @@ class Job:
     resolved: Mapping[str, Any] = field(default_factory=dict)  # merged job section (for fingerprints)
     description: str | None = None    # free text; metadata, never part of the fingerprint
     id_line: int | None = None        # spec line of the custom_id template
+    warnings: tuple[str, ...] = ()    # this job's share of Spec.warnings
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,15 @@ class Spec:
     jobs: Mapping[str, Job]           # in spec order
     budget_max_cost_usd: float | None = None
     display_path: str = "specrun.yaml"  # the spec path as the user gave it (for messages)
+    warnings: tuple[str, ...] = ()    # spec-level warnings (file:line: ...), e.g. a job without max_tokens
 
 
 # --------------------------------------------------------------------------- loading
 
 DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
+#: Params that bound one answer's tokens; without either, only the model's context does.
+OUTPUT_BOUND_PARAMS = ("max_tokens", "max_completion_tokens")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SCHEMA_RESOURCE = "schemas/specrun.schema.json"
 _JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long")
 
@@ -132,26 +139,29 @@ def spec_schema() -> dict[str, Any]:
 def load_spec(path: Path, var_overrides: Mapping[str, str] | None = None) -> Spec:
     """Load, validate and resolve a spec; raise SpecError listing every problem."""
     display = str(path)
+    shown = safe(display)
+    if "\0" in display:
+        raise SpecError(f"spec file {shown} cannot be read: a path cannot contain a NUL character")
     path = Path(os.path.abspath(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SpecError(f"spec file {display} not found (looked for {path})") from None
+        raise SpecError(f"spec file {shown} not found (looked for {safe(path)})") from None
     except IsADirectoryError:
-        raise SpecError(f"spec file {display} is a directory") from None
+        raise SpecError(f"spec file {shown} is a directory") from None
     except UnicodeDecodeError as exc:
-        raise SpecError(f"spec file {display} is not valid UTF-8 ({exc.reason})") from None
+        raise SpecError(f"spec file {shown} is not valid UTF-8 ({exc.reason})") from None
     except OSError as exc:
-        raise SpecError(f"spec file {display} cannot be read: {exc.strerror}") from None
+        raise SpecError(f"spec file {shown} cannot be read: {exc.strerror}") from None
     try:
         document = load_yaml(text, display)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display
+        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
         detail = exc.problem or exc.context or "syntax error"
-        raise SpecError(f"{where}: invalid YAML: {detail}") from None
+        raise SpecError(f"{where}: invalid YAML: {safe(detail)}") from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{display}: invalid YAML: {exc}") from None
+        raise SpecError(f"{shown}: invalid YAML: {safe(exc)}") from None
     return _Resolver(path, display, document, dict(var_overrides or {})).spec()
 
 
@@ -186,10 +196,26 @@ class _Resolver:
             self._raise()
         return spec
 
+    def _not_a_spec(self) -> str | None:
+        """Why the file is plainly something else (a CI workflow, a compose file), or None."""
+        data = self.data
+        if not isinstance(data, dict) or "version" in data:
+            return None
+        known = spec_schema()["properties"]
+        if all(key in known for key in data):
+            return None
+        jobs = data.get("jobs")
+        steps = isinstance(jobs, dict) and any(
+            isinstance(job, dict) and ("runs-on" in job or "steps" in job) for job in jobs.values())
+        if steps:
+            return "it looks like a GitHub Actions workflow"
+        return "it has no 'version: 1' and keys a spec does not have"
+
     # -- problems
 
     def _format(self, line: int, field: str, message: str) -> str:
-        return f"{self.display}:{line}: {field}: {message}" if field else f"{self.display}:{line}: {message}"
+        text = f"{self.display}:{line}: {field}: {message}" if field else f"{self.display}:{line}: {message}"
+        return safe(text)  # spec text may hold control characters: shown escaped, never sent to a terminal
 
     def _problem(self, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         line = self.lines.of_key(path) if key else self.lines.of(path)
@@ -198,7 +224,12 @@ class _Resolver:
     def _raise(self) -> None:
         problems = [text for _, text in sorted(self.problems, key=lambda item: item[0])]
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        raise SpecError(f"{self.display} is invalid ({count}):", problems=problems)
+        foreign = self._not_a_spec()
+        if foreign:
+            raise SpecError(f"{safe(self.display)} is not a specrun spec: {foreign} ({count}); a spec starts "
+                            f"with 'version: 1' and lists jobs: with model, data and messages "
+                            f"(see docs/spec.md):", problems=problems)
+        raise SpecError(f"{safe(self.display)} is invalid ({count}):", problems=problems)
 
     # -- resolution (the document is schema-valid from here on)
 
@@ -225,6 +256,7 @@ class _Resolver:
             jobs=jobs,
             budget_max_cost_usd=budget.get("max_cost_usd"),
             display_path=self.display,
+            warnings=tuple(warning for job in jobs.values() for warning in job.warnings),
         )
 
     def _check_outputs(self, jobs: Mapping[str, Job], base_dir: Path) -> None:
@@ -244,6 +276,11 @@ class _Resolver:
         writers: dict[Path, list[Job]] = {}
         for job in jobs.values():
             writers.setdefault(_real(job.output), []).append(job)
+
+        for job in jobs.values():
+            problem = _output_problem(job.output_display, job.output, base_dir)
+            if problem:
+                self._problem(where(job), f"job {job.name!r} output {job.output_display}: {problem}", key=True)
 
         for output, group in writers.items():
             if len(group) > 1:
@@ -272,10 +309,14 @@ class _Resolver:
     def _vars(self, declared: dict[str, Any]) -> dict[str, Any]:
         variables = dict(declared)
         for name, value in self.overrides.items():
+            if not _VAR_NAME.fullmatch(name):
+                self.problems.append((0, safe(f"--var {name!r}: var names may only contain letters, digits and '_' "
+                                              f"and must not start with a digit")))
+                continue
             if name not in declared:
                 hint = _did_you_mean(name, declared)
-                self.problems.append((0, f"--var {name}={value}: no var {name!r} in {self.display}{hint}; "
-                                         f"declare it under vars:"))
+                self.problems.append((0, safe(f"--var {name}={value}: no var {name!r} in {self.display}{hint}; "
+                                              f"declare it under vars:")))
                 continue
             variables[name] = value
         return variables
@@ -319,6 +360,9 @@ class _Resolver:
         id_template = section.get("id", defaults.get("id", DEFAULT_ID_TEMPLATE))
         on_too_long = section.get("on_too_long", defaults.get("on_too_long", "error"))
         output_display = section.get("output", f"results/{name}.jsonl")
+        if "\0" in output_display:
+            self._problem(path + ("output",), "a path cannot contain a NUL character")
+            return None
         messages = tuple(
             Message(role=m["role"], content=m["content"],
                     line=self.lines.of(messages_from + ("messages", i, "content")))
@@ -353,7 +397,16 @@ class _Resolver:
             resolved=resolved,
             description=section.get("description"),
             id_line=self.lines.of(path + ("id",)) if "id" in section else self.lines.of(("defaults", "id")),
+            warnings=self._job_warnings(name, params),
         )
+
+    def _job_warnings(self, name: str, params: Mapping[str, Any]) -> tuple[str, ...]:
+        if any(key in params for key in OUTPUT_BOUND_PARAMS):
+            return ()
+        line = self.lines.of_key(("jobs", name))
+        return (self._format(line, "", f"job {name!r} sets no max_tokens: each reply is bounded only by the "
+                                       f"model's context length, so the cost estimate's upper end will be very "
+                                       f"wide; set params.max_tokens (or max_completion_tokens)"),)
 
     def _data(self, name: str, section: Mapping[str, Any], base_dir: Path) -> DataSpec | None:
         path = ("jobs", name)
@@ -372,6 +425,13 @@ class _Resolver:
             return None
         data = section["data"]
         file, fmt = (data, None) if isinstance(data, str) else (data["path"], data.get("format"))
+        data_path = path + (("data",) if isinstance(data, str) else ("data", "path"))
+        if "\0" in file:
+            self._problem(data_path, "a path cannot contain a NUL character")
+            return None
+        if os.path.basename(file) in ("", ".", "..") or _is_dir(_absolute(base_dir, file)):
+            self._problem(data_path, f"{file} is a folder; data: names one data file (csv, jsonl or json)")
+            return None
         fmt = fmt or format_from_extension(file)
         if fmt is None:
             self._problem(path + ("data",), f"cannot tell the format of {file!r} from its extension; "
@@ -383,6 +443,39 @@ class _Resolver:
 
 def _absolute(base_dir: Path, path: str) -> Path:
     return Path(os.path.normpath(base_dir / os.path.expanduser(path)))
+
+
+def _output_problem(written: str, output: Path, base_dir: Path) -> str | None:
+    """Why ``output`` (written as ``written``) can never be a results file, or None.
+
+    Only what the spec alone decides; whether the folder is writable is checked by
+    apply, before anything is uploaded.
+    """
+    separators = tuple(sep for sep in (os.sep, os.altsep) if sep)
+    if written.endswith(separators) or os.path.basename(written) in ("", ".", ".."):
+        return "names a folder; output: names the results file (e.g. results/summarize.jsonl)"
+    try:
+        if output.is_dir():
+            return "is an existing folder; output: names the results file (e.g. results/summarize.jsonl)"
+        folder = output.parent
+        while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+            folder = folder.parent
+        if folder.exists() and not folder.is_dir():
+            try:
+                shown = folder.relative_to(base_dir)
+            except ValueError:
+                shown = folder
+            return f"{shown} is a file, so it cannot hold the results file"
+    except OSError:  # unreadable folders: apply says what it cannot write, before uploading
+        return None
+    return None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _and_list(names: list[str]) -> str:
@@ -427,7 +520,7 @@ def _type_words(value: Any) -> str:
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
-        return "true/false"
+        return f"{str(value).lower()}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -435,13 +528,21 @@ def _type_words(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, (int, float)):
-        return "a number"
+        return f"the number {value!r}"
     return type(value).__name__
+
+
+@functools.lru_cache(maxsize=1)
+def _validator_class() -> type:
+    """Draft 2020-12, except that 1.0 is not a whole number: a spec's integers are written as integers."""
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
 
 
 def schema_problems(data: Any, lines: Lines) -> list[tuple[int, str, str]]:
     """Every JSON Schema violation in ``data`` as ``(line, field path, plain words)``."""
-    validator = jsonschema.Draft202012Validator(spec_schema())
+    validator = _validator_class()(spec_schema())
     problems: list[tuple[int, str, str]] = []
     for error in validator.iter_errors(data):
         problems.extend(_explain(error, lines))
@@ -470,8 +571,8 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
         types = [expected] if isinstance(expected, str) else expected
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
         return [(line, field, f"must be {words} (got {_type_words(value)})")]
-    if kind == "const" and path == ("version",):
-        return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: {expected}")]
+    if path == ("version",) and kind in ("const", "type"):
+        return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: 1")]
     if kind == "const":
         return [(line, field, f"must be {json.dumps(expected)} (got {json.dumps(value)})")]
     if kind == "enum":
@@ -484,4 +585,6 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
         return [(line, field, "must not be empty")]
     if kind == "minimum":
         return [(line, field, f"must be at least {expected} (got {value!r})")]
+    if kind == "maximum":
+        return [(line, field, f"must be at most {expected:,} (got {value!r})")]
     return [(line, field, error.message)]

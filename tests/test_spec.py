@@ -128,7 +128,9 @@ def test_every_schema_problem_is_listed_with_line_and_field(tmp_path):
         "S:3: jbos: unknown key 'jbos' (did you mean 'jobs'?)",
         "S:5: defaults.modle: unknown key 'modle' (did you mean 'model'?)",
         "S:6: defaults.on_too_long: must be one of error, skip (got 'skp'; did you mean 'skip'?)",
-        "S:8: jobs.bad name: job names may only contain letters, digits, '_', '.' and '-'",
+        "S:8: jobs.bad name: job names may only contain letters, digits, '_', '.' and '-', must start with a "
+        "letter, a digit or '_', must not end with '.' and have at most 100 characters (they become file names "
+        "and command-line arguments)",
         "S:13: jobs.ok.messages[0].role: must be one of system, developer, user, assistant"
         " (got 'usr'; did you mean 'user'?)",
         "S:14: jobs.ok.messages[1]: missing required key 'role'",

@@ -12,7 +12,7 @@ from specrun.cli._common import CommonOptions, common_options
 from specrun.errors import DataError, RenderError, SpecError
 
 if TYPE_CHECKING:
-    from specrun.spec import Spec
+    from specrun.spec import Job, Spec
 
 __all__ = ["validate", "render"]
 
@@ -39,6 +39,7 @@ def validate(opts: CommonOptions) -> None:
     if problems:
         failed = _plural(len(problems), "job")
         raise SpecError(f"{spec.display_path}: {failed} cannot be rendered:", problems=problems)
+    _warn(_spec_warnings(spec, jobs))  # once the spec is valid: errors come first
     for row in _aligned(lines):
         click.echo(row)
     click.echo(f"Spec {spec.display_path} is valid ({_plural(len(jobs), 'job')}).")
@@ -73,6 +74,13 @@ def _default_out_dir(spec: Spec) -> Path:
     from specrun.state import state_dir
 
     return state_dir(spec.path) / "build"
+
+
+def _spec_warnings(spec: Spec, jobs: tuple[Job, ...]) -> tuple[str, ...]:
+    """The spec's warnings, less those about jobs left out by --target."""
+    chosen = {job.name for job in jobs}
+    others = {warning for job in spec.jobs.values() if job.name not in chosen for warning in job.warnings}
+    return tuple(warning for warning in spec.warnings if warning not in others)
 
 
 def _warn(warnings: tuple[str, ...]) -> None:

@@ -50,12 +50,27 @@ def run(*args: str):
 def test_validate_prints_one_line_per_job(project):
     result = run("validate")
     assert result.exit_code == 0, result.output
-    assert result.output == (
+    assert result.stdout == (  # warnings (no max_tokens here) go to stderr
         "summarize  3 rows  2 shards  meta-llama/Llama-3.1-8B-Instruct\n"
         "ask        1 row   1 shard   Qwen/Qwen2.5-7B-Instruct\n"
         "Spec specrun.yaml is valid (2 jobs).\n"
     )
     assert not (project / ".specrun").exists()  # validate writes nothing
+
+
+def test_validate_warns_about_jobs_without_max_tokens_on_stderr(project):
+    result = run("validate", "--target", "ask")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: specrun.yaml:17: job 'ask' sets no max_tokens: each reply is bounded only by the model's "
+        "context length, so the cost estimate's upper end will be very wide; set params.max_tokens "
+        "(or max_completion_tokens)\n"
+    )
+    (project / "specrun.yaml").write_text(SPEC.replace("  model: meta-llama/Llama-3.1-8B-Instruct\n",
+                                                       "  model: meta-llama/Llama-3.1-8B-Instruct\n"
+                                                       "  params: {max_tokens: 64}\n"))
+    result = run("validate")
+    assert result.exit_code == 0 and result.stderr == "", result.output
 
 
 def test_validate_lists_every_schema_problem_and_exits_1(project):
