@@ -38,8 +38,9 @@ class Redactor:
 
 
 def call_name(request: httpx.Request) -> str:
-    """``GET /v1/files``: method and path, no query, host or headers."""
-    return f"{request.method} {request.url.path}"
+    """``GET /v1/files``: method and path, no query, host or headers (shown safely: an id in
+    the path may come from anywhere)."""
+    return f"{request.method} {safe(request.url.path, 300)}"
 
 
 def parse_body(response: httpx.Response) -> Any:

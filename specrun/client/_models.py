@@ -77,6 +77,8 @@ def _optional_id(data: Mapping[str, Any], name: str, where: str) -> str | None:
 
 
 def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):
