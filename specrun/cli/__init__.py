@@ -40,14 +40,11 @@ LAZY_COMMANDS: dict[str, str] = {
 }
 
 
-class LazySpecrunGroup(SpecrunGroup):
-    """A ``SpecrunGroup`` whose commands are imported on first use."""
+class LazyGroup(click.Group):
+    """A group whose commands (``LAZY_COMMANDS``) are listed by name and imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        registered = super().list_commands(ctx)
-        rank = {name: i for i, name in enumerate(self.ORDER)}
-        names = set(registered) | set(LAZY_COMMANDS)
-        return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
@@ -60,7 +57,11 @@ class LazySpecrunGroup(SpecrunGroup):
         return command
 
 
-@click.group(cls=LazySpecrunGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _MainGroup(SpecrunGroup, LazyGroup):
+    """SpecrunGroup's command order and error boundary, over lazily imported commands."""
+
+
+@click.group(cls=_MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="specrun")
 def main() -> None:
     """Declarative, infrastructure-as-code runner for LLM batch-inference jobs."""
