@@ -37,6 +37,7 @@ from specrun.state import (
     ShardState,
     State,
     batch_status,
+    file_stat,
     newest_usable_batch,
     save_state,
 )
@@ -626,7 +627,8 @@ class Executor:
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
                                        completion_tokens=summary.completion_tokens,
-                                       sources=[file_id for file_id, _ in downloaded], unanswered=summary.unanswered)
+                                       sources=[file_id for file_id, _ in downloaded], unanswered=summary.unanswered,
+                                       stat=file_stat(job.output))
         self._save()
         # A dead last round only matters if it left requests without an answer.
         status = dead[0].status if (dead and summary.unanswered) else "completed"

@@ -675,7 +675,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     if not job.output.exists():
         return JobPlan(action="download", shard_plans=plans,
                        reason=f"results file {job.output_display} missing", **base)
-    if file_sha256(job.output) != output.sha256:
+    if not output.matches_stat(job.output) and file_sha256(job.output) != output.sha256:
         return JobPlan(action="download", shard_plans=plans,
                        reason=f"results file {job.output_display} changed on disk", **base)
     if output.unanswered:

@@ -101,6 +101,27 @@ class OutputState:
     completion_tokens: int = 0
     sources: list[str] = field(default_factory=list)  # provider output/error file ids joined into it
     unanswered: int = 0               # rows with no answer yet (their batch ended first); part of ``error``
+    stat: list[int] | None = None     # [size, mtime_ns, inode] when written: unchanged → no need to re-hash
+
+    def matches_stat(self, path: Path) -> bool:
+        """True when ``path`` still has the size, mtime and inode recorded when it was written.
+
+        Like git's index: a file whose stat did not change is taken to hold the bytes
+        that were hashed, so a no-op plan does not re-read a large results file. Any
+        edit, copy or replacement changes the mtime or the inode; then it is hashed.
+        """
+        if not self.stat:
+            return False
+        try:
+            return file_stat(path) == self.stat
+        except OSError:
+            return False
+
+
+def file_stat(path: Path) -> list[int]:
+    """``[size, mtime_ns, inode]`` of a file (what ``OutputState.stat`` records)."""
+    info = os.stat(path)
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
 
 
 @dataclass
@@ -204,6 +225,7 @@ def _type_check(annotation: str) -> tuple[str, Any]:
         "str": ("a string", lambda v: isinstance(v, str)),
         "int": ("a whole number >= 0", _is_count),
         "list[str]": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+        "list[int]": ("a list of whole numbers", lambda v: isinstance(v, list) and all(_is_count(x) for x in v)),
         "dict[str, str]": ("a mapping of strings",
                            lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values())),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,32 @@ def test_the_build_folder_keeps_no_stale_shards(project: Path):
     assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
     build = project / ".specrun" / "build"
     assert [p.name for p in build.iterdir()] == []  # every shard was uploaded: none is kept
+
+
+# --------------------------------------------------------------------------- results file checks
+
+
+def test_an_untouched_results_file_is_not_re_read_by_a_no_op_plan(project: Path, monkeypatch):
+    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+
+    def refuse(path):
+        raise AssertionError(f"re-hashed {path}")
+
+    monkeypatch.setattr("specrun.results.file_sha256", refuse)
+    result = cli("plan", "--detailed-exitcode", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert "No changes." in result.output
+
+
+def test_a_results_file_edited_in_place_at_the_same_size_is_noticed(project: Path):
+    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    results = project / "results" / "a.jsonl"
+    original = results.read_bytes()
+    time.sleep(0.05)  # past the filesystem's timestamp tick, as any later edit is
+    results.write_bytes(original.replace(b'"ok"', b'"OK"', 1))
+    assert results.stat().st_size == len(original)
+
+    result = cli("plan", cwd=project)
+    assert "changed on disk" in result.output
+    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    assert results.read_bytes() == original
