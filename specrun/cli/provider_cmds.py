@@ -13,12 +13,11 @@ file name or a batch error is shown as ``\x1b``, never sent to the terminal.
 from __future__ import annotations
 
 import itertools
-import json
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import click
 
@@ -318,39 +317,8 @@ def _show_batch(batch: Batch, as_json: bool) -> None:
 
 
 def _errors_text(batch: Batch) -> str:
-    """The batch's ``errors`` (OpenAI: ``{"data": [{"code", "message", "line"}]}``) as one line."""
-    errors = batch.errors
-    if isinstance(errors, Mapping):
-        errors = errors.get("data")
-    if not errors:
-        return ""
-    if isinstance(errors, str):
-        return errors
-    items = errors if isinstance(errors, list) else [errors]
-    parts = []
-    for item in items[:_SHOWN_ERRORS]:
-        if isinstance(item, Mapping):
-            message = _short(item.get("message") or item.get("code") or item)
-            line = f"line {_short(item['line'])}: " if item.get("line") is not None else ""
-            parts.append(message if message.startswith(line) else line + message)
-        else:
-            parts.append(_short(item))
-    if len(items) > _SHOWN_ERRORS:
-        parts.append(f"and {len(items) - _SHOWN_ERRORS:,} more")
-    return "; ".join(parts)
-
-
-_SHOWN_ERRORS = 20
-
-
-def _short(value: Any) -> str:
-    """A provider value as one short line of text (never raises, whatever its shape)."""
-    if isinstance(value, str):
-        return safe(value, 300)
-    try:
-        return safe(json.dumps(value, ensure_ascii=False), 300)
-    except (TypeError, ValueError, RecursionError):
-        return type(value).__name__
+    """The batch's ``errors`` as one terminal-safe line (see ``Batch.errors_text``)."""
+    return batch.errors_text()
 
 
 def _echo_json(value: Any) -> None:

@@ -14,12 +14,13 @@ non-negative numbers; anything else is a ``ProviderError`` that shows the value 
 from __future__ import annotations
 
 import enum
+import json
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, TypeVar
 
-from specrun._text import quoted
+from specrun._text import quoted, safe
 from specrun.errors import ProviderError
 
 __all__ = ["BatchStatus", "RequestCounts", "Batch", "FileObject", "ModelConfig", "Page",
@@ -270,6 +271,39 @@ class Batch:
             raw=dict(data),
             metadata=data.get("metadata") if isinstance(data.get("metadata"), Mapping) else None,
         )
+
+    def errors_text(self, max_items: int = 20) -> str:
+        """The batch's ``errors`` (OpenAI: ``{"data": [{"code", "message", "line"}]}``) as one line,
+        safe for a terminal whatever the provider put there ("" when there are none)."""
+        errors = self.errors
+        if isinstance(errors, Mapping):
+            errors = errors.get("data")
+        if not errors:
+            return ""
+        if isinstance(errors, str):
+            return _short(errors)
+        items = errors if isinstance(errors, list) else [errors]
+        parts = []
+        for item in items[:max_items]:
+            if isinstance(item, Mapping):
+                message = _short(item.get("message") or item.get("code") or item)
+                line = f"line {_short(item['line'])}: " if item.get("line") is not None else ""
+                parts.append(message if message.startswith(line) else line + message)
+            else:
+                parts.append(_short(item))
+        if len(items) > max_items:
+            parts.append(f"and {len(items) - max_items:,} more")
+        return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    """A provider value as one short, terminal-safe line (never raises, whatever its shape)."""
+    if isinstance(value, str):
+        return safe(value, 300)
+    try:
+        return safe(json.dumps(value, ensure_ascii=False), 300)
+    except (TypeError, ValueError, RecursionError):
+        return type(value).__name__
 
 
 @dataclass(frozen=True)
