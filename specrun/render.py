@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -347,8 +348,8 @@ class _JobRenderer:
                     parts.append(fragment + _encode(content) + "}")
             except TemplateFailure as failure:
                 raise self._failure(field_name, failure, row, position) from None
-            if not custom_id:
-                raise RenderError(f"job {job.name!r}, id: the custom_id of {describe(position)} renders empty")
+            if not custom_id or not custom_id.isprintable() or custom_id.isspace():
+                _refuse_custom_id(job.name, custom_id, describe(position))
             custom_ids.add(custom_id)
             text = head + _encode(custom_id) + middle + ",".join(parts) + tail
             try:
@@ -416,6 +417,35 @@ class _JobRenderer:
                 )
             seen[custom_id] = position
         # every suspect was a hash collision between different ids: nothing to report
+
+
+# Characters a custom_id may not hold: it ends up in file names, logs and terminals.
+# Control characters (newlines, tabs, escape sequences), line/paragraph separators and
+# the bidirectional overrides that make text display in another order than it reads.
+_UNSAFE_ID_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _refuse_custom_id(job: str, custom_id: str, row_words: str) -> None:
+    """Raise if ``custom_id`` is empty, only whitespace, or holds a control character.
+
+    Any other text is fine (called only when the fast ``isprintable`` check fails,
+    which it also does for harmless format characters such as emoji joiners).
+    """
+    where = f"job {job!r}, id: the custom_id of {row_words}"
+    if not custom_id:
+        raise RenderError(f"{where} renders empty")
+    if custom_id.isspace():
+        raise RenderError(f"{where} renders only whitespace ({_shorten(custom_id)})")
+    for char in custom_id:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in _UNSAFE_ID_CATEGORIES:
+            raise RenderError(f"{where} holds the control character U+{ord(char):04X} ({_shorten(custom_id)}); "
+                              "custom_ids go into file names, logs and terminals, so they must be printable text")
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    shown = repr(text if len(text) <= limit else text[:limit])
+    return shown if len(text) <= limit else shown + "..."
 
 
 class _CustomIdSet:

@@ -127,8 +127,12 @@ def test_missing_var_undefined_name_and_runtime_errors(tmp_path):
                         "'rwo' is undefined; templates can use row, index, job, vars",
         "x\n{{ row.id | int / 0 }}": "job 'summarize', messages[0].content (template line 2): row 2 of "
                                      "data/articles.csv: ZeroDivisionError: division by zero",
-        "{{ row.__class__ }}": "job 'summarize', messages[0].content (template line 1): row 2 of data/articles.csv: "
-                               "SecurityError: access to attribute '__class__' of 'dict' object is unsafe.",
+        # for a dict, .name is the key only: never an attribute of the dict object
+        "{{ row.__class__ }}": "job 'summarize', messages[0].content (template line 1): row 2 of data/articles.csv "
+                               "has no column '__class__' (columns: id, title, text)",
+        "{{ row.id.__class__ }}": "job 'summarize', messages[0].content (template line 1): row 2 of "
+                                  "data/articles.csv: SecurityError: access to attribute '__class__' of 'str' object "
+                                  "is unsafe.",
     }
     for template, message in cases.items():
         spec, job = make(tmp_path, "data: data/articles.csv\nmessages: [{role: user, content: "
