@@ -69,10 +69,10 @@ from urllib.parse import quote
 import httpx
 
 from specrun import __version__
-from specrun._text import safe
+from specrun._text import quoted, safe
 from specrun.client._config import DEFAULT_API_KEY_ENV, normalise_base_url
 from specrun.client._errors import Redactor, call_name, error_from_response, parse_body, server_detail
-from specrun.client._models import Batch, FileObject, ModelConfig, Page, _kind, check_id, check_model_id
+from specrun.client._models import Batch, FileObject, ModelConfig, Page, _kind, check_model_id
 from specrun.client._retry import RetryBudget, RetryPolicy, retry_after_seconds
 from specrun.errors import APIError, ConnectionFailed, OutcomeUnknown, ProviderError, SpecrunError
 
@@ -707,8 +707,18 @@ def _segment(value: str) -> str:
 
 
 def _cursor(value: Any) -> str | None:
-    """A page cursor (``first_id``/``last_id``): an id, or None when absent."""
-    return None if value is None or value == "" else check_id(value, "list cursor")
+    """A page cursor (``first_id``/``last_id``), or None when absent.
+
+    Only ever sent back as the ``after`` query parameter, so any printable text up to
+    1,024 characters will do (some servers use opaque base64 cursors, not ids).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or len(value) > 1024 or safe(value, None) != value:
+        raise ProviderError(f"provider returned an invalid list cursor {quoted(value)}: expected an id")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:

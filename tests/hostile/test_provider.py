@@ -219,7 +219,7 @@ def test_an_answer_that_is_not_strict_json_is_a_provider_error(httpx_mock, clien
     ({"data": [file_json(), None]}, "null where a file object belongs"),
     ({"data": [{"object": "file"}]}, "missing or invalid 'id'"),
     ({"data": [file_json()], "has_more": True, "last_id": {"x": 1}}, "invalid list cursor"),
-    ({"data": [file_json()], "has_more": True, "last_id": "../x"}, "invalid list cursor '../x'"),
+    ({"data": [file_json()], "has_more": True, "last_id": "x\x1b[2J"}, "invalid list cursor 'x\\x1b[2J'"),
 ])
 def test_a_listing_of_the_wrong_shape_is_a_provider_error(httpx_mock, client, body, piece):
     httpx_mock.add_response(url=f"{BASE}/files?limit=10000", json=body)
@@ -314,6 +314,24 @@ def test_batch_errors_are_shown_safely_in_get_and_wait(httpx_mock):
     assert "line 3: \\x1b[2J\\x1b]0;pwned\\x07line is bad" in shown.output
     waited = run("batches", "wait", "batch_1", "--poll-interval", "0")
     assert_clean_cli_error(waited, "batch batch_1 ended failed: line 3: \\x1b[2J")
+
+
+@pytest.mark.parametrize("errors, shown", [
+    ("plain \x1b[2J text", "plain \\x1b[2J text"),
+    ({"data": [{"code": "c"}, "x\r", 5, None]}, "c; x\\r; 5; null"),
+    ({"data": [{"message": {"deep": [[1]]}, "line": [2]}]}, 'line [2]: {"deep": [[1]]}'),
+    ([{"message": "m", "line": 1}] * 25, "and 5 more"),
+])
+def test_batch_errors_of_any_shape_become_one_safe_line(errors, shown):
+    text = Batch.from_dict(batch_json(status="failed", errors=errors)).errors_text()
+    assert shown in text and no_raw_controls(text)
+
+
+def test_deeply_nested_batch_errors_never_crash():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    assert Batch.from_dict(batch_json(errors={"data": [{"message": deep}]})).errors_text() == "list"
 
 
 def test_many_huge_batch_errors_are_cut(httpx_mock):
