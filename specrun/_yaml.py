@@ -6,8 +6,9 @@ to line numbers, so that every later check can say ``specrun.yaml:14``.
 
 Specs come from pull requests, so the loader is defensive: before anything is built
 it reads the document's events once and refuses nesting deeper than ``MAX_DEPTH`` and
-aliases that would expand the document past ``MAX_ALIAS_VALUES`` ("billion laughs"),
-naming the line of the alias. Keys that are not text (``1:``, ``on:`` read as true,
+aliases that would repeat more than ``MAX_ALIAS_VALUES`` values or ``MAX_ALIAS_CHARS``
+characters (or, for big specs, more than the spec itself holds): a "billion laughs"
+is refused at the line of the alias, in one linear pass, before anything is built. Keys that are not text (``1:``, ``on:`` read as true,
 ``null:``, ``? [a, b]``) and whole numbers that do not fit in 64 bits are reported and
 left out, so every later check sees JSON-shaped data with text keys.
 """
@@ -20,7 +21,7 @@ from typing import Any, Iterable
 
 import yaml
 
-__all__ = ["Lines", "YamlDocument", "load_yaml", "format_path", "MAX_DEPTH", "MAX_ALIAS_VALUES", "MAX_INT"]
+__all__ = ["Lines", "YamlDocument", "load_yaml", "format_path", "MAX_DEPTH", "MAX_ALIAS_VALUES", "MAX_ALIAS_CHARS", "MAX_INT"]
 
 try:  # the C loader is ~10x faster; fall back to pure Python where libyaml is missing
     _BaseLoader: type = yaml.CSafeLoader
@@ -35,8 +36,11 @@ MAX_DEPTH = 100
 #: Values aliases may bring in beyond the ones written (or as many as are written, when
 #: that is more): plenty for anchors and ``<<:`` merge keys, far below what exhausts memory.
 MAX_ALIAS_VALUES = 100_000
+#: The same for the characters of the text values aliases repeat (one long string, many aliases).
+MAX_ALIAS_CHARS = 10_000_000
 #: Whole numbers must fit in 64 bits (bigger ones are refused; quoted, they are text).
 MAX_INT = 2**63 - 1
+_TOO_LARGE = f"whole number too large (at most {MAX_INT:,}); quote it to keep it as text"
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -47,6 +51,7 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: load
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -56,8 +61,8 @@ def format_path(path: Iterable[Any]) -> str:
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif not part.isprintable():  # control characters: shown escaped, never sent to a terminal
-            text += f"[{part!r}]"
+        elif not part.isprintable() or not part or part[0] == "." or part[-1] == ".":
+            text += f"[{part!r}]"  # control characters shown escaped; '.', '..' and '' stay readable
         else:
             text += f".{part}" if text else str(part)
     return text
@@ -117,42 +122,38 @@ def load_yaml(text: str, display: str) -> YamlDocument:
 def _check_size(text: str) -> tuple[int, str, str] | None:
     """Read the events once: refuse deep nesting, recursive aliases and alias bombs.
 
-    Each anchored value's size (values once expanded) and height are known when it
-    closes, so an alias costs its anchor's size: the whole check is one linear pass,
-    whatever the aliases would expand to.
+    Each anchored value's size (values and characters once expanded) and height are
+    known when it closes, so an alias costs its anchor's size: the whole check is one
+    linear pass, whatever the aliases would expand to.
     """
     loader = _Loader(text)
-    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, height) once expanded
+    sizes: dict[str, tuple[int, int, int]] = {}  # anchor -> (values, characters, height) once expanded
     open_anchors: set[str] = set()
-    stack: list[list[Any]] = []  # open collections: [anchor, values, height of the tallest child]
-    written = brought_in = 0
+    stack: list[list[Any]] = []  # open collections: [anchor, values, characters, height of the tallest child]
+    written = brought_in = brought_in_chars = 0
     try:
         while loader.check_event():
             event = loader.get_event()
             line = event.start_mark.line + 1
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
-                if isinstance(event, yaml.ScalarEvent):
-                    values, height = 1, 1
-                    written += 1
-                    if event.anchor is not None:
-                        sizes[event.anchor] = (1, 1)
-                elif event.anchor in open_anchors:
+            if isinstance(event, yaml.ScalarEvent):
+                values, chars, height = 1, len(event.value), 1
+                written += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = (values, chars, height)
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor in open_anchors:
                     return (line, "", f"alias *{event.anchor} refers to a value that contains it "
                                       f"(recursive alias); specs are JSON-shaped and cannot loop")
-                elif event.anchor not in sizes:
+                if event.anchor not in sizes:
                     continue  # an undefined alias: composing says so, with its position
-                else:
-                    values, height = sizes[event.anchor]
-                    brought_in += values
-                    if brought_in > max(MAX_ALIAS_VALUES, written):
-                        return (line, "", f"alias *{event.anchor}: aliases expand this spec to more than "
-                                          f"{max(MAX_ALIAS_VALUES, written):,} values beyond the ones written "
-                                          f"(nested aliases, a \"billion laughs\"?); specrun refuses them")
-                if len(stack) + height > MAX_DEPTH:
-                    return _too_deep(line, event)
-                if stack:
-                    stack[-1][1] += values
-                    stack[-1][2] = max(stack[-1][2], height)
+                values, chars, height = sizes[event.anchor]
+                brought_in += values
+                brought_in_chars += chars
+                if brought_in > max(MAX_ALIAS_VALUES, written) or brought_in_chars > max(MAX_ALIAS_CHARS, len(text)):
+                    return (line, "", f"alias *{event.anchor}: aliases would repeat more than "
+                                      f"{max(MAX_ALIAS_VALUES, written):,} values or "
+                                      f"{max(MAX_ALIAS_CHARS, len(text)):,} characters beyond what is written "
+                                      f"(nested aliases, a \"billion laughs\"?); specrun refuses such specs")
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 written += 1
                 if len(stack) + 1 > MAX_DEPTH:
@@ -160,16 +161,22 @@ def _check_size(text: str) -> tuple[int, str, str] | None:
                 if event.anchor is not None:
                     open_anchors.add(event.anchor)
                     sizes.pop(event.anchor, None)
-                stack.append([event.anchor, 1, 0])
+                stack.append([event.anchor, 1, 0, 0])
+                continue
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                anchor, values, tallest = stack.pop()
+                anchor, values, chars, tallest = stack.pop()
                 height = tallest + 1
                 if anchor is not None:
                     open_anchors.discard(anchor)
-                    sizes[anchor] = (values, height)
-                if stack:
-                    stack[-1][1] += values
-                    stack[-1][2] = max(stack[-1][2], height)
+                    sizes[anchor] = (values, chars, height)
+            else:
+                continue  # stream and document events
+            if len(stack) + height > MAX_DEPTH:
+                return _too_deep(line, event)
+            if stack:  # the value just read (or closed) belongs to the collection around it
+                stack[-1][1] += values
+                stack[-1][2] += chars
+                stack[-1][3] = max(stack[-1][3], height)
     finally:
         loader.dispose()
     return None
@@ -189,9 +196,7 @@ def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged:
     lines.values.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _INT_TAG and len(node.value) > 100:  # Python refuses to read > 4,300 digits
-            problems.append((node.start_mark.line + 1, format_path(path),
-                             f"a whole number of {len(node.value):,} characters is too large "
-                             f"(at most {MAX_INT:,}); quote it to keep it as text"))
+            problems.append((node.start_mark.line + 1, format_path(path), _TOO_LARGE))
             node.tag = _STR_TAG  # reported; built as text so nothing downstream trips on it
     elif isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -241,8 +246,10 @@ def _key_problem(key_node: yaml.Node) -> str:
         return "a key must be text, not null; write a name"
     if len(shown) > 100:
         return f"key of {len(shown):,} characters must be text; quote it"
-    # YAML 1.1 reads on/off/yes/no as true/false: a GitHub Actions workflow's `on:` lands here
     quoted = "'" + shown.replace("'", "''") + "'"
+    if key_node.tag == _BOOL_TAG:  # YAML 1.1: on/off/yes/no are booleans (a GitHub Actions workflow's `on:`)
+        truth = "true" if yaml.constructor.SafeConstructor.bool_values.get(shown.lower()) else "false"
+        return f"key {shown} must be text (YAML reads it as {truth}); quote it: {quoted}"
     return f"key {shown} must be text; quote it: {quoted}"
 
 
@@ -260,8 +267,7 @@ def _check_values(value: Any, path: Path_, lines: Lines, problems: list) -> None
             problems.append((lines.of(path), format_path(path), f"{value} is not allowed (JSON has no NaN/infinity)"))
     elif isinstance(value, int) and not isinstance(value, bool):
         if abs(value) > MAX_INT:
-            problems.append((lines.of(path), format_path(path),
-                             f"whole number too large (at most {MAX_INT:,}); quote it to keep it as text"))
+            problems.append((lines.of(path), format_path(path), _TOO_LARGE))
     elif not (value is None or isinstance(value, (str, bool))):
         problems.append((lines.of(path), format_path(path),
                          f"unsupported YAML value of type {type(value).__name__}"))

@@ -280,7 +280,8 @@ class _Resolver:
         for job in jobs.values():
             problem = _output_problem(job.output_display, job.output, base_dir)
             if problem:
-                self._problem(where(job), f"job {job.name!r} output {job.output_display}: {problem}", key=True)
+                self._problem(where(job), f"job {job.name!r} output {job.output_display} {problem}; output: names "
+                                          f"the results file (e.g. results/{job.name}.jsonl)", key=True)
 
         for output, group in writers.items():
             if len(group) > 1:
@@ -453,10 +454,10 @@ def _output_problem(written: str, output: Path, base_dir: Path) -> str | None:
     """
     separators = tuple(sep for sep in (os.sep, os.altsep) if sep)
     if written.endswith(separators) or os.path.basename(written) in ("", ".", ".."):
-        return "names a folder; output: names the results file (e.g. results/summarize.jsonl)"
+        return "names a folder"
     try:
         if output.is_dir():
-            return "is an existing folder; output: names the results file (e.g. results/summarize.jsonl)"
+            return "is an existing folder"
         folder = output.parent
         while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
             folder = folder.parent
@@ -465,7 +466,7 @@ def _output_problem(written: str, output: Path, base_dir: Path) -> str | None:
                 shown = folder.relative_to(base_dir)
             except ValueError:
                 shown = folder
-            return f"{shown} is a file, so it cannot hold the results file"
+            return f"cannot be written: {shown} is a file, not a folder"
     except OSError:  # unreadable folders: apply says what it cannot write, before uploading
         return None
     return None
@@ -564,6 +565,8 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
         key_path = path + (value,)
         return [(lines.of_key(key_path), format_path(key_path), error.schema.get("x-hint", error.message))]
     line, field = lines.of(path), format_path(path)
+    if path == ("version",) and kind in ("const", "type"):
+        return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: 1")]
     if kind == "required":
         missing = [name for name in expected if name not in value]
         return [(lines.of_key(path), field, f"missing required key {name!r}") for name in missing]
@@ -571,8 +574,6 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
         types = [expected] if isinstance(expected, str) else expected
         words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
         return [(line, field, f"must be {words} (got {_type_words(value)})")]
-    if path == ("version",) and kind in ("const", "type"):
-        return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: 1")]
     if kind == "const":
         return [(line, field, f"must be {json.dumps(expected)} (got {json.dumps(value)})")]
     if kind == "enum":
