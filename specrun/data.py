@@ -171,8 +171,8 @@ def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                     ) from None
                 except (RecursionError, ValueError) as exc:  # too deep; a number of 4,300+ digits
                     raise DataError(f"{source.display} line {number}: {_unreadable(exc)}") from None
-                if json_rows.bad or (len(text) > _DEEP_LENGTH and text.count("[") + text.count("{") > MAX_DEPTH
-                                     and _too_deep(row)):
+                if json_rows.bad or (len(text) > _DEEP_LENGTH and  # cheap bound first: count the brackets
+                                     text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(row)):
                     raise DataError(f"{source.display} line {number}: {json_rows.problem(row)}")
                 if not isinstance(row, dict):
                     raise DataError(
@@ -189,6 +189,7 @@ def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
 def _json_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
     """Items of a top-level JSON array, decoded one at a time from 1 MB reads."""
     json_rows = _JsonRows()
+    decoder, forget_bad = json_rows.decoder, json_rows.bad.clear
     with source._open() as file:
         reader = _Buffer(file, source)
         if reader.next_char() != "[":
@@ -209,9 +210,12 @@ def _json_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise reader.error("expected ',' or ']' after an item")
                 reader.pos += 1
                 reader.next_char()
-            item = reader.decode(json_rows.decoder, json_rows.bad.clear)
-            if json_rows.bad or (reader.pos - reader.item_start > _DEEP_LENGTH
-                                 and reader.brackets_in_item() > MAX_DEPTH and _too_deep(item)):
+            item = reader.decode(decoder, forget_bad)
+            start, end = reader.item_start, reader.pos
+            text = reader.text
+            if json_rows.bad or (end - start > _DEEP_LENGTH and  # cheap bound first: count the brackets
+                                 text.count("[", start, end) + text.count("{", start, end) > MAX_DEPTH
+                                 and _too_deep(item)):
                 raise reader.error(f"item {index}: {json_rows.problem(item)}", at=reader.item_start)
             if not isinstance(item, dict):
                 raise DataError(f"item {index} of {source.display}: expected a JSON object, found {_json_type(item)}")
@@ -290,10 +294,6 @@ class _Buffer:
                 continue  # a number may go on in the next chunk: decode again
             self.item_start, self.pos = self.pos, end
             return item
-
-    def brackets_in_item(self) -> int:
-        """``[`` and ``{`` in the item just decoded (a cheap bound on its depth)."""
-        return self.text.count("[", self.item_start, self.pos) + self.text.count("{", self.item_start, self.pos)
 
     def line(self, at: int | None = None) -> int:
         return self.lines_before + self.text.count("\n", 0, self.pos if at is None else at) + 1
