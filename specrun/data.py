@@ -130,12 +130,12 @@ def _csv_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                 if len(record) != width:
                     raise DataError(
                         f"{source.display} line {start}: expected {width} fields "
-                        f"({', '.join(header)}), found {len(record)}"
+                        f"({safe(', '.join(header), 300)}), found {len(record)}"
                     )
                 rows += 1
                 yield start, dict(zip(header, record))
         except csv.Error as exc:
-            raise DataError(f"{source.display} line {last_line + 1}: malformed CSV: {exc}") from None
+            raise DataError(f"{source.display} line {last_line + 1}: malformed CSV: {safe(exc, 300)}") from None
         except UnicodeDecodeError as exc:
             raise source._undecodable(exc) from None
         if rows == 0:

@@ -110,6 +110,13 @@ def test_a_field_name_with_escape_sequences_is_shown_safely(tmp_path):
     assert "\x1b" not in result.output and "\x07" not in result.output
 
 
+def test_a_csv_header_with_escape_sequences_is_shown_safely(tmp_path):
+    project = _project(tmp_path, "x.csv", "id,\x1b]0;pwned\x07title\n1,a\n2,b,c\n")
+    result = cli("validate", cwd=project)
+    assert_one_clean_error(result, "data/x.csv line 3: expected 2 fields (id, \\x1b]0;pwned\\x07title), found 3")
+    assert "\x1b" not in result.output and "\x07" not in result.output
+
+
 # ----------------------------------------------- the provider's output files, any shape
 
 def _ok(custom_id: str, **body) -> dict:
