@@ -64,7 +64,8 @@ from jinja2.sandbox import (
 from markupsafe import Markup
 
 __all__ = [
-    "ENVIRONMENT", "CONTEXT_NAMES", "CompiledTemplate", "TemplateFailure", "TemplateRefused", "compile_template",
+    "ENVIRONMENT", "CONTEXT_NAMES", "CompiledTemplate", "TemplateFailure", "TemplateRefused", "RenderedTooLarge",
+    "compile_template",
     "base_context", "MAX_TEXT", "MAX_ITEMS", "MAX_INT_BITS", "MAX_DEPTH", "MAX_STEPS", "MAX_WORK", "MAX_SECONDS",
 ]
 
@@ -88,6 +89,14 @@ class TemplateRefused(jinja2.TemplateRuntimeError):
     """The template did something specrun refuses; the message says what, in full."""
 
 
+class RenderedTooLarge(TemplateRefused):
+    """A template rendered more than ``MAX_TEXT`` characters (``on_too_long: skip`` may skip the row)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the template renders {size:,} characters; at most {MAX_TEXT:,} (16 MiB)")
+        self.size = size
+
+
 class _ReadOnly(TemplateRefused, SecurityError):
     """A template tried to change a row, vars or another list/dict/set."""
 
@@ -101,6 +110,7 @@ class _Meter(threading.local):
     steps = 0
     work = 0
     started = 0.0
+    compiling = False  # jinja computes constant parts of a template while compiling it
 
 
 _METER = _Meter()
@@ -151,18 +161,26 @@ def _check_items(size: int, how: str) -> None:
         raise _too_many(size, how)
 
 
+_FOLD_LIMIT = 64 * 1024  # larger constant results are computed at render time, not written into the code
+
+
 def _checked(value: Any, how: str) -> Any:
     """``value`` (a result the template built), once its size is within the limits."""
     kind = type(value)
+    size = -1
     if kind is str or kind is bytes or isinstance(value, (str, bytes)):
-        _check_text_size(len(value), how)
-        _work(len(value))
+        size = len(value)
+        _check_text_size(size, how)
     elif kind is list or kind is tuple or kind is dict or isinstance(value, (list, tuple, dict)):
-        _check_items(len(value), how)
-        _work(len(value))
+        size = len(value)
+        _check_items(size, how)
     elif kind is int and value.bit_length() > MAX_INT_BITS:
         raise TemplateRefused(f"{how} would build a number of {value.bit_length():,} bits; a template may build "
                               f"at most {MAX_INT_BITS:,}")
+    if size > 0:
+        _work(size)
+        if size > _FOLD_LIMIT and _METER.compiling:
+            raise TemplateRefused("too large to compute while compiling")  # jinja then leaves it to render time
     return value
 
 
@@ -804,6 +822,8 @@ class TemplateFailure(Exception):
                 detail = self.undefined._undefined_message
         elif isinstance(self.error, TemplateRefused):
             detail = str(self.error)
+        elif isinstance(self.error, RecursionError):
+            detail = "the template nests or recurses too deeply (a macro or a loop calling itself?)"
         else:
             detail = f"{type(self.error).__name__}: {self.error}"
         return f"{row_words}: {detail}" if row_words else detail
@@ -866,7 +886,7 @@ class CompiledTemplate:
                 size = sum(map(len, pieces))  # before joining: a loop may repeat a large piece
                 text = "".join(pieces) if size <= MAX_TEXT else ""
             if size > MAX_TEXT:
-                raise TemplateRefused(f"the template renders {size:,} characters; at most {MAX_TEXT:,} (16 MiB)")
+                raise RenderedTooLarge(size)
         except Exception as exc:  # user code: any failure is the template's, not ours
             raise self._failure(exc) from None
         if not simple and ("0x" in text or "0X" in text):
@@ -918,7 +938,14 @@ def _holds_text(value: Any, needle: str) -> bool:
 
 def compile_template(source: str) -> CompiledTemplate:
     """Compile ``source``; raise ``jinja2.TemplateSyntaxError`` (with ``lineno``) if invalid."""
-    return CompiledTemplate(source)
+    _reset_meter()  # constant parts are computed while compiling: the same budget applies
+    _METER.compiling = True
+    try:
+        return CompiledTemplate(source)
+    except RecursionError:
+        raise jinja2.TemplateSyntaxError("the template is nested too deeply", 1) from None
+    finally:
+        _METER.compiling = False
 
 
 def base_context(job: str, vars: Mapping[str, Any]) -> dict[str, Any]:

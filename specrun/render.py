@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping
 
-from specrun._templates import CompiledTemplate, TemplateFailure, base_context, compile_template
+from specrun._templates import CompiledTemplate, RenderedTooLarge, TemplateFailure, base_context, compile_template
 from specrun.data import RowSource, row_source
 from specrun.errors import DataError, RenderError
 from specrun.estimate import answers_per_request, max_output_tokens, prompt_tokens
@@ -326,6 +326,7 @@ class _JobRenderer:
         custom_ids = _CustomIdSet()
         empty: dict[str, tuple[int, int]] = {}  # field -> (count, first position)
         skipped: list[int] = []
+        oversized: list[int] = []
         too_long: list[int] = []
         rows = self._rows()
         for index, (position, row) in enumerate(rows):
@@ -347,7 +348,16 @@ class _JobRenderer:
                         empty[field_name] = (count + 1, first)
                     parts.append(fragment + _encode(content) + "}")
             except TemplateFailure as failure:
-                raise self._failure(field_name, failure, row, position) from None
+                if not (skip_too_long and field_name != "id" and isinstance(failure.error, RenderedTooLarge)):
+                    raise self._failure(field_name, failure, row, position) from None
+                # a message too large for any request: skipped like one over limits.max_bytes
+                if not custom_id or not custom_id.isprintable() or custom_id.isspace():
+                    _refuse_custom_id(job.name, custom_id, describe(position))
+                custom_ids.add(custom_id)
+                oversized.append(position)
+                yield (index, position, custom_id, b"", row, 0,
+                       f"{field_name} renders {failure.error.size:,} characters, over the 16 MiB a message may hold")
+                continue
             if not custom_id or not custom_id.isprintable() or custom_id.isspace():
                 _refuse_custom_id(job.name, custom_id, describe(position))
             custom_ids.add(custom_id)
@@ -391,6 +401,9 @@ class _JobRenderer:
         if skipped:
             self.warnings.append(f"job {job.name!r}: skipped {len(skipped):,} request(s) over limits.max_bytes "
                                  f"(first: {describe(skipped[0])})")
+        if oversized:
+            self.warnings.append(f"job {job.name!r}: skipped {len(oversized):,} request(s) with a message over 16 MiB "
+                                 f"(first: {describe(oversized[0])})")
         if too_long:
             self.warnings.append(f"job {job.name!r}: skipped {len(too_long):,} request(s) too long for the "
                                  f"{context_length:,}-token context of {job.model} (first: {describe(too_long[0])})")
