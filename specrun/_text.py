@@ -44,8 +44,13 @@ def safe(text: Any, limit: int | None = DEFAULT_LIMIT, *, newlines: bool = False
     """``text`` as a string fit for a terminal: control characters shown as escapes, cut at ``limit``.
 
     ``newlines=True`` keeps ``\\n`` (for multi-line messages); ``limit=None`` never cuts.
+    Never raises: anything that is not a string is shown as ``str(text)``.
     """
-    text = text if isinstance(text, str) else str(text)
+    if not isinstance(text, str):
+        try:
+            text = str(text)
+        except (RecursionError, ValueError):  # a structure nested too deeply to print
+            text = f"<{type(text).__name__}>"
     cut = ""
     if limit is not None and len(text) > limit:
         cut = f"… ({len(text) - limit:,} more characters)"

@@ -92,8 +92,6 @@ def _kind(value: Any) -> str:
         return "an array"
     return type(value).__name__
 
-T = TypeVar("T")
-
 
 class BatchStatus(str, enum.Enum):
     """The eight OpenAI batch statuses.
@@ -253,6 +251,8 @@ class Batch:
         if status is None or status == "":
             status = "validating"
         try:
+            if not isinstance(status, str):
+                raise ValueError(status)  # (before the enum, whose own message would repr any value)
             parsed_status = BatchStatus(status)
         except ValueError:
             raise ProviderError(f"provider returned an invalid status {quoted(status)}{where}: "

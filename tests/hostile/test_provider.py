@@ -228,6 +228,15 @@ def test_a_listing_of_the_wrong_shape_is_a_provider_error(httpx_mock, client, bo
     assert piece in caught.value.message
 
 
+@pytest.mark.parametrize("field", ["id", "status", "output_file_id", "request_counts"])
+def test_a_deeply_nested_value_where_a_scalar_belongs_is_a_provider_error(field):
+    deep: list = []
+    for _ in range(5000):  # deeper than Python can repr
+        deep = [deep]
+    with pytest.raises(ProviderError, match=r"provider returned an invalid .* '<list>'"):
+        Batch.from_dict(batch_json(**{field: deep}))
+
+
 def test_a_null_listing_is_empty_not_an_error(httpx_mock, client):
     # Go servers marshal an empty slice as null: that is "nothing", not a broken answer.
     httpx_mock.add_response(url=f"{BASE}/files?limit=10000", json={"data": None, "has_more": False})
