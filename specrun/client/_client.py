@@ -690,7 +690,7 @@ class Client:
             detail = f" ({said})" if said else ""
         message = (f"{call_name(request)}: the answer was lost ({reason}){detail}; the provider may or "
                    f"may not have created the {what} {subject}. Not retried, because a blind retry could "
-                   f"create a duplicate: list the provider's {what}s to find it (specrun plan adopts it)")
+                   f"create a duplicate: list the provider's {'batches' if what == 'batch' else 'files'} to find it (specrun plan adopts it)")
         return OutcomeUnknown(message, attempted=attempted, status_code=status_code,
                               method=request.method, url=str(request.url))
 
