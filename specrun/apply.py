@@ -688,15 +688,7 @@ def _batch_errors(client: Any, batch_id: str) -> str:
         batch = client.get_batch(batch_id)
     except SpecrunError:
         return ""
-    errors = batch.errors
-    data = errors.get("data") if isinstance(errors, Mapping) else errors
-    if isinstance(data, list) and data:
-        first = data[0]
-        if isinstance(first, Mapping):
-            line = f"line {first.get('line')}: " if first.get("line") is not None else ""
-            more = f" (+{len(data) - 1} more)" if len(data) > 1 else ""
-            return f"{line}{first.get('message')}{more}"
-    return ""
+    return batch.errors_text(max_items=3)  # terminal-safe whatever shape the provider gave it
 
 
 def _is_terminal(batch: Any) -> bool:

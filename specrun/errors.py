@@ -61,6 +61,13 @@ class SpecrunError(click.ClickException):
     def __str__(self) -> str:
         return self.message
 
+    def format_message(self) -> str:
+        """The message as printed: control characters a provider or a data file slipped
+        into it (terminal escapes, ``\r``) are shown as escapes, never acted on."""
+        from specrun._text import safe
+
+        return safe(self.message, None, newlines=True)
+
 
 class SpecError(SpecrunError):
     """The spec file is malformed or violates the schema.

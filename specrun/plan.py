@@ -761,13 +761,25 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
         raise PlanError(f"plan file {path} not found") from None
     except (OSError, ValueError) as exc:
         raise PlanError(f"plan file {path} is not a readable specrun plan: {exc}") from None
+    except RecursionError:
+        raise PlanError(f"plan file {path} is not a readable specrun plan: nested too deeply") from None
     if not isinstance(document, dict) or document.get("kind") != "specrun-plan":
         raise PlanError(f"{path} is not a specrun plan file (make one with `specrun plan --out {path}`)")
     if document.get("format_version") != PLAN_FORMAT_VERSION:
         raise PlanError(f"plan file {path} has format_version {document.get('format_version')!r}; "
                         f"this specrun reads {PLAN_FORMAT_VERSION}")
+    try:
+        return _plan_from_document(document), document
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PlanError(f"plan file {path} is damaged ({type(exc).__name__}: {exc}); make it again with "
+                        f"`specrun plan --out {path}`") from None
+
+
+def _plan_from_document(document: dict[str, Any]) -> Plan:
     jobs = []
     for raw in document["jobs"]:
+        if raw["action"] not in ACTIONS:
+            raise ValueError(f"unknown action {raw['action']!r}")
         jobs.append(JobPlan(
             job=raw["job"], action=raw["action"], reason=raw["reason"], requests=raw["requests"],
             shards=raw["shards"], model=raw["model"], input_sha256=raw["input_sha256"],
@@ -788,7 +800,7 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
                 lineage=bound["lineage"] if bound else None, serial=bound["serial"] if bound else None,
                 warnings=tuple(document.get("warnings", ())), budget_usd=budget.get("max_cost_usd"),
                 budget_violations=tuple(budget.get("violations", ())))
-    return plan, document
+    return plan
 
 
 def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: str) -> None:

@@ -74,11 +74,20 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return result
 
 
+class _SafeFormatter(logging.Formatter):
+    """``-v`` log lines carry provider text (ids, error bodies): show control characters as escapes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from specrun._text import safe
+
+        return safe(super().format(record), None, newlines=True)
+
+
 def _configure_logging(verbose: bool) -> None:
     logger = logging.getLogger("specrun")
     if verbose and not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(_SafeFormatter("%(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
 

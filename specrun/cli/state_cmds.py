@@ -12,6 +12,7 @@ import click
 
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, FiniteFloat, common_options
+from specrun._text import safe
 from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 
 # The workflow modules are imported inside each command: `--help` and the other
@@ -59,7 +60,7 @@ def _progress() -> Any:
 
     if sys.stderr.isatty():
         return LiveProgress(no_color=not use_color(sys.stderr))
-    return PlainProgress(lambda line: click.echo(line, err=True))
+    return PlainProgress(lambda line: click.echo(safe(line, None), err=True))
 
 
 def _refuse_over_budget(the_plan: Plan, *, applying: bool) -> None:
@@ -101,7 +102,7 @@ def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exit
             save_plan(out_file, the_plan, spec=ws.spec, var_overrides=opts.vars, targets=opts.targets)
     if as_json or output_format == "json":
         for warning in the_plan.warnings:
-            click.echo(f"Warning: {warning}", err=True)
+            click.echo(f"Warning: {safe(warning, None)}", err=True)
         click.echo(json.dumps(the_plan.to_json(), indent=2))
     elif output_format == "markdown":
         click.echo(format_plan_markdown(the_plan), nl=False)
@@ -196,7 +197,7 @@ def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyO
         state = State(provider=ws.provider)
     executor = Executor(ws.spec, state, ws.state_path, ws.client, build_dir=ws.build_dir,
                         downloads_dir=ws.downloads_dir, options=options, progress=_progress(),
-                        echo=lambda line: click.echo(line, err=True))
+                        echo=lambda line: click.echo(safe(line, None, newlines=True), err=True))
     return executor.run(the_plan)
 
 
@@ -223,18 +224,18 @@ def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
     for job in jobs:
         suffix = "" if job["in_spec"] else "  (no longer in the spec)"
         plural = "request" if job["requests"] == 1 else "requests"
-        click.echo(f"{job['job']}  {job['requests']:,} {plural}  {job['model']}{suffix}")
+        click.echo(f"{safe(job['job'])}  {job['requests']:,} {plural}  {safe(job['model'])}{suffix}")
         for b in job["batches"]:
             retry = f" retry {b['generation']}" if b["generation"] else ""
-            click.echo(f"  shard {b['shard']}{retry}  {b['batch_id'] or '(not submitted)'}  "
-                       f"{b['status'] or 'pending'}  {b['completed']}/{b['total']} done, {b['failed']} failed")
+            click.echo(f"  shard {b['shard']}{retry}  {safe(b['batch_id'] or '(not submitted)')}  "
+                       f"{safe(b['status'] or 'pending')}  {b['completed']}/{b['total']} done, {b['failed']} failed")
         out = job["output"]
         if out is None:
             click.echo("  results: not downloaded yet")
         else:
             missing = "" if out["exists"] else "  (missing on disk)"
             skipped = f", {out['skipped']:,} skipped" if out["skipped"] else ""
-            click.echo(f"  results: {out['path']}  {out['ok']:,} ok, {out['error']:,} error{skipped}{missing}")
+            click.echo(f"  results: {safe(out['path'])}  {out['ok']:,} ok, {out['error']:,} error{skipped}{missing}")
 
 
 @main.command()

@@ -92,7 +92,7 @@ class EmbeddedTransport(httpx.BaseTransport):
             headers["content-type"] = "application/octet-stream"
             headers["content-length"] = str(reply.file.stat().st_size)
             if reply.filename:
-                headers["content-disposition"] = f'attachment; filename="{reply.filename}"'
+                headers["content-disposition"] = _attachment(reply.filename)
             return httpx.Response(reply.status, headers=headers, stream=_FileStream(reply.file), request=request)
         headers["content-type"] = "application/json"
         return httpx.Response(reply.status, headers=headers, content=reply.json_bytes(), request=request)
@@ -114,3 +114,12 @@ def embedded_transport(data_dir: Path, *, engine: str = "echo", **engine_options
     ``fault_rate``, ``upstream``, ...); an unknown or bad one raises a SpecrunError.
     """
     return EmbeddedTransport(Path(data_dir), build_options(engine, **engine_options))
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition value for any uploaded name (quotes, newlines, non-ASCII: RFC 6266 filename*)."""
+    from urllib.parse import quote
+
+    if filename.isascii() and filename.isprintable() and '"' not in filename and "\\" not in filename:
+        return f'attachment; filename="{filename}"'
+    return "attachment; filename*=UTF-8''" + quote(filename, safe="")

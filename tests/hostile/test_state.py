@@ -184,3 +184,28 @@ def test_a_results_file_edited_in_place_at_the_same_size_is_noticed(project: Pat
     assert "changed on disk" in result.output
     assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
     assert results.read_bytes() == original
+
+
+# --------------------------------------------------------------------------- saved plans
+
+
+@pytest.mark.parametrize("content, piece", [
+    (b"[" * 100_000, "nested too deeply"),
+    (b'{"kind": "specrun-plan", "format_version": 1, "jobs": [{"job": "a"}]}', "is damaged"),
+    (b'{"kind": "specrun-plan", "format_version": 1, "jobs": 5}', "is damaged"),
+    (b'{"kind": "specrun-plan", "format_version": 1, "jobs": [{"job": "a", "action": "mine-bitcoin", "reason": "",'
+     b' "requests": 1, "shards": 1, "model": "m", "input_sha256": "x"}]}', "unknown action"),
+    (b"\xff\xfe", "not a readable specrun plan"),
+])
+def test_a_damaged_saved_plan_is_one_clear_error(project: Path, content: bytes, piece: str):
+    (project / "plan.json").write_bytes(content)
+    assert_one_clean_error(cli("apply", "plan.json", cwd=project), "plan file", piece)
+    assert not (project / ".specrun" / "state.json").exists()
+
+
+def test_terminal_escapes_in_an_error_are_shown_not_run(project: Path):
+    (project / "plan.json").write_bytes(b'{"kind": "specrun-plan", "format_version": 1, "jobs": [{"job": "a",'
+                                        b' "action": "\\u001b]0;pwned\\u0007", "reason": ""}]}')
+    result = cli("apply", "plan.json", cwd=project)
+    assert_one_clean_error(result, "unknown action", "\\x1b]0;pwned\\x07")
+    assert "\x1b" not in result.output and "\x07" not in result.output
