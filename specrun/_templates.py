@@ -65,8 +65,8 @@ from markupsafe import Markup
 
 __all__ = [
     "ENVIRONMENT", "CONTEXT_NAMES", "CompiledTemplate", "TemplateFailure", "TemplateRefused", "RenderedTooLarge",
-    "compile_template",
-    "base_context", "MAX_TEXT", "MAX_ITEMS", "MAX_INT_BITS", "MAX_DEPTH", "MAX_STEPS", "MAX_WORK", "MAX_SECONDS",
+    "compile_template", "base_context",
+    "MAX_TEXT", "MAX_ITEMS", "MAX_INT_BITS", "MAX_DEPTH", "MAX_STEPS", "MAX_WORK", "MAX_SECONDS", "MAX_SLOW_TEXT",
 ]
 
 # Names a template may use; a template that uses none of the per-row ones is
@@ -80,7 +80,8 @@ MAX_INT_BITS = 65_536             # bits in one number a template computes
 MAX_DEPTH = 100                   # nesting of a value that becomes text
 MAX_STEPS = 250_000               # loop iterations + calls in one render (and values in one printed value)
 MAX_WORK = 256 * 1024 * 1024      # characters of text built in one render, all values together
-MAX_SECONDS = 1.0                 # wall time of one render (checked between steps)
+MAX_SECONDS = 1.0                 # wall time of one render (checked at every step)
+MAX_SLOW_TEXT = 512 * 1024        # characters into a filter that works in Python per word or line (|urlize...)
 
 _PLAIN = ("only text, numbers, booleans, none, and lists or dicts of them can become text")
 
@@ -122,15 +123,17 @@ def _reset_meter() -> None:
     meter.started = 0.0
 
 
-def _step(count: int = 1) -> None:
+def _step() -> None:
+    """One loop iteration, call or formatted field (templates without any never get here)."""
     meter = _METER
-    steps = meter.steps = meter.steps + count
+    steps = meter.steps = meter.steps + 1
     if steps > MAX_STEPS:
         raise TemplateRefused(f"the template runs more than {MAX_STEPS:,} loop iterations and calls for one "
                               "render; simplify it")
+    now = time.monotonic()
     if not meter.started:
-        meter.started = time.monotonic()
-    elif not steps & 63 and time.monotonic() - meter.started > MAX_SECONDS:
+        meter.started = now
+    elif now - meter.started > MAX_SECONDS:
         raise TemplateRefused(f"the template ran for more than {MAX_SECONDS:g} s for one render; simplify it")
 
 
@@ -327,7 +330,8 @@ def _check_width(digits: str | None, how: str) -> bool:
     if digits == "*":
         return True
     if digits and (len(digits) > 9 or int(digits) > MAX_TEXT):
-        raise TemplateRefused(f"{how}: a width or precision of {int(digits):,} is too large (at most {MAX_TEXT:,})")
+        shown = f"{int(digits):,}" if len(digits) <= 30 else f"{len(digits):,} digits"
+        raise TemplateRefused(f"{how}: a width or precision of {shown} is too large (at most {MAX_TEXT:,})")
     return False
 
 
@@ -355,6 +359,7 @@ class _CheckedFormatting:
         return super().convert_field(value, conversion)  # type: ignore[misc]
 
     def format_field(self, value: Any, format_spec: str) -> Any:
+        _step()
         for number in _SPEC_NUMBER.findall(format_spec):
             _check_width(number, "format")
         _text_size(value, "format")
@@ -456,16 +461,30 @@ def _pre_urlize(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
     _check_text_size(3 * len(text) + (text.count(" ") + 1) * extra, "|urlize")
 
 
+def _pre_slow(name: str, then: Callable[[Any, tuple, Mapping[str, Any]], None] | None = None
+              ) -> Callable[[Any, tuple, Mapping[str, Any]], None]:
+    """Refuse more than ``MAX_SLOW_TEXT`` into a filter that loops in Python over words or lines."""
+    def check(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
+        size = _text_size(value, f"pass to |{name}")
+        if size > MAX_SLOW_TEXT:
+            raise TemplateRefused(f"|{name} of {size:,} characters would take too long; at most {MAX_SLOW_TEXT:,}")
+        if then is not None:
+            then(value, args, kwargs)
+    return check
+
+
 _PRECHECKS: dict[str, Callable[[Any, tuple, Mapping[str, Any]], None]] = {
     "center": _pre_center,
-    "indent": _pre_indent,
-    "wordwrap": _pre_wordwrap,
     "replace": _pre_replace,
     "format": _pre_format,
     "batch": _pre_count("batch", 0, "linecount"),
     "slice": _pre_count("slice", 0, "slices"),
     "tojson": _pre_tojson,
-    "urlize": _pre_urlize,
+    "indent": _pre_slow("indent", _pre_indent),
+    "wordwrap": _pre_slow("wordwrap", _pre_wordwrap),
+    "urlize": _pre_slow("urlize", _pre_urlize),
+    "title": _pre_slow("title"),
+    "pprint": _pre_slow("pprint"),
     **{name: _pre_sized(name) for name in ("list", "sort", "unique", "dictsort", "items", "groupby", "reverse")},
 }
 
@@ -592,12 +611,13 @@ class _CodeGenerator(CodeGenerator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._loop_iterables: set[int] = set()
-        self._method_lookups: set[int] = set()
+        # id -> node: holding the node keeps its id from being reused by another one
+        self._loop_iterables: dict[int, nodes.Node] = {}
+        self._method_lookups: dict[int, nodes.Node] = {}
 
     def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
-        if id(node) in self._loop_iterables:
-            self._loop_iterables.discard(id(node))
+        if self._loop_iterables.get(id(node)) is node:
+            del self._loop_iterables[id(node)]
             self.write("environment.guard_iter(")
             super().visit(node, *args, **kwargs)
             self.write(")")
@@ -605,18 +625,18 @@ class _CodeGenerator(CodeGenerator):
         return super().visit(node, *args, **kwargs)
 
     def visit_For(self, node: nodes.For, frame: Frame) -> None:
-        self._loop_iterables.add(id(node.iter))
+        self._loop_iterables[id(node.iter)] = node.iter
         super().visit_For(node, frame)
 
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         if isinstance(node.node, nodes.Getattr) and node.node.ctx == "load":
-            self._method_lookups.add(id(node.node))
+            self._method_lookups[id(node.node)] = node.node
         super().visit_Call(node, frame, forward_caller=forward_caller)
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
-        if id(node) not in self._method_lookups:
+        if self._method_lookups.get(id(node)) is not node:
             return super().visit_Getattr(node, frame)  # type: ignore[no-any-return]
-        self._method_lookups.discard(id(node))
+        del self._method_lookups[id(node)]
         self.write("environment.getmethod(")
         self.visit(node.node, frame)
         self.write(f", {node.attr!r})")
