@@ -52,6 +52,13 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: load
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_SCALARS = yaml.constructor.SafeConstructor()  # only its scalar readers, which keep no state
+_SCALAR_READERS = {
+    _INT_TAG: yaml.constructor.SafeConstructor.construct_yaml_int,
+    _FLOAT_TAG: yaml.constructor.SafeConstructor.construct_yaml_float,
+    _BOOL_TAG: yaml.constructor.SafeConstructor.construct_yaml_bool,
+}
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -198,6 +205,14 @@ def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged:
         if node.tag == _INT_TAG and len(node.value) > 100:  # Python refuses to read > 4,300 digits
             problems.append((node.start_mark.line + 1, format_path(path), _TOO_LARGE))
             node.tag = _STR_TAG  # reported; built as text so nothing downstream trips on it
+        elif node.tag in _SCALAR_READERS:  # an explicit `!!float text` cannot be read: say so, at its line
+            try:
+                _SCALAR_READERS[node.tag](_SCALARS, node)
+            except (ValueError, KeyError, ArithmeticError):
+                kind = node.tag.rsplit(":", 1)[-1]
+                problems.append((node.start_mark.line + 1, format_path(path),
+                                 f"{node.value[:100]!r} cannot be read as !!{kind}; fix the value or drop the tag"))
+                node.tag = _STR_TAG
     elif isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         kept: list[tuple[yaml.Node, yaml.Node]] = []

@@ -232,6 +232,20 @@ def test_numbers_too_large_for_64_bits_are_problems(tmp_path: Path):
                               f"S:6: vars.d: {too_large}", f"S:9: jobs.a.limits.max_requests: {too_large}"]
 
 
+@pytest.mark.parametrize("value, message", [
+    ("!!float string", "'string' cannot be read as !!float; fix the value or drop the tag"),
+    ("!!float 1:x", "'1:x' cannot be read as !!float; fix the value or drop the tag"),
+    ("!!int abc", "'abc' cannot be read as !!int; fix the value or drop the tag"),
+    ("!!bool 5", "'5' cannot be read as !!bool; fix the value or drop the tag"),
+    ("!!binary aGVsbG8=", "unsupported YAML value of type bytes"),
+    ("!!set {a, b}", "unsupported YAML value of type set"),
+    ("!!omap [a: 1]", "unsupported YAML value of type tuple"),
+])
+def test_explicit_yaml_tags_that_do_not_fit_are_problems(tmp_path: Path, value: str, message: str):
+    found = problems(spec_file(tmp_path, f"version: 1\nvars:\n  x: {value}\njobs: {{}}\n"))
+    assert found == [f"S:3: vars.x{'[0]' if 'omap' in value else ''}: {message}"]
+
+
 @pytest.mark.parametrize("version, message", [
     ("1.0", "unsupported spec version 1.0; this specrun reads version: 1"),
     ("'1'", "unsupported spec version '1'; this specrun reads version: 1"),
