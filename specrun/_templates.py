@@ -26,17 +26,25 @@ Read-only
     list/dict/set (``row.pop('x')`` is an error), so results keep the rows as read.
 
 Bounded (per template render, i.e. one template for one row)
-    - any text a template builds or renders: at most ``MAX_TEXT`` characters (16 MiB);
-      a request is also held to the job's ``limits.max_bytes`` after rendering, which
-      keeps ``on_too_long: skip`` working for requests under 16 MiB;
+    - any text a template builds or renders: at most ``MAX_TEXT`` characters (16 MiB,
+      a fixed cap rather than the job's ``limits.max_bytes``, which still applies to
+      each request after rendering, so ``on_too_long: skip`` keeps working; a message
+      over 16 MiB is skipped too with ``on_too_long: skip``, an error otherwise);
     - any list, tuple or dict it builds: at most ``MAX_ITEMS`` items; numbers at most
-      ``MAX_INT_BITS`` bits; values nested at most ``MAX_DEPTH`` deep;
-    - loop iterations plus calls (macros, methods, filters): ``MAX_STEPS``;
+      ``MAX_INT_BITS`` bits; values turned into text nested at most ``MAX_DEPTH`` deep;
+    - loop iterations, calls (macros, methods, filters) and formatted fields: ``MAX_STEPS``;
     - all text built along the way: ``MAX_WORK`` characters;
+    - filters that loop in Python over words or lines (``|urlize``, ``|wordwrap``,
+      ``|title``, ``|indent``, ``|pprint``): at most ``MAX_SLOW_TEXT`` characters in;
     - and, as a net for what the counts above miss, ``MAX_SECONDS`` of wall time.
     Size-producing operations are checked *before* they run (``'x' * 10**9``,
     ``|center(10**9)``, ``'%999999999d'|format(1)``, ``range(10**5)|join('x' * 10**5)``),
-    so a hostile template fails in milliseconds and never allocates the result.
+    so a hostile template fails in milliseconds and never allocates the result. Jinja
+    computes constant parts while compiling (``validate``); the same limits apply
+    there, and a constant result over 64 KiB is left to render time.
+
+A render error names the job, the field, the template line and the data row
+(``_JobRenderer._failure`` in ``render.py``, from :meth:`TemplateFailure.reason`).
 """
 
 from __future__ import annotations

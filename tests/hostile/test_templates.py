@@ -169,7 +169,8 @@ def test_plain_data_of_every_shape_still_renders_the_same_text(tmp_path):
     template = ("{{ row.id }}|{{ row }}|{{ vars.tags }}|{{ vars.tags|join('+') }}|{{ (1, 2.5, none, true) }}|"
                 "{{ row.items()|list|length }}|{{ row|dictsort|first }}|{{ '%s-%05.1f'|format(row.id, 2.25) }}|"
                 "{{ '{}:{:>4}'.format(job, index) }}|{% for k, v in row|dictsort %}{{ k }}={{ v|trim }};{% endfor %}|"
-                "{{ row.get('missing', 'none') }}|{{ row.title.strip()|lower ~ '!' }}|{{ range(3)|map('string')|join }}")
+                "{{ row.get('missing', 'none') }}|{{ row.title.strip()|lower ~ '!' }}|"
+                "{{ range(3)|map('string')|join }}")
     spec, job = make(tmp_path, template)
     assert contents(spec, job)[0] == (
         "1|{'id': '1', 'title': ' One ', 'text': 'First'}|['a', 'b']|a+b|(1, 2.5, None, True)|3|('id', '1')|"
