@@ -48,7 +48,7 @@ def validate(opts: CommonOptions) -> None:
 @main.command()
 @click.option("--job", "job_names", multiple=True, metavar="JOB", help="Render only this job (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for the shard files (default: .specrun/build/ beside the spec).")
+              help="Directory for the shard files (default: the spec's build folder, .specrun/build/).")
 @common_options
 def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions) -> None:
     """Write the request JSONL shard files; print rows, bytes, sha256 and paths."""
@@ -71,9 +71,9 @@ def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions
 
 
 def _default_out_dir(spec: Spec) -> Path:
-    from specrun.state import state_dir
+    from specrun.state import spec_home
 
-    return state_dir(spec.path) / "build"
+    return spec_home(spec.path, spec.jobs) / "build"  # this spec's own build folder
 
 
 def _spec_warnings(spec: Spec, jobs: tuple[Job, ...]) -> tuple[str, ...]:
