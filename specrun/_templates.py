@@ -37,6 +37,8 @@ Bounded (per template render, i.e. one template for one row)
     - filters that loop in Python over words or lines (``|urlize``, ``|wordwrap``,
       ``|title``, ``|indent``, ``|pprint``): at most ``MAX_SLOW_TEXT`` characters in;
     - and, as a net for what the counts above miss, ``MAX_SECONDS`` of wall time.
+    A template nesting brackets, blocks or unary operators more than ``MAX_NESTING``
+    deep is a syntax error (jinja's parser is recursive).
     Size-producing operations are checked *before* they run (``'x' * 10**9``,
     ``|center(10**9)``, ``'%999999999d'|format(1)``, ``range(10**5)|join('x' * 10**5)``),
     so a hostile template fails in milliseconds and never allocates the result. Jinja
@@ -50,6 +52,7 @@ A render error names the job, the field, the template line and the data row
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import re
 import threading
@@ -75,6 +78,7 @@ __all__ = [
     "ENVIRONMENT", "CONTEXT_NAMES", "CompiledTemplate", "TemplateFailure", "TemplateRefused", "RenderedTooLarge",
     "compile_template", "base_context",
     "MAX_TEXT", "MAX_ITEMS", "MAX_INT_BITS", "MAX_DEPTH", "MAX_STEPS", "MAX_WORK", "MAX_SECONDS", "MAX_SLOW_TEXT",
+    "MAX_NESTING",
 ]
 
 # Names a template may use; a template that uses none of the per-row ones is
@@ -964,16 +968,57 @@ def _holds_text(value: Any, needle: str) -> bool:
     return False
 
 
+MAX_NESTING = 40  # brackets, blocks and unary operators inside each other: jinja parses them recursively
+_OPENERS = frozenset({"(", "[", "{"})
+_CLOSERS = frozenset({")", "]", "}"})
+_BLOCKS = frozenset({"if", "for", "macro", "call", "filter", "with", "block", "autoescape"})
+
+
+def _check_nesting(source: str) -> None:
+    """Refuse deep nesting before jinja's recursive parser meets it (the lexer is iterative)."""
+    depth = unary = 0
+    in_block, block_name, assigns = False, None, False
+    for line, kind, value in ENVIRONMENT.lex(source):
+        if kind == "whitespace":
+            continue
+        if kind == "operator" and value in _OPENERS:
+            depth += 1
+        elif kind == "operator" and value in _CLOSERS:
+            depth -= 1
+        elif kind == "block_begin":
+            in_block, block_name, assigns = True, None, False
+        elif in_block and kind == "name" and block_name is None:
+            block_name = value
+            if value in _BLOCKS:
+                depth += 1
+            elif value.startswith("end") and value[3:] in _BLOCKS | {"set"}:
+                depth -= 1
+        elif in_block and kind == "operator" and value == "=":
+            assigns = True
+        elif kind == "block_end":
+            if block_name == "set" and not assigns:  # {% set x %}...{% endset %}
+                depth += 1
+            in_block = False
+        unary = unary + 1 if (kind == "operator" and value in "+-") or (kind == "name" and value == "not") else 0
+        if depth > MAX_NESTING or unary > MAX_NESTING:
+            raise jinja2.TemplateSyntaxError(f"the template nests more than {MAX_NESTING} levels deep", line)
+
+
 def compile_template(source: str) -> CompiledTemplate:
     """Compile ``source``; raise ``jinja2.TemplateSyntaxError`` (with ``lineno``) if invalid."""
+    _check_nesting(source)
     _reset_meter()  # constant parts are computed while compiling: the same budget applies
     _METER.compiling = True
+    collecting = gc.isenabled()
+    gc.disable()  # no finalizers of unrelated garbage deep in the parser's recursion
     try:
         return CompiledTemplate(source)
     except RecursionError:
-        raise jinja2.TemplateSyntaxError("the template is nested too deeply", 1) from None
+        raise jinja2.TemplateSyntaxError("the template nests too deeply", 1) from None
     finally:
         _METER.compiling = False
+        if collecting:
+            gc.enable()
 
 
 def base_context(job: str, vars: Mapping[str, Any]) -> dict[str, Any]:

@@ -351,11 +351,30 @@ def test_constant_parts_are_not_computed_huge_while_compiling(tmp_path):
         check_job(spec, job)
 
 
-def test_a_template_nested_too_deeply_is_a_spec_error(tmp_path):
-    write_spec(tmp_path, "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
+@pytest.mark.parametrize("template, line", [
+    ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", 1),
+    ("{{ " + "[" * 5000 + "]" * 5000 + " }}", 1),
+    ("{{ " + "{'a': " * 5000 + "1" + "}" * 5000 + " }}", 1),
+    ("{{ " + "- " * 5000 + "1 }}", 1),
+    ("{{ " + "not " * 5000 + "1 }}", 1),
+    ("x\n" + "{% if true %}" * 500 + "{% endif %}" * 500, 2),
+    ("{% for x in [1] %}" * 500 + "{% endfor %}" * 500, 1),
+    ("{% set x %}" * 500 + "{% endset %}" * 500, 1),
+    ("{{ 1" + " + 1" * 20000 + " }}", 1),
+    ("{{ x" + ".a" * 20000 + " }}", 1),
+])
+def test_a_template_nested_too_deeply_is_a_spec_error(tmp_path, template, line):
+    write_spec(tmp_path, template)
     with pytest.raises(SpecError) as info:
         load_spec(tmp_path / "specrun.yaml")
-    assert "template error (template line 1): the template is nested too deeply" in str(info.value)
+    assert f"template error (template line {line}): the template nests " in str(info.value)
+
+
+def test_nesting_a_template_may_use(tmp_path):
+    template = ("{{ " + "(" * 30 + "row.id" + ")" * 30 + " }}" + "{% if true %}" * 30 + "x" + "{% endif %}" * 30
+                + "{% set y = 1 %}" * 50 + "{{ - - 1 }}{{ not not true }}")
+    spec, job = make(tmp_path, template)
+    assert contents(spec, job)[0] == "1x1True"
 
 
 def test_a_message_over_16_mib_is_an_error_or_skipped_with_on_too_long_skip(tmp_path):
