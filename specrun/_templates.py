@@ -122,6 +122,7 @@ class _Meter(threading.local):
 
     steps = 0
     work = 0
+    depth = 0  # calls inside calls (macros calling macros)
     started = 0.0
     compiling = False  # jinja computes constant parts of a template while compiling it
 
@@ -131,7 +132,7 @@ _METER = _Meter()
 
 def _reset_meter() -> None:
     meter = _METER
-    meter.steps = meter.work = 0
+    meter.steps = meter.work = meter.depth = 0
     meter.started = 0.0
 
 
@@ -745,7 +746,16 @@ class _Environment(ImmutableSandboxedEnvironment):
             args = _check_method_call(__obj, args, kwargs)
         elif isinstance(__obj, LoopContext) and args:  # a recursive loop: its iterations count too
             args = (__self.guard_iter(args[0]),) + args[1:]
-        return _checked(ImmutableSandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs), "the call")
+        meter = _METER
+        if meter.depth >= MAX_NESTING:  # before Python's own recursion limit, with a clearer message
+            raise TemplateRefused(f"the template calls macros or loops inside each other more than {MAX_NESTING} "
+                                  "deep (a macro or a loop calling itself?)")
+        meter.depth += 1
+        try:
+            result = ImmutableSandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
+        finally:
+            meter.depth -= 1
+        return _checked(result, "the call")
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         how = f"'{operator}'"
