@@ -464,8 +464,17 @@ def _pre_tojson(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
     indent = _arg(args, kwargs, 0, "indent", None)
     step = len(indent) if isinstance(indent, str) else indent if isinstance(indent, int) else 0
     if step > 0:
-        size = _text_size(value, "pass to |tojson")
-        _check_text_size(size + size * MAX_DEPTH // 2 * step, "|tojson with indent")  # lines <= size / 2
+        size = _text_size(value, "pass to |tojson")  # plain data, so the walk below is bounded
+        lines, deepest, stack = 1, 0, [(value, 1)]
+        while stack:  # each value inside a list or dict gets its own line, indented by its depth
+            item, depth = stack.pop()
+            if isinstance(item, (list, tuple, dict)):
+                members = list(item.values()) if isinstance(item, dict) else item
+                lines += len(members) + 1
+                deepest = max(deepest, depth)
+                _check_items(lines, "|tojson with indent")  # a value sharing its parts: bounded walk
+                stack.extend((member, depth + 1) for member in members)
+        _check_text_size(size + lines * deepest * step, "|tojson with indent")
 
 
 def _pre_urlize(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
