@@ -177,6 +177,14 @@ def test_plain_data_of_every_shape_still_renders_the_same_text(tmp_path):
         "1-002.2|summarize:   0|id=1;text=First;title=One;|none|one!|012")
 
 
+def test_large_plain_values_are_not_refused_by_the_size_estimates():
+    items = [{"a": "x" * 20, "b": [1, 2, 3]} for _ in range(5000)]
+    context = _templates.base_context("summarize", {"items": items})
+    text = _templates.compile_template("{{ vars.items|tojson(2) }}").render(context)
+    assert text == json.dumps(items, indent=2, sort_keys=True)
+    assert len(_templates.compile_template("{{ vars.items }}").render(context)) == len(str(items))
+
+
 def test_the_same_spec_renders_the_same_sha256_in_every_process(tmp_path):
     """Adoption after a lost state needs byte-identical requests: across processes and hash seeds."""
     template = ("{{ row.id }} {{ row }} {{ vars.tags|unique|list }} {{ row|dictsort }} {{ vars|tojson }} "
