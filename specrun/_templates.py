@@ -92,7 +92,7 @@ MAX_INT_BITS = 65_536             # bits in one number a template computes
 MAX_DEPTH = 100                   # nesting of a value that becomes text
 MAX_STEPS = 250_000               # loop iterations + calls in one render (and values in one printed value)
 MAX_WORK = 256 * 1024 * 1024      # characters of text built in one render, all values together
-MAX_SECONDS = 1.0                 # wall time of one render (checked at every step)
+MAX_SECONDS = 5.0                 # wall time of one render (checked at every step)
 MAX_SLOW_TEXT = 512 * 1024        # characters into a filter that works in Python per word or line (|urlize...)
 
 _PLAIN = ("only text, numbers, booleans, none, and lists or dicts of them can become text")
