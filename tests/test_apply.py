@@ -15,7 +15,7 @@ import pytest
 
 from specrun.apply import ApplyInterrupted, ApplyOptions, Executor
 from specrun.client import Client
-from specrun.errors import ApplyError, ProviderError
+from specrun.errors import ApplyError, ProviderError, SpecrunError
 from specrun.plan import Plan, make_plan
 from specrun.spec import Spec, load_spec
 from specrun.state import JobState, ShardState, State, load_state, save_state
@@ -653,3 +653,24 @@ def test_a_failed_cancel_keeps_the_batch_in_state(ws, client, httpx_mock):
     assert "job 'old': could not cancel batch batch_old" in failure.value.message
     assert "it is kept in state" in failure.value.message
     assert "batch_old" in ws.state().jobs.get("old", JobState("", "", 0, "")).batch_ids()
+
+
+@pytest.mark.parametrize("hostile_id", ["../../../evil", "/tmp/evil", "..", "file-ok/../../evil"])
+def test_a_provider_file_id_never_chooses_where_specrun_writes(ws, client, httpx_mock, hostile_id):
+    plan = ws.plan(None)
+    shard = shard_of(plan)
+    httpx_mock.add_response(method="GET", url=FILES, json=listing())
+    httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
+    httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-1"))
+    httpx_mock.add_response(method="GET", url=f"{BASE}/batches/batch_1", is_reusable=True,
+                            json=batch_json("batch_1", "completed", "file-1", output_file_id=hostile_id, completed=3))
+    httpx_mock.add_response(method="GET", is_optional=True, is_reusable=True, content=jsonl(output_line("greet-0", "x")))
+    finish_listings(httpx_mock)
+    before = {p for p in ws.root.parent.rglob("*evil*")}
+
+    with pytest.raises(SpecrunError) as caught:
+        ws.executor(State(provider=BASE), client, wait=True).run(plan)
+
+    assert "invalid output_file_id" in caught.value.message
+    assert {p for p in ws.root.parent.rglob("*evil*")} == before  # nothing written anywhere
+    assert ws.state().jobs["greet"].shards[0].batch_id == "batch_1"  # the paid-for batch is kept in state
