@@ -3,7 +3,10 @@
     .venv/bin/python benchmarks/texts/generate.py
 
 Seeded, so the output is the same on every run (the committed files are this output).
-The prose corpora (english, german, french, chinese, japanese, mixed) are written by hand.
+The other corpora are written by hand: prose in English, German, French, Chinese,
+Japanese, Russian, Arabic and Korean, other_scripts.txt (Greek, Hebrew, Hindi, Thai,
+Vietnamese, Turkish, Polish, Spanish, Portuguese, emoji chat) and mixed.txt (markdown
+with code, tables, logs, numbers and some non-Latin text).
 code.py.txt is a concatenation of Python standard library modules (PSF License, see the
 header it is written with); it is taken from the running interpreter's own stdlib.
 """
