@@ -233,7 +233,8 @@ class Executor:
                                  fingerprint_parts=dict(job_plan.fingerprint_parts),
                                  estimated_input_tokens=job_plan.estimated_input_tokens,
                                  max_output_tokens=job_plan.max_output_tokens,
-                                 context_length=job_plan.context_length, skipped=job_plan.skipped)
+                                 context_length=job_plan.context_length, skipped=job_plan.skipped,
+                                 token_counting=job_plan.token_counting)
             self.state.jobs[job.name] = job_state
         else:
             job_state.fingerprint = job_plan.fingerprint or job_state.fingerprint

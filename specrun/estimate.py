@@ -1,10 +1,10 @@
-"""Token and cost estimates: fast, offline, documented, deliberately simple.
+"""Token and cost estimates: fast, offline by default, documented.
 
-**Prompt tokens** (no tokenizer, no model download): for each request,
-``ceil(characters / 4)`` over all message contents, plus 4 tokens per message (role
-and framing) plus 3 for the reply primer. English text averages ~4 characters per
-token with Llama/Qwen/Mistral tokenizers; code and non-Latin scripts run denser, so
-treat the figure as an estimate, not a bill.
+**Prompt tokens** are counted by ``specrun.tokens``: exactly with tiktoken when the
+``specrun[tokens]`` extra is installed (the model's own encoding, or a stated proxy),
+else with a script- and character-class-aware heuristic calibrated against a real BPE
+tokenizer (never far below it, so budgets err on the safe side), plus what the chat
+template adds per message and per request.
 
 **Output tokens** are bounded above by the request's ``max_completion_tokens`` or
 ``max_tokens``; without either, by the model's context length minus the prompt,
@@ -27,11 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 __all__ = [
-    "CHARS_PER_TOKEN",
-    "MESSAGE_OVERHEAD_TOKENS",
-    "REQUEST_OVERHEAD_TOKENS",
     "DEFAULT_MAX_OUTPUT_TOKENS",
-    "prompt_tokens",
     "max_output_tokens",
     "answers_per_request",
     "COST_MULTIPLIER_PARAMS",
@@ -41,15 +37,7 @@ __all__ = [
     "format_usd",
 ]
 
-CHARS_PER_TOKEN = 4
-MESSAGE_OVERHEAD_TOKENS = 4
-REQUEST_OVERHEAD_TOKENS = 3
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
-
-
-def prompt_tokens(characters: int, messages: int) -> int:
-    """Estimated prompt tokens of one request with ``messages`` messages of ``characters`` in all."""
-    return -(-characters // CHARS_PER_TOKEN) + MESSAGE_OVERHEAD_TOKENS * messages + REQUEST_OVERHEAD_TOKENS
 
 
 def max_output_tokens(params: Mapping[str, Any], context_length: int | None = None, prompt: int = 0) -> int:

@@ -121,6 +121,7 @@ class JobPlan:
     skipped: int = 0
     context_length: int | None = None         # the model's, when the requests were rendered
     retry_errors: bool = False                # retry: also re-send rows that failed inside completed batches
+    token_counting: str | None = None         # how the input tokens were counted: "heuristic", "tiktoken o200k_base"
 
     @property
     def symbol(self) -> str:
@@ -144,6 +145,7 @@ class JobPlan:
             "reused_requests": self.reused_requests,
             "budget_usd": self.budget_usd,
             "skipped": self.skipped,
+            "token_counting": self.token_counting,
         }
 
 
@@ -214,6 +216,8 @@ class JobInputs:
     context_length: int | None = None
     skipped: int = 0
     warnings: tuple[str, ...] = ()     # what rendering noticed (a message that renders empty, skipped rows)
+    counting: str | None = None        # how the input tokens were counted (Counting.describe())
+    counting_note: str | None = None   # why exact counting was not possible, when it was wanted
 
 
 @dataclass
@@ -277,7 +281,7 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
         return JobInputs(job, fingerprint, parts, state_job.input_sha256, state_job.requests,
                          tuple(_shard_plan_of(s) for s in state_job.shards if s.generation == 0), False,
                          state_job.estimated_input_tokens, state_job.max_output_tokens,
-                         state_job.context_length, state_job.skipped)
+                         state_job.context_length, state_job.skipped, counting=state_job.token_counting)
     rendered = render_job(spec, job, build_dir, context_length=context_length, fingerprint=fingerprint)
     shards = tuple(
         ShardPlan(index=s.index, filename=s.filename, sha256=s.sha256, bytes=s.bytes, requests=s.requests)
@@ -285,7 +289,7 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
     )
     return JobInputs(job, fingerprint, parts, rendered.input_sha256, rendered.requests, shards, True,
                      rendered.estimated_input_tokens, rendered.max_output_tokens, context_length, rendered.skipped,
-                     tuple(rendered.warnings))
+                     tuple(rendered.warnings), rendered.counting.describe(), rendered.counting.note)
 
 
 def _shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
@@ -385,6 +389,8 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
     errors: list[str] = []
     for item in inputs:
         warnings.extend(item.warnings)
+        if item.counting_note and item.counting_note not in warnings:
+            warnings.append(item.counting_note)  # once, however many jobs it concerns
         plan = _decide_job(item, known.get(item.job.name), view, retry_errors=retry_errors)
         if plan.action in SUBMITTING and view.active_models is not None and item.job.model not in view.active_models:
             close = difflib.get_close_matches(item.job.model, view.active_models, n=3, cutoff=0.3)
@@ -467,7 +473,8 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         jobs.append(replace(job_plan, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
                             estimated_cost=cost, spent_usd=spent, reused_requests=reused,
                             budget_usd=item.job.budget_max_cost_usd,
-                            skipped=item.skipped, context_length=item.context_length))
+                            skipped=item.skipped, context_length=item.context_length,
+                            token_counting=item.counting))
     priced = replace(plan, jobs=tuple(jobs), warnings=(*plan.warnings, *notes))
     limits = [v for v in (spec.budget_max_cost_usd, max_cost_usd) if v is not None]
     if limits and priced.estimated_cost is None and any(j.action in SUBMITTING for j in jobs):
@@ -793,6 +800,7 @@ def _plan_from_document(document: dict[str, Any]) -> Plan:
             spent_usd=raw.get("spent_cost_usd"), budget_usd=raw.get("budget_usd"), skipped=raw.get("skipped", 0),
             reused_requests=raw.get("reused_requests", 0),
             context_length=raw.get("context_length"), retry_errors=bool(raw.get("retry_errors")),
+            token_counting=raw.get("token_counting"),
         ))
     bound = document.get("state")
     budget = document.get("budget") or {}

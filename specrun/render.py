@@ -26,7 +26,8 @@ from typing import IO, Any, Iterable, Iterator, Mapping
 from specrun._templates import CompiledTemplate, RenderedTooLarge, TemplateFailure, base_context, compile_template
 from specrun.data import RowSource, row_source
 from specrun.errors import DataError, RenderError
-from specrun.estimate import answers_per_request, max_output_tokens, prompt_tokens
+from specrun.estimate import answers_per_request, max_output_tokens
+from specrun.tokens import Counting, chat_format_for, counter_for
 from specrun.spec import Job, Limits, Spec
 
 __all__ = [
@@ -73,9 +74,10 @@ class RenderedJob:
     fingerprint: str                  # cheap hash of inputs (see job_fingerprint)
     shards: tuple[Shard, ...]
     warnings: tuple[str, ...] = ()
-    estimated_input_tokens: int = 0   # sum over the kept requests (see specrun.estimate)
+    estimated_input_tokens: int = 0   # sum over the kept requests (see specrun.tokens)
     max_output_tokens: int = 0        # sum of each kept request's billed output bound (x n answers)
     skipped: int = 0                  # rows kept out by on_too_long: skip
+    counting: Counting = Counting("heuristic")  # how the input tokens were counted
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class JobCheck:
     shards: int
     input_sha256: str
     warnings: tuple[str, ...] = ()
+    estimated_input_tokens: int = 0
+    counting: Counting = Counting("heuristic")
 
 
 def shard_filename(job: str, sha256: str) -> str:
@@ -180,6 +184,7 @@ def render_job(
         estimated_input_tokens=input_tokens,
         max_output_tokens=output_tokens,
         skipped=skipped,
+        counting=renderer.counting,
     )
 
 
@@ -187,9 +192,11 @@ def check_job(spec: Spec, job: Job) -> JobCheck:
     """Render the job in memory only: counts, shards and sha256, or the first error."""
     renderer = _JobRenderer(spec, job)
     writer = _ShardWriter(job.name, job.limits, None)
-    for _index, _position, custom_id, line, _row, _tokens, skip_reason in renderer.stream():
+    input_tokens = 0
+    for _index, _position, custom_id, line, _row, tokens, skip_reason in renderer.stream():
         if skip_reason is None:
             writer.add(line, custom_id)
+            input_tokens += tokens
     shards = writer.finish()
     return JobCheck(
         job=job.name,
@@ -199,6 +206,8 @@ def check_job(spec: Spec, job: Job) -> JobCheck:
         shards=len(shards),
         input_sha256=writer.job_sha256.hexdigest(),
         warnings=tuple(renderer.warnings),
+        estimated_input_tokens=input_tokens,
+        counting=renderer.counting,
     )
 
 
@@ -265,7 +274,12 @@ class _JobRenderer:
     def __init__(self, spec: Spec, job: Job, *, context_length: int | None = None) -> None:
         self.job = job
         self.context_length = context_length
-        self.static_chars = 0
+        counter = counter_for(job.model)
+        self.counting: Counting = counter.counting
+        self.count_tokens = counter.count
+        chat = chat_format_for(job.model)
+        # what the chat template adds around the text, plus the text that is the same for every row
+        self.static_tokens = chat.per_request + chat.per_message * len(job.messages)
         self.source: RowSource = row_source(job.data, spec.display_path)
         self.vars = dict(spec.vars)
         self.context = base_context(job.name, self.vars)
@@ -280,7 +294,7 @@ class _JobRenderer:
                 self.messages.append((field_name, template, head))
             else:  # same text for every row: render and encode it once
                 content = self._render(field_name, template, None, None)
-                self.static_chars += len(content)
+                self.static_tokens += self.count_tokens(content)
                 self.messages.append((field_name, None, head + _encode(content) + "}"))
                 if not content.strip():
                     self.warnings.append(f"job {job.name!r}: {field_name} renders empty")
@@ -318,7 +332,7 @@ class _JobRenderer:
         A row that ``on_too_long: skip`` keeps out comes with its ``skip_reason``;
         callers that build batches leave it out, results mark it ``skipped``.
         """
-        static_chars, n_messages, context_length = self.static_chars, len(self.messages), self.context_length
+        static_tokens, count_tokens, context_length = self.static_tokens, self.count_tokens, self.context_length
         job, context, describe = self.job, self.context, self.source.describe
         id_template, messages = self.id_template, self.messages
         head, middle, tail = self.head, self.middle, self.tail
@@ -333,7 +347,7 @@ class _JobRenderer:
             context["row"] = row
             context["index"] = index
             field_name = "id"
-            chars = static_chars
+            contents = []
             try:
                 custom_id = id_template.render(context)
                 parts = []
@@ -342,7 +356,7 @@ class _JobRenderer:
                         parts.append(fragment)
                         continue
                     content = template.render(context)
-                    chars += len(content)
+                    contents.append(content)
                     if not content or content.isspace():
                         count, first = empty.get(field_name, (0, position))
                         empty[field_name] = (count + 1, first)
@@ -367,7 +381,9 @@ class _JobRenderer:
             except UnicodeEncodeError:
                 raise RenderError(f"job {job.name!r}: {describe(position)} contains text that is not valid "
                                   f"Unicode (a lone surrogate)") from None
-            tokens = prompt_tokens(chars, n_messages)
+            tokens = static_tokens
+            for content in contents:
+                tokens += count_tokens(content)
             if len(line) > max_bytes:
                 if skip_too_long:
                     skipped.append(position)

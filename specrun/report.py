@@ -74,7 +74,9 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
 
 
 def _money_line(job: JobPlan) -> str:
-    text = f"~{job.estimated_input_tokens:,} input tokens, ≤{job.max_output_tokens:,} output tokens"
+    # "heuristic", "tiktoken o200k_base", "tiktoken cl100k_base (proxy)" -> one level of parentheses
+    counted = f" ({safe(job.token_counting.replace(' (proxy)', ', proxy'))})" if job.token_counting else ""
+    text = f"~{job.estimated_input_tokens:,} input tokens{counted}, ≤{job.max_output_tokens:,} output tokens"
     if job.estimated_cost is not None:
         text += f", est. {job.estimated_cost}"
     if job.spent_usd is not None:

@@ -137,6 +137,7 @@ class JobState:
     max_output_tokens: int = 0
     context_length: int | None = None  # the model's, when the job was rendered (on_too_long: skip)
     skipped: int = 0                  # rows kept out by on_too_long: skip
+    token_counting: str | None = None  # how estimated_input_tokens were counted (specrun.tokens)
 
     @property
     def generation(self) -> int:

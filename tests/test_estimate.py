@@ -13,28 +13,7 @@ from specrun.estimate import (
     cost_range,
     format_usd,
     max_output_tokens,
-    prompt_tokens,
 )
-
-# ---------------------------------------------------------------- prompt tokens: ceil(chars/4) + 4/message + 3
-
-
-@pytest.mark.parametrize(
-    ("characters", "messages", "expected"),
-    [
-        (0, 0, 3),           # only the reply primer
-        (0, 1, 7),           # one empty message: framing + primer
-        (1, 1, 8),           # a single character still costs a whole token
-        (4, 1, 8),           # exactly one token of text
-        (5, 1, 9),           # ceil, not round: 5/4 -> 2
-        (17, 1, 12),         # "Say hello to Ann." -> 5 + 4 + 3
-        (400, 2, 111),       # 100 + 8 + 3
-        (401, 3, 116),       # 101 + 12 + 3
-    ],
-)
-def test_prompt_tokens_is_ceil_chars_over_4_plus_message_and_request_overhead(characters, messages, expected):
-    assert prompt_tokens(characters, messages) == expected
-
 
 # ---------------------------------------------------------------- output bound
 

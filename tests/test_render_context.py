@@ -1,6 +1,8 @@
 """The context check while rendering: the error names the row and its size; on_too_long: skip keeps it out.
 
-Token figures follow specrun.estimate: ceil(chars/4) + 4 per message + 3. With one
+These tests are about what rendering does with a count, not about counting (tests/test_tokens.py
+and tests/test_heuristic.py are): the counter is pinned to ceil(chars/4) with a chat format
+of 4 tokens per message + 3 per request, so the figures can be worked out by hand. With one
 message "Say hello to {{ row.name }}." ("Say hello to " + name + "."), a row whose
 name has n characters needs ceil((13 + n) / 4) + 7 prompt tokens.
 """
@@ -21,6 +23,15 @@ LONG = "x" * 200          # "Say hello to " + 200 x + "." = 214 chars -> 54 + 7 
 NAMES = ["Ann", LONG, "Cy", LONG + "y" * 4, "Dee"]
 # prompt tokens per row: Ann 17 chars -> 12; LONG 61; Cy 16 -> 11; LONG+4 218 chars -> 62; Dee 17 -> 12
 TOKENS = [12, 61, 11, 62, 12]
+
+
+@pytest.fixture(autouse=True)
+def counted_by_hand(monkeypatch):
+    from specrun.tokens import ChatFormat, Counting, TokenCounter
+
+    monkeypatch.setattr("specrun.render.counter_for",
+                        lambda model: TokenCounter(Counting("heuristic"), lambda text: -(-len(text) // 4)))
+    monkeypatch.setattr("specrun.render.chat_format_for", lambda model: ChatFormat("by hand", 4, 3))
 
 
 def make(tmp_path: Path, *, params: str = "{max_tokens: 100}", extra: str = "", names=NAMES):
