@@ -188,7 +188,8 @@ _KNOWN: dict[bytes, float] | None = None
 def _load_known() -> dict[bytes, float]:
     global _KNOWN
     words = _word_list()
-    _KNOWN = {word: 1.0 - _OTHER_WORD - _LETTER_16 * len(word) / 16 for word in words}
+    by_length = [1.0 - _OTHER_WORD - _LETTER_16 * length / 16 for length in range(max(map(len, words)) + 1)]
+    _KNOWN = {word: by_length[len(word)] for word in words}
     return _KNOWN
 
 
