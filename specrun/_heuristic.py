@@ -34,8 +34,9 @@ within a few percent of cl100k. ``benchmarks/estimate.py`` prints the ratio to t
 count per kind of text (all between 1.0 and 1.12 at the time of writing) and the speed
 (about 15-20 µs for a 500-character request, a third of tiktoken's time).
 
-What it cannot see: base64 and other random-looking strings, and ALL-CAPS text, cost
-up to twice the estimate; so does text in a script's rarer characters (classical
+Capitals inside a word (ALL-CAPS text, camelCase, random strings) split into more
+tokens and cost more (``_CAPS_INSIDE``, ``_MIXED_CASE``). What it cannot see well:
+base64 and other random-looking strings still cost up to 1.3x the estimate; so does text in a script's rarer characters (classical
 Chinese, rare names). Long runs of one repeated mark (``-----``) or of blank lines
 count far higher than they are.
 """
@@ -57,6 +58,8 @@ _OTHER_WORD = 0.80              # a word not in the word list costs this ...
 _LETTER_16 = 3                  # ... plus 3/16 token per ASCII letter
 _PUNCT_16 = 16                  # an ASCII punctuation mark, before merging into runs
 _NEWLINE_16 = 16                # a newline, before merging into runs
+_CAPS_INSIDE = 0.25             # per capital letter after a letter (ALL CAPS, camelCase): BPE splits those
+_MIXED_CASE = 1.0               # per lower-upper-lower turn inside a word (random strings, base64)
 
 #: Cost of one non-ASCII character (sixteenths of a token), by the script its UTF-8 lead
 #: byte announces. Continuation bytes cost nothing: the lead byte carries the character.
@@ -119,6 +122,8 @@ _COST_16 = _table(_cost_16_of)
 #: Words as cl100k's word list holds them: ASCII letters lower-cased, non-ASCII bytes kept
 #: (an accented or non-Latin word stays one word), everything else a separator.
 _WORDS = _table(lambda b: b | 0x20 if chr(b).isalpha() and b < 0x80 else b if b >= 0x80 else 0x20)
+#: ASCII letters by case ("A"/"a"), everything else a space: where capitals sit inside words.
+_CASE = _table(lambda b: ord("A") if 0x41 <= b <= 0x5A else ord("a") if 0x61 <= b <= 0x7A else 0x20)
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _ZEROS = repeat(0.0)
 _ADLER_SPAN = 4000              # bytes per adler32 call: 4000 × 16 (the largest cost per byte) < 65521
@@ -138,6 +143,9 @@ def heuristic_tokens(text: str) -> int:
         + sum(map((_KNOWN or _load_known()).get, words, _ZEROS))
         + _pieces(raw, shape)
     )
+    if b"AA" in (case := raw.translate(_CASE)) or b"aA" in case:
+        # cl100k's merges are mostly lower-case: capitals inside a word split it further
+        tokens += _CAPS_INSIDE * (case.count(b"AA") + case.count(b"aA")) + _MIXED_CASE * case.count(b"aAa")
     return max(1, int(tokens * MARGIN + 0.5))
 
 

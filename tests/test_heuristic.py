@@ -148,3 +148,19 @@ def test_the_estimate_never_shrinks_as_a_text_repeats():
     line = "Row 17: {\"sku\": \"SKU-10442\", \"qty\": 3} — ok ✅\n"
     counts = [heuristic_tokens(line * n) for n in range(1, 30)]
     assert counts == sorted(counts)
+
+
+def test_capitals_inside_words_are_not_underestimated(cl100k):
+    caps = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG AND THEN INVOICE NUMBER SHIPPED TODAY. " * 20
+    camel = "getUserAccountBalance setInvoiceDueDate parseHttpResponseHeaders toJsonString " * 20
+    for text in (caps, camel):
+        assert heuristic_tokens(text) / len(cl100k.encode_ordinary(text)) >= 0.90, text[:40]
+
+
+def test_random_looking_strings_stay_within_the_documented_limit(cl100k):
+    import base64
+    import random
+
+    rng = random.Random(3)
+    text = base64.b64encode(bytes(rng.getrandbits(8) for _ in range(3000))).decode()
+    assert heuristic_tokens(text) / len(cl100k.encode_ordinary(text)) >= 0.75  # the module docstring's limit
