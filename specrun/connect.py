@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from specrun.client import BASE_URL_ENV, DEFAULT_API_KEY_ENV, Client, resolve_base_url
 
 if TYPE_CHECKING:
-    from specrun.cli._common import CommonOptions
     from specrun.spec import Spec
 
-__all__ = ["LOCAL_BASE_URL", "LOCAL_IDENTITY", "open_client", "client_from_options", "load_spec_if_present"]
+__all__ = ["LOCAL_BASE_URL", "LOCAL_IDENTITY", "open_client", "client_for_spec_file", "load_spec_if_present"]
 
 LOCAL_BASE_URL = "http://specrun.local/v1"
 LOCAL_IDENTITY = "local"
@@ -53,16 +52,17 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = 
     return client, client.base_url
 
 
-def load_spec_if_present(opts: CommonOptions) -> Spec | None:
-    """The spec named by ``-f`` if that file exists, else None (provider commands work without one)."""
-    path = Path(opts.spec_path)
+def load_spec_if_present(spec_path: Path, var_overrides: Mapping[str, str] | None = None) -> Spec | None:
+    """The spec at ``spec_path`` if that file exists, else None (provider commands work without one)."""
+    path = Path(spec_path)
     if not path.is_file():
         return None
     from specrun.spec import load_spec
 
-    return load_spec(path, opts.vars)
+    return load_spec(path, var_overrides)
 
 
-def client_from_options(opts: CommonOptions) -> tuple[Client, str]:
-    """``open_client`` for a command's common options, loading the spec only if it exists."""
-    return open_client(load_spec_if_present(opts), opts.base_url, verbose=opts.verbose)
+def client_for_spec_file(spec_path: Path, var_overrides: Mapping[str, str] | None = None, *,
+                         base_url: str | None = None, verbose: bool = False) -> tuple[Client, str]:
+    """``open_client`` for a spec file that may not exist (``specrun models`` needs no spec)."""
+    return open_client(load_spec_if_present(spec_path, var_overrides), base_url, verbose=verbose)

@@ -22,13 +22,10 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator, Mapping
 
 from specrun._text import safe
 from specrun.errors import DataError
-
-if TYPE_CHECKING:  # spec.py imports this module
-    from specrun.spec import DataSpec
 
 __all__ = ["RowSource", "row_source", "FORMATS", "MAX_DEPTH", "format_from_extension"]
 
@@ -45,6 +42,18 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # a long article is not an er
 def format_from_extension(path: str) -> str | None:
     """``csv``/``jsonl``/``json`` from a file name, or None when the extension says nothing."""
     return _EXTENSIONS.get(Path(path).suffix.lower())
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a job's rows come from: a file (path+format) or inline rows."""
+
+    path: Path | None = None          # absolute, resolved against the spec's directory
+    display_path: str | None = None   # as written in the spec (for messages: data/articles.csv)
+    format: str | None = None         # csv | jsonl | json
+    rows: tuple[Mapping[str, Any], ...] | None = None
+    line: int | None = None           # spec line where `data`/`rows` is declared
+    row_lines: tuple[int, ...] | None = None  # spec line of each inline row
 
 
 @dataclass(frozen=True)

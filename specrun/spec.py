@@ -27,7 +27,7 @@ import yaml
 from specrun._templates import compile_template
 from specrun._text import safe
 from specrun._yaml import Lines, YamlDocument, format_path, load_yaml
-from specrun.data import format_from_extension
+from specrun.data import DataSpec, format_from_extension
 from specrun.errors import SpecError
 
 __all__ = [
@@ -46,18 +46,6 @@ class ProviderConfig:
     base_url: str | None = None
     api_key_env: str = DEFAULT_API_KEY_ENV
     local: Mapping[str, Any] = field(default_factory=dict)  # engine options for provider: local
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """Where a job's rows come from: a file (path+format) or inline rows."""
-
-    path: Path | None = None          # absolute, resolved against the spec's directory
-    display_path: str | None = None   # as written in the spec (for messages: data/articles.csv)
-    format: str | None = None         # csv | jsonl | json
-    rows: tuple[Mapping[str, Any], ...] | None = None
-    line: int | None = None           # spec line where `data`/`rows` is declared
-    row_lines: tuple[int, ...] | None = None  # spec line of each inline row
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from specrun.errors import SpecError
 from specrun.spec import Spec, load_spec
@@ -51,7 +51,9 @@ class Workspace:
 
 
 @contextmanager
-def open_workspace(opts: Any, *, claim: bool = False) -> Iterator[Workspace]:
+def open_workspace(spec_path: Path, *, var_overrides: Mapping[str, str] | None = None,
+                   base_url: str | None = None, verbose: bool = False,
+                   claim: bool = False) -> Iterator[Workspace]:
     """Load the spec and open a client for its provider; closes the client on exit.
 
     ``claim``: the command writes state (plan/apply/destroy), so a spec without a
@@ -59,10 +61,10 @@ def open_workspace(opts: Any, *, claim: bool = False) -> Iterator[Workspace]:
     """
     from specrun.connect import open_client
 
-    if not opts.spec_path.exists():
-        raise SpecError(f"spec file {opts.spec_path} not found (pass -f/--file SPEC)")
-    spec = load_spec(opts.spec_path, opts.vars)
-    client, provider = open_client(spec, opts.base_url, verbose=opts.verbose)
+    if not spec_path.exists():
+        raise SpecError(f"spec file {spec_path} not found (pass -f/--file SPEC)")
+    spec = load_spec(spec_path, var_overrides)
+    client, provider = open_client(spec, base_url, verbose=verbose)
     try:
         home = spec_home(spec.path, spec.jobs, claim=claim)
         yield Workspace(spec=spec, client=client, provider=provider, directory=home)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from specrun.cli._common import CommonOptions
-from specrun.connect import LOCAL_BASE_URL, client_from_options, open_client
+from specrun.connect import LOCAL_BASE_URL, client_for_spec_file, open_client
 from specrun.errors import SpecrunError
 from specrun.spec import ProviderConfig, Spec
 
@@ -94,6 +93,6 @@ def test_local_provider_gets_the_key_and_explicit_url_wins(tmp_path, monkeypatch
 
 def test_client_from_options_without_a_spec_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SPECRUN_BASE_URL", "http://env:1")
-    client, identity = client_from_options(CommonOptions(spec_path=tmp_path / "missing.yaml"))
+    client, identity = client_for_spec_file(tmp_path / "missing.yaml")
     client.close()
     assert identity == "http://env:1/v1"

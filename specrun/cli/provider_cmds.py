@@ -285,9 +285,10 @@ class _WaitDisplay:
 # ----------------------------------------------------------------------- helpers
 
 def _client(opts: CommonOptions) -> Client:
-    from specrun.connect import client_from_options
+    from specrun.connect import client_for_spec_file
 
-    client, _identity = client_from_options(opts)
+    client, _identity = client_for_spec_file(opts.spec_path, opts.vars, base_url=opts.base_url,
+                                             verbose=opts.verbose)
     return client
 
 

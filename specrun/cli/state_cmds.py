@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["plan", "apply", "status", "destroy"]
 
 
+def _workspace(opts: CommonOptions, *, claim: bool = False) -> Any:
+    from specrun.workspace import open_workspace
+
+    return open_workspace(opts.spec_path, var_overrides=opts.vars, base_url=opts.base_url, verbose=opts.verbose,
+                          claim=claim)
+
+
 def _confirm(action: str, auto_approve: bool) -> None:
     """Ask like Terraform; refuse without a TTY unless --auto-approve."""
     if auto_approve:
@@ -55,7 +62,7 @@ def _same_options(opts: CommonOptions) -> str:
 
 
 def _progress() -> Any:
-    from specrun.apply import LiveProgress, PlainProgress
+    from specrun.cli._progress import LiveProgress, PlainProgress
     from specrun.report import use_color
 
     if sys.stderr.isatty():
@@ -91,9 +98,8 @@ def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exit
     """Show what apply would do, and what it may cost."""
     from specrun.plan import make_plan, save_plan
     from specrun.report import format_plan, format_plan_markdown, use_color
-    from specrun.workspace import open_workspace
 
-    with open_workspace(opts, claim=True) as ws, ws.lock("plan", opts.lock_timeout):
+    with _workspace(opts, claim=True) as ws, ws.lock("plan", opts.lock_timeout):
         state = ws.load_state()
         the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
                                 build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh,
@@ -135,11 +141,10 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
     from specrun.apply import ApplyOptions
     from specrun.plan import budget_violations, check_saved_plan, load_plan, make_plan
     from specrun.report import format_apply_summary, format_plan, use_color
-    from specrun.workspace import open_workspace
 
     options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
                            fail_on_row_errors=fail_on_row_errors)
-    with open_workspace(opts, claim=True) as ws, ws.lock("apply", opts.lock_timeout):
+    with _workspace(opts, claim=True) as ws, ws.lock("apply", opts.lock_timeout):
         state = ws.load_state()
         if plan_file is not None:
             the_plan, document = load_plan(plan_file)
@@ -208,9 +213,8 @@ def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyO
 def status(as_json: bool, no_refresh: bool, opts: CommonOptions) -> None:
     """Show each job's batches, their states and counts, and the result files."""
     from specrun.status import job_statuses
-    from specrun.workspace import open_workspace
 
-    with open_workspace(opts) as ws:
+    with _workspace(opts) as ws:
         state = ws.load_state()
         reachable = not no_refresh and state is not None and state.provider == ws.provider
         jobs = job_statuses(ws.spec, state, ws.client if reachable else None, targets=opts.targets)
@@ -246,9 +250,8 @@ def destroy(auto_approve: bool, opts: CommonOptions) -> None:
     from specrun.apply import ApplyOptions
     from specrun.plan import make_destroy_plan
     from specrun.report import format_apply_summary, format_plan, use_color
-    from specrun.workspace import open_workspace
 
-    with open_workspace(opts, claim=True) as ws, ws.lock("destroy", opts.lock_timeout):
+    with _workspace(opts, claim=True) as ws, ws.lock("destroy", opts.lock_timeout):
         state = ws.load_state()
         the_plan = make_destroy_plan(state, ws.client, provider=ws.provider, targets=opts.targets)
         if not the_plan.jobs:
