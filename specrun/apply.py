@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from specrun._batch_status import is_live
 from specrun.errors import ApplyError, OutcomeUnknown, SpecrunError
 from specrun.plan import JobPlan, Plan
 from specrun.results import is_answer, join_rows, load_results, write_results
 from specrun.spec import Job, Spec
 from specrun.state import (
-    DEAD_STATUSES,
     JobState,
     OutputState,
     ShardState,
@@ -693,7 +693,8 @@ def _batch_errors(client: Any, batch_id: str) -> str:
 
 
 def _is_terminal(batch: Any) -> bool:
-    return batch_status(batch) in ("completed", *DEAD_STATUSES)
+    status = batch_status(batch)
+    return status is not None and not is_live(status)
 
 
 # --------------------------------------------------------------------------- progress

@@ -16,6 +16,7 @@ never decides what to do: it follows the Plan.
 from __future__ import annotations
 
 import difflib
+import enum
 import json
 import logging
 import re
@@ -26,10 +27,9 @@ from typing import Any, Iterable, Mapping, Sequence
 from specrun.errors import APIError, NotFound, PlanError, StalePlan
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.estimate import DEFAULT_MAX_OUTPUT_TOKENS, CostRange, Prices, cost_range, format_usd
+from specrun._batch_status import is_dead, is_live
 from specrun.spec import Job, Spec
 from specrun.state import (
-    DEAD_STATUSES,
-    LIVE_STATUSES,
     JobState,
     ShardState,
     State,
@@ -38,6 +38,7 @@ from specrun.state import (
 )
 
 __all__ = [
+    "Action",
     "ACTIONS",
     "SYMBOLS",
     "PLAN_FORMAT_VERSION",
@@ -62,10 +63,42 @@ __all__ = [
 log = logging.getLogger("specrun.plan")
 
 PLAN_FORMAT_VERSION = 1
-ACTIONS = ("create", "replace", "retry", "remove", "wait", "download", "noop")
-SYMBOLS = {"create": "+", "replace": "-/+", "retry": "~", "wait": ">", "download": ">", "remove": "-", "noop": "="}
-CHANGING = frozenset(ACTIONS) - {"noop"}
-SUBMITTING = frozenset({"create", "replace", "retry"})
+
+
+class Action(str, enum.Enum):
+    """What apply does to one job (DESIGN §4); a plain string where text is expected."""
+
+    CREATE = "create"
+    REPLACE = "replace"
+    RETRY = "retry"
+    REMOVE = "remove"
+    WAIT = "wait"
+    DOWNLOAD = "download"
+    NOOP = "noop"
+
+    __str__ = str.__str__          # "create", not "Action.CREATE" (also in f-strings, on every Python)
+    __format__ = str.__format__
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def submits(self) -> bool:
+        """Sends requests, so costs money: create, replace, retry."""
+        return self in (Action.CREATE, Action.REPLACE, Action.RETRY)
+
+    @property
+    def changes(self) -> bool:
+        return self is not Action.NOOP
+
+
+_SYMBOLS = {Action.CREATE: "+", Action.REPLACE: "-/+", Action.RETRY: "~", Action.WAIT: ">", Action.DOWNLOAD: ">",
+            Action.REMOVE: "-", Action.NOOP: "="}
+ACTIONS = tuple(action.value for action in Action)
+SYMBOLS = {action.value: action.symbol for action in Action}
+CHANGING = frozenset(action for action in Action if action.changes)
+SUBMITTING = frozenset(action for action in Action if action.submits)
 
 
 # --------------------------------------------------------------------------- values
@@ -99,7 +132,7 @@ class ShardPlan:
 @dataclass(frozen=True)
 class JobPlan:
     job: str
-    action: str
+    action: Action                    # a plain string is accepted and converted
     reason: str
     requests: int
     shards: int
@@ -123,9 +156,12 @@ class JobPlan:
     retry_errors: bool = False                # retry: also re-send rows that failed inside completed batches
     token_counting: str | None = None         # how the input tokens were counted: "heuristic", "tiktoken o200k_base"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", Action(self.action))  # an unknown action is a ValueError here
+
     @property
     def symbol(self) -> str:
-        return SYMBOLS[self.action]
+        return Action(self.action).symbol
 
     def to_json(self) -> dict[str, Any]:
         """The public per-job JSON of DESIGN §4 (plus the cost keys of format 1.1)."""
@@ -337,7 +373,7 @@ def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
         if job_state is None:
             continue
         for shard in job_state.shards:
-            if shard.batch_id and (shard.status is None or shard.status in LIVE_STATUSES):
+            if shard.batch_id and (shard.status is None or is_live(shard.status)):
                 batch_ids.append(shard.batch_id)
     for batch_id in batch_ids:
         try:
@@ -523,7 +559,7 @@ def budget_violations(plan: Plan, spec: Spec, *, max_cost_usd: float | None = No
 
 def _live(batch: Any, shard: ShardState) -> bool:
     status = batch_status(batch) if batch is not None else shard.status
-    return status in LIVE_STATUSES
+    return is_live(status)
 
 
 def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView, *,
@@ -641,7 +677,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
         return JobPlan(action="create", shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}resuming: {len(unsubmitted)} of {len(shards)} shard(s) not yet submitted",
                        **base)
-    dead = [s for s in shards if s.status in DEAD_STATUSES]
+    dead = [s for s in shards if is_dead(s.status)]
     output = job_state.output if job_state is not None else None
     if dead and output is not None and not output.unanswered and all(
             s.result_files <= set(output.sources) for s in shards):
@@ -661,7 +697,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
         return JobPlan(action="retry", shard_plans=plans, adopted=adopted, retry_errors=retry_errors,
                        reason=f"{prefix}batch {first.batch_id} {first.status}{done}{more}; "
                               "resubmitting the requests without a result", **base)
-    live = [s for s in shards if s.status in LIVE_STATUSES or s.status is None]
+    live = [s for s in shards if s.status is None or is_live(s.status)]
     if live:
         statuses = sorted({s.status or "unknown" for s in live})
         return JobPlan(action="wait", shard_plans=plans, adopted=adopted,
@@ -786,7 +822,7 @@ def _plan_from_document(document: dict[str, Any]) -> Plan:
     jobs = []
     for raw in document["jobs"]:
         if raw["action"] not in ACTIONS:
-            raise ValueError(f"unknown action {raw['action']!r}")
+            raise ValueError(f"unknown action {raw['action']!r}")  # named here: the enum's words are less clear
         jobs.append(JobPlan(
             job=raw["job"], action=raw["action"], reason=raw["reason"], requests=raw["requests"],
             shards=raw["shards"], model=raw["model"], input_sha256=raw["input_sha256"],
@@ -852,7 +888,7 @@ def _unrecorded_live_batches(client: Any, name: str, job_state: JobState, *, kno
     found = []
     for batches in client.batches_by_input_file(file_ids).values():
         for batch in batches:
-            if batch.id not in recorded and batch.id not in known and batch_status(batch) in LIVE_STATUSES:
+            if batch.id not in recorded and batch.id not in known and is_live(batch_status(batch)):
                 found.append(batch.id)
     return found
 
@@ -873,7 +909,7 @@ def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
         live: list[str] = []
         if reachable:
             for shard in job_state.shards:
-                if not shard.batch_id or shard.status not in (None, *LIVE_STATUSES):
+                if not shard.batch_id or not (shard.status is None or is_live(shard.status)):
                     continue
                 status = shard.status
                 if client is not None:
@@ -881,7 +917,7 @@ def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
                         status = batch_status(client.get_batch(shard.batch_id))
                     except NotFound:
                         status = None
-                if status in LIVE_STATUSES:
+                if is_live(status):
                     live.append(shard.batch_id)
         if reachable and client is not None:
             live += _unrecorded_live_batches(client, name, job_state, known=set(live))

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 
 import filelock
 
+from specrun._batch_status import is_completed, is_dead, is_live
 from specrun._files import atomic_write_bytes
 from specrun.errors import StateError, StateLocked
 
@@ -42,8 +43,6 @@ __all__ = [
 
 STATE_VERSION = 1
 
-LIVE_STATUSES = ("validating", "in_progress", "finalizing", "cancelling")
-DEAD_STATUSES = ("failed", "expired", "cancelled")
 
 
 def batch_status(batch: Any) -> str:
@@ -54,7 +53,7 @@ def batch_status(batch: Any) -> str:
 
 def newest_usable_batch(batches: Iterable[Any]) -> Any:
     """The newest live or completed batch (never a failed/expired/cancelled one), or None."""
-    usable = [b for b in batches if batch_status(b) not in DEAD_STATUSES]
+    usable = [b for b in batches if not is_dead(batch_status(b))]
     return max(usable, key=lambda b: getattr(b, "created_at", 0) or 0) if usable else None
 
 
@@ -79,15 +78,15 @@ class ShardState:
 
     @property
     def is_live(self) -> bool:
-        return self.batch_id is not None and self.status in LIVE_STATUSES
+        return self.batch_id is not None and is_live(self.status)
 
     @property
     def is_dead(self) -> bool:
-        return self.status in DEAD_STATUSES
+        return is_dead(self.status)
 
     @property
     def is_completed(self) -> bool:
-        return self.status == "completed"
+        return is_completed(self.status)
 
 
 @dataclass

@@ -13,13 +13,13 @@ non-negative numbers; anything else is a ``ProviderError`` that shows the value 
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, TypeVar
 
+from specrun._batch_status import BatchStatus
 from specrun._text import quoted, safe
 from specrun.errors import ProviderError
 
@@ -37,7 +37,6 @@ _MODEL_ID_RULE = "model ids may only use letters, digits and _ . : / @ + - (at m
 _MAX_INT = 2**63 - 1
 #: Cents per million tokens above this ($10M per million tokens) are not a price.
 _MAX_PRICE_CENTS = 1e9
-_STATUS = re.compile(r"[A-Za-z][A-Za-z0-9_. -]{0,63}")
 
 T = TypeVar("T")
 
@@ -91,58 +90,6 @@ def _kind(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "an array"
     return type(value).__name__
-
-
-class BatchStatus(str, enum.Enum):
-    """The eight OpenAI batch statuses.
-
-    A status outside these (some servers say ``queued`` or ``running``) is mapped to
-    its obvious equivalent; anything else becomes a non-terminal pseudo-member, so an
-    unexpected word never crashes a poll loop.
-    """
-
-    VALIDATING = "validating"
-    FAILED = "failed"
-    IN_PROGRESS = "in_progress"
-    FINALIZING = "finalizing"
-    COMPLETED = "completed"
-    EXPIRED = "expired"
-    CANCELLING = "cancelling"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in (BatchStatus.FAILED, BatchStatus.COMPLETED, BatchStatus.EXPIRED, BatchStatus.CANCELLED)
-
-    @classmethod
-    def _missing_(cls, value: object) -> BatchStatus | None:
-        # Only words: a status is shown on the terminal and stored in state.
-        if not isinstance(value, str) or _STATUS.fullmatch(value.strip()) is None:
-            return None
-        word = value.strip().lower().replace("-", "_").replace(" ", "_")
-        alias = _STATUS_ALIASES.get(word, word)
-        for member in cls:
-            if member.value == alias:
-                return member
-        pseudo = str.__new__(cls, value)
-        pseudo._name_ = word.upper() or "UNKNOWN"
-        pseudo._value_ = value
-        return pseudo
-
-
-_STATUS_ALIASES = {
-    "queued": "validating",
-    "pending": "validating",
-    "running": "in_progress",
-    "processing": "in_progress",
-    "succeeded": "completed",
-    "success": "completed",
-    "done": "completed",
-    "canceled": "cancelled",
-    "canceling": "cancelling",
-    "error": "failed",
-    "errored": "failed",
-}
 
 
 def _int(value: Any) -> int | None:
