@@ -1,42 +1,20 @@
-"""plan/apply end to end: the real CLI (subprocesses) against a real `specrun serve`."""
+"""plan/apply end to end: the CLI in-process against a real `specrun serve` (one per module).
+
+``server`` is this test's own tenant of the module's server (an empty provider); the
+smoke tests in test_smoke.py run the same CLI in subprocesses (kill -9, concurrent runs).
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
-from tests.e2e.conftest import read_results, run_cli, write_project
+from tests.e2e.conftest import read_results, write_project
 
 
-def test_apply_creates_one_batch_and_a_second_apply_sends_no_post(tmp_path, server):
-    spec = write_project(tmp_path / "proj", server.url, rows=5)
-    first = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", "-v", cwd=spec.parent)
-    assert first.code == 0, first.stderr
-    assert "+ greet" in first.stdout and "create" in first.stdout
-    assert "Apply complete." in first.stdout
-    assert "5 ok, 0 error" in first.stdout
-    assert len(first.posts()) == 2  # one upload, one batch
-    assert len(server.batches()) == 1
-
-    results = read_results(spec.parent / "results" / "greet.jsonl")
-    assert [r["custom_id"] for r in results] == [f"greet-{i}" for i in range(5)]
-    assert all(r["status"] == "ok" and r["content"] for r in results)
-    assert results[0]["row"] == {"id": "0", "name": "person 0"}
-
-    before = (spec.parent / "results" / "greet.jsonl").stat().st_mtime_ns
-    second = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
-    assert second.code == 0, second.stderr
-    assert "No changes." in second.stdout
-    assert second.posts() == []
-    assert (spec.parent / "results" / "greet.jsonl").stat().st_mtime_ns == before
-    assert len(server.batches()) == 1
-
-
-def test_results_keep_input_order_with_failed_rows_in_the_middle(tmp_path, server):
+def test_results_keep_input_order_with_failed_rows_in_the_middle(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, rows=6, fail_rows=(2, 3))
-    result = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    result = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert result.code == 0, result.stderr  # row errors do not fail the run...
     assert "4 ok, 2 error" in result.stdout
     rows = read_results(spec.parent / "results" / "greet.jsonl")
@@ -45,17 +23,17 @@ def test_results_keep_input_order_with_failed_rows_in_the_middle(tmp_path, serve
     assert rows[2]["content"] is None and rows[2]["error"]["message"]
     assert rows[2]["row"]["name"] == "person 2 [[fail]]"
 
-    strict = run_cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
+    strict = cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
     assert strict.code == 1  # no changes, but the results still hold the row errors
     (spec.parent / "results" / "greet.jsonl").unlink()
-    strict = run_cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
+    strict = cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
     assert strict.code == 1
     assert "2 row(s) failed inside completed batches" in strict.stderr
 
 
-def test_three_shards_three_batches(tmp_path, server):
+def test_three_shards_three_batches(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, rows=7, max_requests=3)
-    result = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    result = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert result.code == 0, result.stderr
     assert "3 shards" in result.stdout
     assert len(server.batches()) == 3
@@ -63,53 +41,27 @@ def test_three_shards_three_batches(tmp_path, server):
     assert [r["index"] for r in rows] == list(range(7))
 
 
-def test_crash_after_upload_does_not_upload_or_create_twice(tmp_path, server):
-    spec = write_project(tmp_path / "proj", server.url)
-    crashed = run_cli("apply", "--auto-approve", cwd=spec.parent, env={"SPECRUN_CRASH_AT": "after-upload"})
-    assert crashed.code == -9  # SIGKILL, before the state write
-    assert len(server.files()) == 1 and server.batches() == []
-    resumed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", "-v", cwd=spec.parent)
-    assert resumed.code == 0, resumed.stderr
-    assert len(server.files()) == 1
-    assert len(server.batches()) == 1
-    assert [p for p in resumed.posts() if "/files" in p] == []
-
-
-def test_crash_between_create_and_state_write_adopts_the_batch(tmp_path, server):
-    spec = write_project(tmp_path / "proj", server.url)
-    crashed = run_cli("apply", "--auto-approve", cwd=spec.parent, env={"SPECRUN_CRASH_AT": "after-create"})
-    assert crashed.code == -9
-    assert len(server.batches()) == 1
-    plan = run_cli("plan", cwd=spec.parent)
-    assert "adopted" in plan.stdout or "download" in plan.stdout or "wait" in plan.stdout
-    resumed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", "-v", cwd=spec.parent)
-    assert resumed.code == 0, resumed.stderr
-    assert resumed.posts() == []
-    assert len(server.batches()) == 1
-    assert len(read_results(spec.parent / "results" / "greet.jsonl")) == 5
-
-
-def test_lost_post_answers_never_duplicate(tmp_path, server_factory):
+def test_lost_post_answers_never_duplicate(tmp_path, cli, server_factory):
     server = server_factory("--late-fault-rate", "1.0")
     spec = write_project(tmp_path / "proj", server.url)
-    result = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", "-v", cwd=spec.parent)
+    result = cli("apply", "--auto-approve", "--poll-interval", "0.2", "-v", cwd=spec.parent)
     assert result.code == 0, result.stderr
     assert len(server.batches()) == 1
     assert len(server.files()) == 1
     assert "5 ok" in result.stdout
 
 
-def test_deleted_state_adopts_existing_batches(tmp_path, server):
+def test_deleted_state_adopts_existing_batches(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, rows=7, max_requests=3)
-    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
     (spec.parent / ".specrun" / "state.json").unlink()
-    plan = run_cli("plan", "--json", cwd=spec.parent)
+    plan = cli("plan", "--json", cwd=spec.parent)
     assert plan.code == 0, plan.stderr
     job = json.loads(plan.stdout)["jobs"][0]
     assert job["action"] == "download" and "adopted" in job["reason"]
     assert len(job["batch_ids"]) == 3
     (spec.parent / "results" / "greet.jsonl").unlink()
-    applied = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert applied.posts() == []
     assert len(server.batches()) == 3
@@ -118,132 +70,110 @@ def test_deleted_state_adopts_existing_batches(tmp_path, server):
     assert "7 ok, 0 error" in applied.stdout
 
 
-def test_concurrent_applies_create_one_batch_per_shard(tmp_path, server):
-    spec = write_project(tmp_path / "proj", server.url, rows=7, max_requests=3)
-    procs = [subprocess.Popen([sys.executable, "-m", "specrun", "apply", "--auto-approve", "--poll-interval", "0.2",
-                               "--lock-timeout", "60"], cwd=spec.parent, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL) for _ in range(2)]
-    outputs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    assert len(server.batches()) == 3
-    assert sum("No changes." in out for out, _ in outputs) == 1
-
-
-def test_second_run_fails_at_once_naming_the_lock_holder(tmp_path, server):
-    spec = write_project(tmp_path / "proj", server.url)
-    from specrun.state import state_lock
-
-    with state_lock(spec.parent / ".specrun", "apply (test)"):
-        result = run_cli("plan", cwd=spec.parent)
-    assert result.code == 1
-    assert "state is locked" in result.stderr and "apply (test)" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_every_action_in_one_lifecycle(tmp_path, server):
+def test_every_action_in_one_lifecycle(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, jobs=("greet", "thank"))
-    plan = run_cli("plan", "--detailed-exitcode", cwd=spec.parent)
+    plan = cli("plan", "--detailed-exitcode", cwd=spec.parent)
     assert plan.code == 2
     assert "Plan: 2 to create, 0 to replace, 0 to retry, 0 to remove, 0 unchanged." in plan.stdout
-    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
-    assert run_cli("plan", "--detailed-exitcode", cwd=spec.parent).code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
+    assert cli("plan", "--detailed-exitcode", cwd=spec.parent).code == 0
 
     # download: results file deleted
     (spec.parent / "results" / "thank.jsonl").unlink()
-    plan = json.loads(run_cli("plan", "--json", cwd=spec.parent).stdout)
+    plan = json.loads(cli("plan", "--json", cwd=spec.parent).stdout)
     actions = {j["job"]: (j["action"], j["reason"]) for j in plan["jobs"]}
     assert actions["thank"] == ("download", "results file results/thank.jsonl missing")
     assert actions["greet"] == ("noop", "up to date")
-    assert run_cli("apply", "--auto-approve", cwd=spec.parent).code == 0
+    assert cli("apply", "--auto-approve", cwd=spec.parent).code == 0
 
     # replace + remove: edit the template and drop a job
     write_project(tmp_path / "proj", server.url, jobs=("greet",), content="Say goodbye to {{ row.name }}.")
-    plan = json.loads(run_cli("plan", "--json", cwd=spec.parent).stdout)
+    plan = json.loads(cli("plan", "--json", cwd=spec.parent).stdout)
     actions = {j["job"]: (j["action"], j["reason"]) for j in plan["jobs"]}
     assert actions["greet"] == ("replace", "requests changed: messages[0] template edited")
     assert actions["thank"] == ("remove", "job no longer in the spec")
     assert plan["summary"] == {"create": 0, "replace": 1, "retry": 0, "remove": 1, "wait": 0, "download": 0,
                                "noop": 0}
-    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert "goodbye" in read_results(spec.parent / "results" / "greet.jsonl")[0]["content"]
     assert len(server.batches()) == 3
 
 
-def test_no_wait_then_a_later_apply_collects(tmp_path, server):
+def test_no_wait_then_a_later_apply_collects(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
-    submitted = run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
+    submitted = cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
     assert submitted.code == 0, submitted.stderr
     assert "run `specrun apply` again" in submitted.stdout or "5 ok" in submitted.stdout
     time.sleep(0.5)
-    collected = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    collected = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert collected.code == 0
     assert (spec.parent / "results" / "greet.jsonl").exists()
     assert len(server.batches()) == 1
 
 
-def test_saved_plan_applies_once_and_is_then_stale(tmp_path, server):
+def test_saved_plan_applies_once_and_is_then_stale(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
-    saved = run_cli("plan", "--out", "tfplan.json", cwd=spec.parent)
+    saved = cli("plan", "--out", "tfplan.json", cwd=spec.parent)
     assert saved.code == 0 and "Saved the plan to tfplan.json" in saved.stdout
-    applied = run_cli("apply", "tfplan.json", "--poll-interval", "0.2", cwd=spec.parent)  # no prompt, no TTY
+    applied = cli("apply", "tfplan.json", "--poll-interval", "0.2", cwd=spec.parent)  # no prompt, no TTY
     assert applied.code == 0, applied.stderr
-    again = run_cli("apply", "tfplan.json", "-v", cwd=spec.parent)
+    again = cli("apply", "tfplan.json", "-v", cwd=spec.parent)
     assert again.code == 1
     assert "Saved plan is stale" in again.stderr
     assert again.posts() == []
     assert len(server.batches()) == 1
 
 
-def test_saved_plan_is_stale_when_inputs_change(tmp_path, server):
+def test_saved_plan_is_stale_when_inputs_change(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
-    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
     (spec.parent / "results" / "greet.jsonl").unlink()
-    assert run_cli("plan", "--out", "p.json", cwd=spec.parent).code == 0
+    assert cli("plan", "--out", "p.json", cwd=spec.parent).code == 0
     with open(spec.parent / "data" / "people.csv", "a", encoding="utf-8") as handle:
         handle.write("99,late row\n")
-    stale = run_cli("apply", "p.json", "-v", cwd=spec.parent)
+    stale = cli("apply", "p.json", "-v", cwd=spec.parent)
     assert stale.code == 1
     assert "Saved plan is stale: the inputs of job 'greet' changed" in stale.stderr
     assert stale.posts() == []
 
 
-def test_target_limits_the_plan(tmp_path, server):
+def test_target_limits_the_plan(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, jobs=("greet", "thank"))
-    plan = json.loads(run_cli("plan", "--json", "--target", "thank", cwd=spec.parent).stdout)
+    plan = json.loads(cli("plan", "--json", "--target", "thank", cwd=spec.parent).stdout)
     assert [j["job"] for j in plan["jobs"]] == ["thank"]
-    bad = run_cli("plan", "--target", "nope", cwd=spec.parent)
+    bad = cli("plan", "--target", "nope", cwd=spec.parent)
     assert bad.code == 1 and "--target 'nope': no such job" in bad.stderr
 
 
-def test_apply_without_tty_or_auto_approve_refuses(tmp_path, server):
+def test_apply_without_tty_or_auto_approve_refuses(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
-    result = run_cli("apply", cwd=spec.parent)
+    result = cli("apply", cwd=spec.parent)
     assert result.code == 1
     assert "--auto-approve" in result.stderr and "specrun plan --out FILE" in result.stderr
     assert server.batches() == []
 
 
-def test_unknown_model_fails_at_plan_time_before_upload(tmp_path, server):
+def test_unknown_model_fails_at_plan_time_before_upload(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
     spec.write_text(spec.read_text().replace("Llama-3.1-8B-Instruct", "Llama-3.1-8B-Instrukt"))
-    result = run_cli("apply", "--auto-approve", cwd=spec.parent)
+    result = cli("apply", "--auto-approve", cwd=spec.parent)
     assert result.code == 1
     assert "model 'meta-llama/Llama-3.1-8B-Instrukt' is not active" in result.stderr
     assert "meta-llama/Llama-3.1-8B-Instruct" in result.stderr
     assert server.files() == []
 
 
-def test_status_and_destroy(tmp_path, server):
+def test_status_and_destroy(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
-    assert run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
-    status = run_cli("status", "--json", cwd=spec.parent)
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 0
+    status = cli("status", "--json", cwd=spec.parent)
     data = json.loads(status.stdout)
     assert data["jobs"][0]["batches"][0]["status"] == "completed"
     assert data["jobs"][0]["output"]["ok"] == 5
-    refused = run_cli("destroy", cwd=spec.parent)
+    refused = cli("destroy", cwd=spec.parent)
     assert refused.code == 1 and "--auto-approve" in refused.stderr
-    destroyed = run_cli("destroy", "--auto-approve", cwd=spec.parent)
+    destroyed = cli("destroy", "--auto-approve", cwd=spec.parent)
     assert destroyed.code == 0, destroyed.stderr
     assert "Destroy complete." in destroyed.stdout
     state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
@@ -251,41 +181,41 @@ def test_status_and_destroy(tmp_path, server):
     assert (spec.parent / "results" / "greet.jsonl").exists()
 
 
-def test_saved_plan_needs_the_same_vars(tmp_path, server):
+def test_saved_plan_needs_the_same_vars(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, content="Say {{ vars.greeting }} to {{ row.name }}.")
     spec.write_text(spec.read_text().replace("defaults:", "vars:\n  greeting: hello\ndefaults:"))
-    assert run_cli("plan", "--var", "greeting=hi", "--out", "p.json", cwd=spec.parent).code == 0
-    refused = run_cli("apply", "p.json", cwd=spec.parent)
+    assert cli("plan", "--var", "greeting=hi", "--out", "p.json", cwd=spec.parent).code == 0
+    refused = cli("apply", "p.json", cwd=spec.parent)
     assert refused.code == 1
     assert "it was made with --var greeting=hi; pass the same --var options" in refused.stderr
-    applied = run_cli("apply", "p.json", "--var", "greeting=hi", "--poll-interval", "0.2", cwd=spec.parent)
+    applied = cli("apply", "p.json", "--var", "greeting=hi", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert read_results(spec.parent / "results" / "greet.jsonl")[0]["content"] == "echo: Say hi to person 0."
 
 
-def test_row_errors_fail_reruns_too_and_retry_errors_re_sends_only_them(tmp_path, server):
+def test_row_errors_fail_reruns_too_and_retry_errors_re_sends_only_them(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, rows=5, fail_rows=(1, 3))
-    first = run_cli("apply", "--auto-approve", "--fail-on-row-errors", "--poll-interval", "0.2", cwd=spec.parent)
+    first = cli("apply", "--auto-approve", "--fail-on-row-errors", "--poll-interval", "0.2", cwd=spec.parent)
     assert first.code == 1 and "2 row(s) failed inside completed batches" in first.stderr
-    again = run_cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
+    again = cli("apply", "--auto-approve", "--fail-on-row-errors", cwd=spec.parent)
     assert again.code == 1, again.stdout  # nothing to do, but the results still hold the errors
     assert "the results are unchanged" in again.stderr
 
-    plan = json.loads(run_cli("plan", "--json", "--retry-errors", cwd=spec.parent).stdout)
+    plan = json.loads(cli("plan", "--json", "--retry-errors", cwd=spec.parent).stdout)
     job = plan["jobs"][0]
     assert job["action"] == "retry"
     assert job["reason"] == "2 row(s) failed inside completed batches; re-sending just those (--retry-errors)"
-    retried = run_cli("apply", "--auto-approve", "--retry-errors", "--poll-interval", "0.2", cwd=spec.parent)
+    retried = cli("apply", "--auto-approve", "--retry-errors", "--poll-interval", "0.2", cwd=spec.parent)
     assert retried.code == 0, retried.stderr
     batches = server.batches()
     assert len(batches) == 2
     assert sorted(b["request_counts"]["total"] for b in batches) == [2, 5]  # only the failed rows re-sent
 
 
-def test_a_saved_plan_refuses_other_targets(tmp_path, server):
+def test_a_saved_plan_refuses_other_targets(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url, jobs=("greet", "thank"))
-    assert run_cli("plan", "--target", "greet", "--out", "p.json", cwd=spec.parent).code == 0
-    refused = run_cli("apply", "p.json", "--target", "thank", "-v", cwd=spec.parent)
+    assert cli("plan", "--target", "greet", "--out", "p.json", cwd=spec.parent).code == 0
+    refused = cli("apply", "p.json", "--target", "thank", "-v", cwd=spec.parent)
     assert refused.code == 1
     assert "a saved plan carries its own targets (greet)" in refused.stderr
     assert refused.posts() == []

@@ -1,4 +1,4 @@
-"""Money guards end to end: the real CLI against a real `specrun serve` (echo engine).
+"""Money guards end to end: the CLI in-process against a real `specrun serve` (echo engine).
 
 Figures, by hand, from specrun.estimate and the echo engine's published models:
 each row renders "Say hello to person <i>." (22 characters, one message), so
@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
-
-from tests.e2e.conftest import MODEL, read_results, run_cli, write_project
+from tests.e2e.conftest import MODEL, read_results, write_project
 
 BIG = "meta-llama/Llama-3.3-70B-Instruct"
 COST = "$0.000023–$0.0040"
@@ -39,9 +37,9 @@ def money_project(root: Path, base_url: str | None, *, jobs: tuple[str, ...] = (
 # ---------------------------------------------------------------- estimates in the plan
 
 
-def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, server):
+def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url)
-    human = run_cli("plan", cwd=spec.parent)
+    human = cli("plan", cwd=spec.parent)
     assert human.code == 0, human.stderr
     lines = human.stdout.splitlines()
     assert lines[:3] == [
@@ -51,7 +49,7 @@ def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, server):
     ]
     assert lines[-1] == f"Estimated cost: {COST}  [input only – every reply at its max tokens]"
 
-    as_json = run_cli("plan", "--format", "json", cwd=spec.parent)
+    as_json = cli("plan", "--format", "json", cwd=spec.parent)
     assert as_json.code == 0, as_json.stderr
     document = json.loads(as_json.stdout)
     job = document["jobs"][0]
@@ -60,9 +58,9 @@ def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, server):
                                                                                           "max": 0.004023}
     assert document["estimated_cost_usd"] == job["estimated_cost_usd"]
     assert document["budget"] == {"max_cost_usd": None, "violations": []}
-    assert json.loads(run_cli("plan", "--json", cwd=spec.parent).stdout) == document
+    assert json.loads(cli("plan", "--json", cwd=spec.parent).stdout) == document
 
-    markdown = run_cli("plan", "--format", "markdown", cwd=spec.parent)
+    markdown = cli("plan", "--format", "markdown", cwd=spec.parent)
     assert markdown.code == 0, markdown.stderr
     assert markdown.stdout.startswith("### specrun plan\n\n"
                                       "**Plan: 1 to create, 0 to replace, 0 to retry, 0 to remove, 0 unchanged.**\n")
@@ -74,9 +72,9 @@ def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, server):
     assert server.files() == [] and server.batches() == []  # planning sends nothing
 
 
-def test_embedded_provider_publishes_prices_too(tmp_path):
+def test_embedded_provider_publishes_prices_too(tmp_path, cli):
     spec = money_project(tmp_path / "proj", None)
-    result = run_cli("plan", "--format", "markdown", cwd=spec.parent)
+    result = cli("plan", "--format", "markdown", cwd=spec.parent)
     assert result.code == 0, result.stderr
     assert f"| `+` | `greet` | create | 5 | {BIG} | {COST} | job not in state |" in result.stdout
 
@@ -84,11 +82,11 @@ def test_embedded_provider_publishes_prices_too(tmp_path):
 # ---------------------------------------------------------------- budgets
 
 
-def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path, server):
+def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url, top="budget: {max_cost_usd: 0.003}\n")
     violation = "this plan may cost up to $0.0040 in all, over budget.max_cost_usd of $0.0030"
 
-    planned = run_cli("plan", "--out", "reviewed.plan", cwd=spec.parent)
+    planned = cli("plan", "--out", "reviewed.plan", cwd=spec.parent)
     assert planned.code == 1
     assert planned.stdout.splitlines()[-2:] == [
         f"Estimated cost: {COST} (budget $0.0030)  [input only – every reply at its max tokens]",
@@ -97,15 +95,15 @@ def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path,
     assert planned.stderr == f"Error: over budget (apply would refuse this plan): {violation}\n"
     assert not (spec.parent / "reviewed.plan").exists()  # a plan over budget is not saved for apply
 
-    as_json = run_cli("plan", "--json", cwd=spec.parent)
+    as_json = cli("plan", "--json", cwd=spec.parent)
     assert as_json.code == 1
     assert json.loads(as_json.stdout)["budget"] == {"max_cost_usd": 0.003, "violations": [violation]}
 
-    markdown = run_cli("plan", "--format", "markdown", cwd=spec.parent)
+    markdown = cli("plan", "--format", "markdown", cwd=spec.parent)
     assert markdown.code == 1
     assert f"> [!CAUTION]\n> **Over budget:** {violation}\n" in markdown.stdout
 
-    applied = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 1
     assert f"Error: over budget (nothing was sent): {violation}" in applied.stderr
     assert applied.posts() == []
@@ -113,20 +111,20 @@ def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path,
     assert not (spec.parent / "results").exists()
 
 
-def test_job_budget_violation_names_the_job(tmp_path, server):
+def test_job_budget_violation_names_the_job(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url, jobs=("greet", "shout"),
                          job_extra={"shout": "    budget: {max_cost_usd: 0.001}\n"})
     violation = "job 'shout' may cost up to $0.0040, over its budget of $0.0010 (budget.max_cost_usd)"
-    planned = run_cli("plan", cwd=spec.parent)
+    planned = cli("plan", cwd=spec.parent)
     assert planned.code == 1
     assert f"           ~65 input tokens, ≤10,000 output tokens, est. {COST}, budget $0.0010" in planned.stdout
     assert planned.stdout.count("Over budget:") == 1
     assert planned.stderr == f"Error: over budget (apply would refuse this plan): {violation}\n"
-    document = json.loads(run_cli("plan", "--json", cwd=spec.parent).stdout)
+    document = json.loads(cli("plan", "--json", cwd=spec.parent).stdout)
     assert {j["job"]: j["budget_usd"] for j in document["jobs"]} == {"greet": None, "shout": 0.001}
     assert document["budget"] == {"max_cost_usd": None, "violations": [violation]}
 
-    applied = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 1
     assert f"Error: over budget (nothing was sent): {violation}" in applied.stderr
     # the job within its budget is not sent either: apply refuses the whole plan
@@ -134,18 +132,18 @@ def test_job_budget_violation_names_the_job(tmp_path, server):
     assert server.files() == [] and server.batches() == []
 
 
-def test_max_cost_on_plan_and_on_a_saved_plan(tmp_path, server):
+def test_max_cost_on_plan_and_on_a_saved_plan(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url)
-    over = run_cli("plan", "--max-cost", "0.001", cwd=spec.parent)
+    over = cli("plan", "--max-cost", "0.001", cwd=spec.parent)
     assert over.code == 1
     assert over.stderr == ("Error: over budget (apply would refuse this plan): this plan may cost up to $0.0040 "
                            "in all, over --max-cost of $0.0010\n")
 
-    within = run_cli("plan", "--max-cost", "1", "--out", "reviewed.plan", cwd=spec.parent)
+    within = cli("plan", "--max-cost", "1", "--out", "reviewed.plan", cwd=spec.parent)
     assert within.code == 0, within.stderr
     assert f"Estimated cost: {COST} (budget $1.00)  [input only – every reply at its max tokens]" in within.stdout
 
-    refused = run_cli("apply", "reviewed.plan", "--max-cost", "0.001", "-v", cwd=spec.parent)
+    refused = cli("apply", "reviewed.plan", "--max-cost", "0.001", "-v", cwd=spec.parent)
     assert refused.code == 1
     assert refused.stderr.splitlines()[-1] == ("Error: over budget (nothing was sent): this plan may cost up to "
                                                "$0.0040 in all, over --max-cost of $0.0010")
@@ -153,18 +151,18 @@ def test_max_cost_on_plan_and_on_a_saved_plan(tmp_path, server):
     assert server.files() == [] and server.batches() == []
 
     # refusing did not spend the saved plan: it still applies, within a budget that fits
-    applied = run_cli("apply", "reviewed.plan", "--max-cost", "0.005", "--poll-interval", "0.2", cwd=spec.parent)
+    applied = cli("apply", "reviewed.plan", "--max-cost", "0.005", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert len(server.files()) == 1 and len(server.batches()) == 1
 
 
-def test_a_saved_plan_is_refused_when_the_spec_budget_was_lowered_since(tmp_path, server):
+def test_a_saved_plan_is_refused_when_the_spec_budget_was_lowered_since(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url, top="budget: {max_cost_usd: 1}\n")
-    assert run_cli("plan", "--out", "reviewed.plan", cwd=spec.parent).code == 0
+    assert cli("plan", "--out", "reviewed.plan", cwd=spec.parent).code == 0
     spec.write_text(spec.read_text(encoding="utf-8").replace("max_cost_usd: 1}", "max_cost_usd: 0.001}"),
                     encoding="utf-8")
-    assert run_cli("plan", cwd=spec.parent).code == 1  # a fresh plan is over the new budget...
-    applied = run_cli("apply", "reviewed.plan", "--poll-interval", "0.2", cwd=spec.parent)
+    assert cli("plan", cwd=spec.parent).code == 1  # a fresh plan is over the new budget...
+    applied = cli("apply", "reviewed.plan", "--poll-interval", "0.2", cwd=spec.parent)
     # ...and so is the saved one: apply must refuse it before sending anything
     assert applied.code == 1
     assert "over budget (nothing was sent)" in applied.stderr
@@ -193,28 +191,28 @@ TOO_LONG = ("~61 prompt tokens + 131,050 max output = 131,111, over the 131,072-
             f"{MODEL}")
 
 
-def test_a_row_over_the_context_is_a_plan_error_naming_the_row(tmp_path, server):
+def test_a_row_over_the_context_is_a_plan_error_naming_the_row(tmp_path, cli, server):
     spec = context_project(tmp_path / "proj", server.url)
-    planned = run_cli("plan", cwd=spec.parent)
+    planned = cli("plan", cwd=spec.parent)
     assert planned.code == 1
     assert planned.stdout == ""
     assert planned.stderr == (f"Error: job 'greet': row 4 of data/people.csv (custom_id 'greet-2') needs {TOO_LONG}; "
                               "shorten it, lower max_tokens, or set on_too_long: skip\n")
-    applied = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 1
     assert "row 4 of data/people.csv (custom_id 'greet-2')" in applied.stderr
     assert applied.posts() == []
     assert server.files() == [] and server.batches() == []
 
 
-def test_on_too_long_skip_sends_the_rest_and_marks_the_row_skipped(tmp_path, server):
+def test_on_too_long_skip_sends_the_rest_and_marks_the_row_skipped(tmp_path, cli, server):
     spec = context_project(tmp_path / "proj", server.url, on_too_long="skip")
-    planned = run_cli("plan", cwd=spec.parent)
+    planned = cli("plan", cwd=spec.parent)
     assert planned.code == 0, planned.stderr
     assert "  + greet  create        4 requests    1 shard" in planned.stdout
     assert "           1 row(s) too long: skipped (on_too_long: skip)" in planned.stdout
 
-    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert "ok greet: 4 ok, 0 error, 1 skipped" in applied.stdout
 
@@ -230,35 +228,35 @@ def test_on_too_long_skip_sends_the_rest_and_marks_the_row_skipped(tmp_path, ser
     [uploaded] = server.files()
     [batch] = server.batches()
     assert batch["request_counts"]["total"] == 4
-    content = httpx.get(f"{server.url}/files/{uploaded['id']}/content", timeout=10).text
+    content = server.file_content(uploaded['id'])
     assert [json.loads(line)["custom_id"] for line in content.splitlines()] == [
         "greet-0", "greet-1", "greet-3", "greet-4"]
 
-    again = run_cli("plan", "--detailed-exitcode", cwd=spec.parent)
+    again = cli("plan", "--detailed-exitcode", cwd=spec.parent)
     assert again.code == 0, again.stdout + again.stderr  # skipped rows are not a pending change
     assert "No changes." in again.stdout
 
 
-def test_inactive_model_is_a_plan_error_listing_close_names(tmp_path, server):
+def test_inactive_model_is_a_plan_error_listing_close_names(tmp_path, cli, server):
     spec = write_project(tmp_path / "proj", server.url)
     spec.write_text(spec.read_text(encoding="utf-8").replace(MODEL, "meta-llama/Llama-3.1-8B-Instrukt"),
                     encoding="utf-8")
     expected = ("Error: job 'greet': model 'meta-llama/Llama-3.1-8B-Instrukt' is not active on the provider; "
                 "closest active models: meta-llama/Llama-3.1-8B-Instruct, meta-llama/Llama-3.3-70B-Instruct, "
                 "mistralai/Mistral-7B-Instruct-v0.3\n")
-    planned = run_cli("plan", cwd=spec.parent)
+    planned = cli("plan", cwd=spec.parent)
     assert (planned.code, planned.stdout, planned.stderr) == (1, "", expected)
-    applied = run_cli("apply", "--auto-approve", "-v", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 1
     assert applied.stderr.endswith(expected)
     assert applied.posts() == []
     assert server.files() == [] and server.batches() == []
 
 
-def test_plan_without_refresh_keeps_skipped_rows_skipped(tmp_path):
+def test_plan_without_refresh_keeps_skipped_rows_skipped(tmp_path, cli):
     spec = context_project(tmp_path / "proj", None, on_too_long="skip")  # embedded provider
-    applied = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+    applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
-    assert run_cli("plan", "--detailed-exitcode", cwd=spec.parent).code == 0
-    offline = run_cli("plan", "--no-refresh", "--detailed-exitcode", cwd=spec.parent)
+    assert cli("plan", "--detailed-exitcode", cwd=spec.parent).code == 0
+    offline = cli("plan", "--no-refresh", "--detailed-exitcode", cwd=spec.parent)
     assert (offline.code, offline.stdout.splitlines()[-1]) == (0, "No changes. Results are up to date.")
