@@ -41,6 +41,7 @@ from specrun.state import (
     newest_usable_batch,
     save_state,
 )
+from specrun.provider import Provider
 
 __all__ = ["ApplyOptions", "JobOutcome", "ApplyReport", "Executor", "ApplyInterrupted", "ProgressSink"]
 
@@ -100,7 +101,7 @@ class Executor:
         spec: Spec,
         state: State,
         state_path: Path,
-        client: Any,
+        client: Provider,
         *,
         build_dir: Path,
         downloads_dir: Path,
@@ -684,7 +685,7 @@ def _retry_plan_for(name: str, job_state: JobState, *, errors: bool = False) -> 
                    fingerprint_parts=job_state.fingerprint_parts, retry_errors=errors)
 
 
-def _batch_errors(client: Any, batch_id: str) -> str:
+def _batch_errors(client: Provider, batch_id: str) -> str:
     try:
         batch = client.get_batch(batch_id)
     except SpecrunError:

@@ -36,6 +36,7 @@ from specrun.state import (
     batch_status,
     newest_usable_batch,
 )
+from specrun.provider import Provider
 
 __all__ = [
     "Action",
@@ -350,7 +351,7 @@ def _with_batch(shard: ShardPlan, batch: Any) -> ShardPlan:
 # --------------------------------------------------------------------------- refresh (I/O)
 
 
-def fetch_models(client: Any) -> tuple[dict[str, Any] | None, list[str]]:
+def fetch_models(client: Provider) -> tuple[dict[str, Any] | None, list[str]]:
     """The provider's active models (id → ModelConfig), or None when it cannot say."""
     try:
         return {m.id: m for m in client.model_config()}, []
@@ -360,7 +361,7 @@ def fetch_models(client: Any) -> tuple[dict[str, Any] | None, list[str]]:
         raise
 
 
-def refresh(client: Any, state: State | None, inputs: Sequence[JobInputs], *,
+def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], *,
             provider_matches: bool, removed: Iterable[str] = (),
             models: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> ProviderView:
     """Ask the provider what the plan needs to know. The only I/O of planning."""
@@ -734,7 +735,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
 # --------------------------------------------------------------------------- make_plan
 
 
-def make_plan(spec: Spec, state: State | None, client: Any | None, *, provider: str, build_dir: Path,
+def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provider: str, build_dir: Path,
               targets: Sequence[str] = (), refresh_provider: bool = True,
               max_cost_usd: float | None = None, retry_errors: bool = False) -> tuple[Plan, list[JobInputs]]:
     """Render what changed, refresh from the provider (unless told not to), decide, price."""
@@ -876,7 +877,7 @@ def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: s
             raise StalePlan(stale + f"the inputs of job '{job_plan.job}' changed since it was made.")
 
 
-def _unrecorded_live_batches(client: Any, name: str, job_state: JobState, *, known: set[str]) -> list[str]:
+def _unrecorded_live_batches(client: Provider, name: str, job_state: JobState, *, known: set[str]) -> list[str]:
     """In-flight batches of the job that the state does not record (a crash between
     create and the state write, a state restored from a backup): destroy cancels
     them too, so nothing keeps running and billing once the job is forgotten."""
@@ -893,7 +894,7 @@ def _unrecorded_live_batches(client: Any, name: str, job_state: JobState, *, kno
     return found
 
 
-def make_destroy_plan(state: State | None, client: Any | None, *, provider: str,
+def make_destroy_plan(state: State | None, client: Provider | None, *, provider: str,
                       targets: Sequence[str] = ()) -> Plan:
     """A plan that removes every job in state (or the targeted ones), cancelling what still runs."""
     jobs: list[JobPlan] = []

@@ -6,11 +6,12 @@ from typing import Any, Sequence
 
 from specrun.spec import Spec
 from specrun.state import State, batch_status
+from specrun.provider import Provider
 
 __all__ = ["job_statuses"]
 
 
-def job_statuses(spec: Spec, state: State | None, client: Any | None, *,
+def job_statuses(spec: Spec, state: State | None, client: Provider | None, *,
                  targets: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One record per job in state; in-flight batches are refreshed when ``client`` is given.
 

@@ -20,6 +20,7 @@ from typing import Any, Iterator, Mapping
 from specrun.errors import SpecError
 from specrun.spec import Spec, load_spec
 from specrun.state import State, load_state, spec_home, state_lock
+from specrun.provider import Provider
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -27,7 +28,7 @@ __all__ = ["Workspace", "open_workspace"]
 @dataclass
 class Workspace:
     spec: Spec
-    client: Any
+    client: Provider
     provider: str                     # the provider identity recorded in state
     directory: Path                   # the spec's home: .specrun/ or .specrun/specs/<file name>/
 

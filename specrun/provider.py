@@ -1,0 +1,47 @@
+"""The seams between specrun's core and the outside world, as protocols.
+
+``Provider`` is everything plan, apply and status ask of a Batch API: the httpx
+client (``specrun.client.Client``) implements it over HTTP, and over the embedded
+local provider's transport; a test can hand the core any object that does. The
+row source (``specrun.data.RowSource``) and the state store (``specrun.state``) are
+the other two seams: rows with their file:line, and the state with its lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from specrun.client import Batch, FileObject, ModelConfig
+
+__all__ = ["Provider"]
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A Batch API, as the planner and the executor use it (DESIGN §1)."""
+
+    base_url: str
+
+    # models
+    def active_models(self) -> list[str]: ...
+    def model_config(self) -> list[ModelConfig]: ...
+
+    # files: listed by name, so that lost state and lost answers are adopted, never re-sent
+    def files_by_name(self, filenames: Iterable[str]) -> dict[str, list[FileObject]]: ...
+    def files_with_prefix(self, prefix: str) -> list[FileObject]: ...
+    def files_matching(self, names: Iterable[str] = (), prefixes: Iterable[str] = ()) -> list[FileObject]: ...
+    def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]: ...
+    def upload_file(self, path: Path, *, filename: str | None = None, purpose: str = "batch") -> FileObject: ...
+    def download_file(self, file_id: str, dest: Path) -> int: ...
+
+    # batches: never created twice; found again through their input file
+    def batches_by_input_file(self, input_file_ids: Iterable[str]) -> dict[str, list[Batch]]: ...
+    def find_batches(self, input_file_id: str) -> list[Batch]: ...
+    def get_batch(self, batch_id: str) -> Batch: ...
+    def create_batch(self, input_file_id: str, *, endpoint: str = "/v1/chat/completions",
+                     completion_window: str = "24h", metadata: Mapping[str, str] | None = None) -> Batch: ...
+    def cancel_batch(self, batch_id: str) -> Batch: ...
+
+    def close(self) -> None: ...
