@@ -207,14 +207,19 @@ def _wait_for_threads(before: set[threading.Thread], args: tuple[str, ...], time
         time.sleep(0.01)
 
 
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch) -> InProcessCLI:
-    """Run ``specrun ARGS`` in-process with cwd=``cwd``; cwd and env are restored after the test."""
+def in_process_cli(monkeypatch: pytest.MonkeyPatch) -> InProcessCLI:
+    """An ``InProcessCLI`` whose cwd and env changes ``monkeypatch`` undoes."""
     for name in list(os.environ):
         if name.startswith("SPECRUN_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NO_COLOR", "1")
     return InProcessCLI(monkeypatch)
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> InProcessCLI:
+    """Run ``specrun ARGS`` in-process with cwd=``cwd``; cwd and env are restored after the test."""
+    return in_process_cli(monkeypatch)
 
 
 def write_project(root: Path, base_url: str | None, *, rows: int = 5, jobs: tuple[str, ...] = ("greet",),

@@ -12,9 +12,12 @@ process: they are in test_smoke.py.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from tests.e2e.conftest import read_results, write_local_project
+import pytest
+
+from tests.e2e.conftest import Result, in_process_cli, read_results, write_local_project
 
 
 def plan_json(cli, cwd: Path) -> dict:
@@ -58,9 +61,48 @@ def test_batch_cancelled_outside_specrun_is_retried(tmp_path, cli):
     assert [s["generation"] for s in state["jobs"]["count"]["shards"]] == [0, 1]
 
 
-def test_expired_batch_is_retried_once_then_the_run_fails(tmp_path, cli):
-    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
-    result = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+def first_apply_expires(directory: Path, *, rows: int, delay_ms: int) -> Result:
+    """The first apply on a 1 s window: the batch and its automatic retry both expire, partly done."""
+    spec = write_local_project(directory, rows=rows, delay_ms=delay_ms, window="1s")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return in_process_cli(monkeypatch)("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
+
+
+# Several tests start from the same expired project: it is made once per module (the
+# expiry takes seconds) and each test gets its own copy, the embedded provider's data
+# (.specrun/local) included, so no test sees another's batches.
+@pytest.fixture(scope="module")
+def _six_rows_expired_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    directory = tmp_path_factory.mktemp("six-rows-expired")
+    return directory, first_apply_expires(directory, rows=6, delay_ms=700)
+
+
+@pytest.fixture(scope="module")
+def _eight_rows_expired_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    directory = tmp_path_factory.mktemp("eight-rows-expired")
+    return directory, first_apply_expires(directory, rows=8, delay_ms=500)
+
+
+def _copy(template: tuple[Path, Result], tmp_path: Path) -> tuple[Path, Result]:
+    directory, first_apply = template
+    shutil.copytree(directory, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "specrun.yaml", first_apply
+
+
+@pytest.fixture
+def six_rows_expired(tmp_path: Path, _six_rows_expired_once: tuple[Path, Result]) -> tuple[Path, Result]:
+    """(spec, first apply) of a project of 6 rows, 700 ms a request, a 1 s window, after its first apply."""
+    return _copy(_six_rows_expired_once, tmp_path)
+
+
+@pytest.fixture
+def eight_rows_expired(tmp_path: Path, _eight_rows_expired_once: tuple[Path, Result]) -> tuple[Path, Result]:
+    """(spec, first apply) of a project of 8 rows, 500 ms a request, a 1 s window, after its first apply."""
+    return _copy(_eight_rows_expired_once, tmp_path)
+
+
+def test_expired_batch_is_retried_once_then_the_run_fails(six_rows_expired):
+    spec, result = six_rows_expired
     assert result.code == 1
     assert "expired; retrying the requests without a result" in result.stderr
     assert "did not complete: count (expired" in result.stderr
@@ -83,17 +125,16 @@ def test_timeout_gives_up_cleanly_and_a_rerun_resumes(tmp_path, cli):
     assert "3 ok" in resumed.stdout
 
 
-def expire_then_reopen(cli, spec: Path) -> None:
-    """First apply: the batch and its automatic retry both expire; then widen the window."""
-    result = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
-    assert result.code == 1, result.stderr
+def reopen(spec: Path, first_apply: Result) -> None:
+    """After a first apply whose batch and automatic retry both expired: widen the window (and end a 700 ms delay)."""
+    assert first_apply.code == 1, first_apply.stderr
     spec.write_text(spec.read_text().replace("completion_window: 1s", "completion_window: 24h")
                     .replace("delay_ms: 700", "delay_ms: 0"))
 
 
-def test_a_retry_batch_finishing_between_runs_is_downloaded(tmp_path, cli):
-    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
-    expire_then_reopen(cli, spec)
+def test_a_retry_batch_finishing_between_runs_is_downloaded(six_rows_expired, cli):
+    spec, first_apply = six_rows_expired
+    reopen(spec, first_apply)
     submitted = cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
     assert submitted.code == 0, submitted.stderr
     state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
@@ -111,9 +152,9 @@ def test_a_retry_batch_finishing_between_runs_is_downloaded(tmp_path, cli):
     assert plan_json(cli, spec.parent)["count"]["action"] == "noop"
 
 
-def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(tmp_path, cli):
-    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
-    expire_then_reopen(cli, spec)
+def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(six_rows_expired, cli):
+    spec, first_apply = six_rows_expired
+    reopen(spec, first_apply)
     before = json.loads(cli("batches", "ls", "--json", cwd=spec.parent).stdout)
     (spec.parent / ".specrun" / "state.json").unlink()
 
@@ -133,9 +174,9 @@ def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(tmp_path, 
     assert new[0]["request_counts"]["total"] <= 6 - done_before
 
 
-def test_lost_state_after_expired_retries_re_sends_only_requests_without_a_result(tmp_path, cli):
-    spec = write_local_project(tmp_path, rows=8, delay_ms=500, window="1s")
-    expire_then_reopen(cli, spec)  # the first batch and its retry both expired, partly done
+def test_lost_state_after_expired_retries_re_sends_only_requests_without_a_result(eight_rows_expired, cli):
+    spec, first_apply = eight_rows_expired
+    reopen(spec, first_apply)  # the first batch and its retry both expired, partly done
     state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
     assert max(s["generation"] for s in state["jobs"]["count"]["shards"]) == 1
     ok_before = sum(r["status"] == "ok" for r in read_results(spec.parent / "results" / "count.jsonl"))
@@ -174,9 +215,9 @@ def test_a_planned_retry_waits_for_the_shards_still_running_then_retries(tmp_pat
     assert len(retry) == 1 and retry[0]["request_counts"]["total"] <= 3  # only the cancelled shard's rest
 
 
-def test_a_state_restored_from_a_backup_never_re_sends_what_later_rounds_answered(tmp_path, cli):
-    spec = write_local_project(tmp_path, rows=8, delay_ms=500, window="1s")
-    assert cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 1
+def test_a_state_restored_from_a_backup_never_re_sends_what_later_rounds_answered(eight_rows_expired, cli):
+    spec, first_apply = eight_rows_expired
+    assert first_apply.code == 1
     state_path = spec.parent / ".specrun" / "state.json"
     backup = state_path.read_bytes()  # knows the first batch and retry round 1
     assert cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent).code == 1  # round 2
@@ -194,11 +235,11 @@ def test_a_state_restored_from_a_backup_never_re_sends_what_later_rounds_answere
     assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 8
 
 
-def test_a_recorded_retry_round_whose_file_is_gone_is_worked_out_again(tmp_path, cli):
+def test_a_recorded_retry_round_whose_file_is_gone_is_worked_out_again(six_rows_expired, cli):
     import shutil
 
-    spec = write_local_project(tmp_path, rows=6, delay_ms=700, window="1s")
-    expire_then_reopen(cli, spec)
+    spec, first_apply = six_rows_expired
+    reopen(spec, first_apply)
     state_path = spec.parent / ".specrun" / "state.json"
     state = json.loads(state_path.read_text())
     # As if the run had been killed after recording retry round 2, before uploading it.

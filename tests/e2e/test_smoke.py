@@ -102,7 +102,7 @@ def test_second_run_fails_at_once_naming_the_lock_holder(tmp_path, server):
 
 
 def test_ctrl_c_while_waiting_saves_state_and_says_how_to_resume(tmp_path):
-    spec = write_local_project(tmp_path, rows=3, delay_ms=3000)
+    spec = write_local_project(tmp_path, rows=3, delay_ms=1000)
     proc = subprocess.Popen([sys.executable, "-m", "specrun", "apply", "--auto-approve", "--poll-interval", "0.2"],
                             cwd=spec.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
@@ -143,12 +143,12 @@ def ok_answers_per_custom_id(project: Path) -> dict[str, int]:
 
 
 def test_a_backup_knowing_round_zero_as_in_flight_joins_it_and_pays_nothing_twice(tmp_path):
-    spec = write_local_project(tmp_path, rows=12, delay_ms=1000, window="2s")  # 3 s a shard: expires
+    spec = write_local_project(tmp_path, rows=12, delay_ms=500, window="1s")  # 1.5 s a shard: expires
     spec.write_text(spec.read_text().replace("    rows:\n", "    limits: {max_requests: 3}\n    rows:\n"))
     assert run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent).code == 0
     state_path = spec.parent / ".specrun" / "state.json"
     backup = state_path.read_bytes()  # round 0 only, recorded as in flight
-    spec.write_text(spec.read_text().replace("completion_window: 2s", "completion_window: 24h"))
+    spec.write_text(spec.read_text().replace("completion_window: 1s", "completion_window: 24h"))
     crashed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent,
                       env={"SPECRUN_CRASH_AT": "after-create"})  # killed right after the first retry batch
     assert crashed.code == -9, crashed.stderr
@@ -164,10 +164,10 @@ def test_a_backup_knowing_round_zero_as_in_flight_joins_it_and_pays_nothing_twic
 
 
 def test_a_retry_round_killed_mid_submission_with_its_files_gone_still_completes(tmp_path):
-    spec = write_local_project(tmp_path, rows=12, delay_ms=1000, window="2s")  # 3 s a shard: expires
+    spec = write_local_project(tmp_path, rows=12, delay_ms=500, window="1s")  # 1.5 s a shard: expires
     spec.write_text(spec.read_text().replace("    rows:\n", "    limits: {max_requests: 3}\n    rows:\n"))
     assert run_cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent).code == 0
-    spec.write_text(spec.read_text().replace("completion_window: 2s", "completion_window: 24h"))
+    spec.write_text(spec.read_text().replace("completion_window: 1s", "completion_window: 24h"))
     crashed = run_cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent,
                       env={"SPECRUN_CRASH_AT": "after-create"})
     assert crashed.code == -9, crashed.stderr
@@ -181,7 +181,7 @@ def test_a_retry_round_killed_mid_submission_with_its_files_gone_still_completes
 
 
 def test_destroy_also_cancels_a_batch_the_state_never_recorded(tmp_path):
-    spec = write_local_project(tmp_path, rows=3, delay_ms=3000)
+    spec = write_local_project(tmp_path, rows=3, delay_ms=1000)
     crashed = run_cli("apply", "--auto-approve", cwd=spec.parent, env={"SPECRUN_CRASH_AT": "after-create"})
     assert crashed.code == -9  # the batch exists, the state only knows its file
     destroyed = run_cli("destroy", "--auto-approve", cwd=spec.parent)
