@@ -45,6 +45,15 @@ def inputs_for(spec: Spec, name: str, sha: str = "a" * 64) -> JobInputs:
     return JobInputs(job, fingerprint_of(parts), parts, sha, 2, (shard,), True)
 
 
+def refreshed_inputs(spec: Spec, name: str, state: State) -> JobInputs:
+    """inputs_for, plus what refresh reads of the recorded results file (decide reads no file)."""
+    from dataclasses import replace
+
+    from specrun.plan import results_on_disk
+
+    return replace(inputs_for(spec, name), results=results_on_disk(spec.jobs[name], state.jobs[name].output))
+
+
 def batch(batch_id: str, status: str, *, file_id: str = "file-1", completed: int = 0, total: int = 2,
           created_at: int = 1) -> Batch:
     return Batch(id=batch_id, status=BatchStatus(status), input_file_id=file_id,
@@ -137,16 +146,16 @@ def test_completed_without_results_is_download_then_noop(tmp_path):
     out.write_bytes(b'{"x":1}\n')
     sha = hashlib.sha256(out.read_bytes()).hexdigest()
     state.jobs["a"].output = OutputState(path="results/a.jsonl", sha256=sha, ok=2)
-    plan = decide(spec, [inputs_for(spec, "a")], state, ProviderView(refreshed=True), provider="http://x/v1")
+    plan = decide(spec, [refreshed_inputs(spec, "a", state)], state, ProviderView(refreshed=True), provider="http://x/v1")
     assert (plan.jobs[0].action, plan.jobs[0].reason) == ("noop", "up to date")
     assert not plan.has_changes
     assert plan.summary_line() == "No changes. Results are up to date."
 
     out.write_bytes(b'{"x":2}\n')
-    plan = decide(spec, [inputs_for(spec, "a")], state, ProviderView(refreshed=True), provider="http://x/v1")
+    plan = decide(spec, [refreshed_inputs(spec, "a", state)], state, ProviderView(refreshed=True), provider="http://x/v1")
     assert plan.jobs[0].reason == "results file results/a.jsonl changed on disk"
     out.unlink()
-    plan = decide(spec, [inputs_for(spec, "a")], state, ProviderView(refreshed=True), provider="http://x/v1")
+    plan = decide(spec, [refreshed_inputs(spec, "a", state)], state, ProviderView(refreshed=True), provider="http://x/v1")
     assert plan.jobs[0].reason == "results file results/a.jsonl missing"
 
 
@@ -250,3 +259,28 @@ def test_a_dead_last_round_with_every_request_answered_is_not_retried(tmp_path):
     state.jobs["a"].output.unanswered = 1
     plan = decide(spec, [inputs_for(spec, "a")], state, ProviderView(refreshed=True), provider="http://x/v1")
     assert plan.jobs[0].action == "retry"
+
+
+def test_decide_reads_no_file_and_no_network(tmp_path, monkeypatch):
+    import builtins
+    import io
+    import os
+    import socket
+
+    spec = make_spec(tmp_path, "a")
+    out = tmp_path / "results" / "a.jsonl"
+    out.parent.mkdir()
+    out.write_bytes(b'{"x":1}\n')
+    state = state_with(spec, "a", status="completed")
+    state.jobs["a"].output = OutputState(path="results/a.jsonl", sha256="0" * 64, ok=2)
+    inputs = [refreshed_inputs(spec, "a", state)]  # refresh: the one step that may read
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("decide did I/O")
+
+    for target, name in ((builtins, "open"), (io, "open"), (os, "stat"), (os, "open"), (socket, "socket"),
+                         (socket, "create_connection")):
+        monkeypatch.setattr(target, name, refuse)
+    plan = decide(spec, inputs, state, ProviderView(refreshed=True), provider="http://x/v1")
+    monkeypatch.undo()
+    assert (plan.jobs[0].action, plan.jobs[0].reason) == ("download", "results file results/a.jsonl changed on disk")
