@@ -1,0 +1,346 @@
+"""Execute a Plan, step by step, saving state after every remote side effect.
+
+The executor never decides *what* to do (the Plan says); it decides only *how*
+to do each step safely:
+
+- reconcile, then act: before uploading, look for the shard's file by name and
+  size; before creating a batch, look for a live or completed batch on that file;
+  adopt what exists;
+- a creating POST whose answer was lost (``OutcomeUnknown``) is never retried
+  blindly: the executor lists, adopts what the provider did, and only re-uploads
+  a *file* (free, never billed) when the listing shows nothing — a batch is
+  never created twice;
+- state is saved right after every file upload, batch creation, cancellation
+  and results write, so a crash at any point loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from specrun.apply.finish import _Finishing, output_problem
+from specrun.apply.submit import _Submitting
+from specrun.apply.values import (
+    ApplyOptions,
+    ApplyReport,
+    JobOutcome,
+    ProgressSink,
+)
+from specrun.apply.wait import _is_terminal, _Waiting
+from specrun.errors import ApplyError, SpecrunError
+from specrun.plan import JobPlan, Plan
+from specrun.provider import Provider
+from specrun.results import is_answer, load_results
+from specrun.spec import Job, Spec
+from specrun.state import (
+    JobState,
+    ShardState,
+    State,
+    batch_status,
+    save_state,
+)
+
+__all__ = ["Executor", "CRASH_ENV"]
+
+log = logging.getLogger("specrun.apply")
+
+#: Test hook: ``SPECRUN_CRASH_AT=after-upload|after-create`` SIGKILLs the process at
+#: that point (after the remote effect, before the state write) to prove recovery.
+CRASH_ENV = "SPECRUN_CRASH_AT"
+
+
+class Executor(_Submitting, _Waiting, _Finishing):
+    """Carries out one Plan against one provider, keeping the state file current."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        state: State,
+        state_path: Path,
+        client: Provider,
+        *,
+        build_dir: Path,
+        downloads_dir: Path,
+        options: ApplyOptions = ApplyOptions(),
+        progress: "ProgressSink | None" = None,
+        echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.spec = spec
+        self.state = state
+        self.state_path = state_path
+        self.client = client
+        self.build_dir = build_dir
+        self.downloads_dir = downloads_dir
+        self.options = options
+        self.progress = progress or ProgressSink()
+        self.echo = echo
+        self.sleep = sleep
+        self.clock = clock
+        self._retried: set[str] = set()
+        self._deferred_retry: set[str] = set()   # planned retries waiting for live shards
+        self._retry_errors: dict[str, bool] = {}  # jobs whose retry also re-sends rows with errors
+
+    # ----------------------------------------------------------------- driver
+
+    def run(self, plan: Plan) -> ApplyReport:
+        self._check_outputs(plan)
+        report = ApplyReport()
+        if self.state.provider != plan.provider:
+            # Batches on another provider are unreachable from here: start afresh.
+            self.state.provider = plan.provider
+            self.state.jobs = {}
+            self._save()
+        active: list[str] = []
+        for job_plan in plan.jobs:
+            if job_plan.action == "remove":
+                self._remove(job_plan)
+                report.outcomes.append(JobOutcome(job_plan.job, "removed", message="forgotten; result files kept"))
+                continue
+            job = self.spec.jobs[job_plan.job]
+            if job_plan.action == "noop":
+                self._refresh_fingerprint(job_plan)
+                outcome = self._outcome_from_state(job_plan.job, "completed")
+                report.outcomes.append(outcome)
+                continue
+            if job_plan.action == "replace":
+                self._cancel(job_plan.job, job_plan.cancel_batch_ids)
+                self.state.jobs.pop(job_plan.job, None)
+                self._save()
+            if job_plan.action in ("create", "replace"):
+                self._submit_shards(job, job_plan)
+            elif job_plan.action == "retry":
+                self._retry(job, job_plan)
+            else:  # wait / download
+                self._adopt_provider_rounds(job, self._adopt_into_state(job, job_plan))
+            active.append(job_plan.job)
+        if not self.options.wait:
+            for name in active:
+                job_state = self.state.jobs[name]
+                if not any(s.is_live for s in job_state.shards) and name not in self._deferred_retry:
+                    report.outcomes.append(self._finish(self.spec.jobs[name]))
+                elif name in self._deferred_retry:
+                    report.outcomes.append(JobOutcome(name, "submitted", message=
+                                                      "the retry waits for batches still running; run `specrun "
+                                                      "apply` again to submit it and collect results"))
+                else:
+                    report.outcomes.append(JobOutcome(name, "submitted", message=
+                                                      "batches submitted; run `specrun apply` again to collect results"))
+            self._prune_build_dir()
+            return report
+        finished = self._wait_and_finish(active)
+        report.outcomes.extend(finished)
+        self._prune_build_dir()
+        return report
+
+    def _prune_build_dir(self) -> None:
+        """Delete rendered shards nothing needs any more: every file but those of shards not yet uploaded.
+
+        A shard's file is needed only until the provider holds it; the job's own
+        shards are re-rendered deterministically if ever needed again. Leftover temp
+        files of crashed renders go too.
+        """
+        keep = {s.filename for job_state in self.state.jobs.values() for s in job_state.shards if not s.file_id}
+        try:
+            entries = list(self.build_dir.iterdir())
+        except OSError:
+            return
+        for path in entries:
+            if path.name in keep or not path.name.startswith((".specrun-", "specrun-")):
+                continue
+            try:
+                if path.is_file():
+                    path.unlink()
+            except OSError:
+                pass
+
+    def _check_outputs(self, plan: Plan) -> None:
+        """Every results file this plan will write can be written: checked before anything is paid for."""
+        for job_plan in plan.jobs:
+            job = self.spec.jobs.get(job_plan.job)
+            if job is None or job_plan.action in ("remove", "noop"):
+                continue
+            problem = output_problem(job.output)
+            if problem:
+                raise ApplyError(f"job '{job.name}': cannot write its results to {job.output_display}: {problem}; "
+                                 "nothing was sent. Fix `output:` in the spec")
+
+    # ----------------------------------------------------------------- steps
+
+    def _save(self) -> None:
+        save_state(self.state_path, self.state)
+
+    def _crash_point(self, name: str) -> None:
+        if os.environ.get(CRASH_ENV) == name:  # test hook, see CRASH_ENV
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def _refresh_fingerprint(self, job_plan: JobPlan) -> None:
+        job_state = self.state.jobs.get(job_plan.job)
+        if job_state is not None and job_plan.fingerprint and job_state.fingerprint != job_plan.fingerprint:
+            job_state.fingerprint = job_plan.fingerprint
+            job_state.fingerprint_parts = dict(job_plan.fingerprint_parts)
+            self._save()
+
+    def _job_state_for(self, job: Job, job_plan: JobPlan) -> JobState:
+        job_state = self.state.jobs.get(job.name)
+        if job_state is None:
+            job_state = JobState(input_sha256=job_plan.input_sha256 or "", fingerprint=job_plan.fingerprint or "",
+                                 requests=job_plan.requests, model=job.model,
+                                 fingerprint_parts=dict(job_plan.fingerprint_parts),
+                                 estimated_input_tokens=job_plan.estimated_input_tokens,
+                                 max_output_tokens=job_plan.max_output_tokens,
+                                 context_length=job_plan.context_length, skipped=job_plan.skipped,
+                                 token_counting=job_plan.token_counting)
+            self.state.jobs[job.name] = job_state
+        else:
+            job_state.fingerprint = job_plan.fingerprint or job_state.fingerprint
+            job_state.fingerprint_parts = dict(job_plan.fingerprint_parts) or job_state.fingerprint_parts
+        return job_state
+
+    def _adopt_into_state(self, job: Job, job_plan: JobPlan) -> JobState:
+        """Record the plan's shards (adopted ones included) in state."""
+        job_state = self._job_state_for(job, job_plan)
+        by_key = {(s.generation, s.index): s for s in job_state.shards}
+        for shard_plan in job_plan.shard_plans:
+            shard = by_key.get((shard_plan.generation, shard_plan.index))
+            if shard is None:
+                shard = ShardState(index=shard_plan.index, filename=shard_plan.filename, sha256=shard_plan.sha256,
+                                   bytes=shard_plan.bytes, requests=shard_plan.requests,
+                                   generation=shard_plan.generation)
+                job_state.shards.append(shard)
+                by_key[(shard.generation, shard.index)] = shard
+            shard.file_id = shard.file_id or shard_plan.file_id
+            if shard_plan.batch_id and not shard.batch_id:
+                shard.batch_id = shard_plan.batch_id
+                shard.status = shard_plan.status
+                shard.output_file_id = shard_plan.output_file_id
+                shard.error_file_id = shard_plan.error_file_id
+                shard.completed, shard.failed = shard_plan.completed, shard_plan.failed
+                shard.total = shard_plan.total
+        self._save()
+        return job_state
+
+    def _submit_shards(self, job: Job, job_plan: JobPlan) -> None:
+        job_state = self._adopt_into_state(job, job_plan)
+        self._submit(job, job_state, job_state.current_shards())
+
+    def _cancel(self, job_name: str, batch_ids: Iterable[str]) -> None:
+        """Cancel in-flight batches; a batch that could not be cancelled stays in state.
+
+        A cancel refused because the batch already finished (e.g. 409) is fine: the
+        batch is no longer running. Any other failure stops the job's step with an
+        error, so the batch is never forgotten while it may still be billing.
+        """
+        failed: list[str] = []
+        for batch_id in batch_ids:
+            try:
+                batch = self.client.cancel_batch(batch_id)
+                self.echo(f"cancelled batch {batch_id}")
+            except SpecrunError as exc:
+                try:
+                    batch = self.client.get_batch(batch_id)
+                except SpecrunError:
+                    batch = None
+                if batch is None or not _is_terminal(batch):
+                    failed.append(f"{batch_id} ({exc.message})")
+                    continue
+            for job_state in self.state.jobs.values():
+                for shard in job_state.shards:
+                    if shard.batch_id == batch_id:
+                        self._update_shard(shard, batch)
+            self._save()
+        if failed:
+            raise ApplyError(f"job '{job_name}': could not cancel batch {', '.join(failed)}; it is kept in "
+                             "state. Run `specrun apply` again to retry, or cancel it with `specrun batches cancel`.")
+
+    def _remove(self, job_plan: JobPlan) -> None:
+        self._cancel(job_plan.job, job_plan.cancel_batch_ids)
+        if self.state.jobs.pop(job_plan.job, None) is not None:
+            self._save()
+
+    def _adopt_provider_rounds(self, job: Job, job_state: JobState) -> None:
+        """Record retry rounds of this job version that the provider holds but the state does not.
+
+        A state restored from a backup (or a second checkout) can be behind the
+        provider: later rounds already answered some requests. Adopting them first
+        means their results are joined and their requests are never paid for twice.
+        """
+        from specrun.plan import parse_retry_filename
+        from specrun.render import retry_prefix
+
+        known = {s.file_id for s in job_state.shards if s.file_id} | {s.filename for s in job_state.shards}
+        files = [f for f in self.client.files_with_prefix(retry_prefix(job.name, job_state.input_sha256))
+                 if f.id not in known and f.filename not in known]
+        if not files:
+            return
+        batches = self.client.batches_by_input_file({f.id for f in files})
+        adopted = 0
+        for f in sorted(files, key=lambda f: f.filename or ""):
+            parsed = parse_retry_filename(f.filename or "")
+            on_file = [b for b in batches.get(f.id, ()) if batch_status(b) != "failed"]
+            if parsed is None or not on_file:
+                continue
+            batch = max(on_file, key=lambda b: b.created_at or 0)
+            generation, sha16 = parsed
+            index = sum(1 for s in job_state.shards if s.generation == generation)
+            shard = ShardState(index=index, filename=f.filename or "", sha256=sha16, bytes=f.bytes or 0,
+                               requests=batch.request_counts.total, generation=generation, file_id=f.id,
+                               batch_id=batch.id)
+            self._update_shard(shard, batch)
+            job_state.shards.append(shard)
+            known |= {f.id, f.filename}
+            adopted += 1
+        if adopted:
+            self._save()
+            self.echo(f"{job.name}: adopted {adopted} retry batch(es) the state did not know of")
+
+    def _retry(self, job: Job, job_plan: JobPlan) -> bool:
+        """Submit a new generation holding only the requests without a result (with --retry-errors: without an ok one).
+
+        While other shards of the job are still running, their requests have no
+        result yet: the retry waits for them (the wait phase submits it), so it never
+        re-sends a request that is still being worked on.
+        """
+        from specrun.render import iter_requests, render_job, retry_filename
+
+        job_state = self._adopt_into_state(job, job_plan)
+        self._adopt_provider_rounds(job, job_state)
+        for shard in job_state.shards:
+            if shard.batch_id and not shard.is_dead and not shard.is_completed:
+                self._update_shard(shard, self.client.get_batch(shard.batch_id))
+        self._save()
+        if job_plan.retry_errors:
+            self._retry_errors[job.name] = True
+        if any(s.is_live for s in job_state.shards):
+            self._deferred_retry.add(job.name)
+            return False
+        results = load_results(path for _, path in self._download_outputs(job_state))
+        # DESIGN §4: a retry is for the requests that have no result; rows that failed
+        # inside a completed batch are re-sent only when asked (--retry-errors).
+        with_errors = self._retry_errors.get(job.name, False)
+        missing = [r.custom_id for r in iter_requests(self.spec, job, context_length=job_state.context_length)
+                   if r.skip_reason is None and (not is_answer(res := results.get(r.custom_id))
+                                                 or (with_errors and res.status != "ok"))]
+        self._retried.add(job.name)
+        if not missing:
+            return False
+        generation = job_state.generation + 1
+        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing,
+                              context_length=job_state.context_length)
+        for shard in rendered.shards:
+            filename = retry_filename(job.name, job_state.input_sha256, generation, shard.sha256)
+            os.replace(shard.path, self.build_dir / filename)
+            job_state.shards.append(ShardState(index=shard.index, filename=filename, sha256=shard.sha256,
+                                               bytes=shard.bytes, requests=shard.requests, generation=generation))
+        self._save()
+        what = "without an ok result" if with_errors else "without a result"
+        self.echo(f"{job.name}: retrying {len(missing)} request(s) {what} in {len(rendered.shards)} new batch(es)")
+        self._submit(job, job_state, job_state.current_shards())
+        return True

@@ -1,0 +1,127 @@
+"""Finishing a job: download its output/error files (cached under a hash), join, write results."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from specrun.apply.values import (
+    JobOutcome,
+)
+from specrun.errors import SpecrunError
+from specrun.provider import Provider
+from specrun.results import join_rows, load_results, write_results
+from specrun.spec import Job
+from specrun.state import (
+    JobState,
+    OutputState,
+    file_stat,
+)
+
+
+log = logging.getLogger("specrun.apply")
+
+
+class _Finishing:
+    """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
+
+    def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]:
+        """Download (once, cached) every output/error file of the job, oldest first: ``(file_id, path)``.
+
+        The local name is a hash of the provider and the file id, never the id itself:
+        nothing a provider returns may choose a path on this machine (an id like
+        ``../../.bashrc`` must not escape the downloads folder).
+        """
+        paths: list[tuple[str, Path]] = []
+        stale = [s for s in job_state.shards if s.is_completed and not (s.output_file_id or s.error_file_id)]
+        for shard in stale:  # a completed batch always has an output or error file: learn it
+            self._update_shard(shard, self.client.get_batch(shard.batch_id))
+        if stale:
+            self._save()
+        for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
+            for file_id in (shard.error_file_id, shard.output_file_id):
+                if not file_id:
+                    continue
+                dest = self.downloads_dir / download_name(self.state.provider, file_id)
+                if not dest.exists():
+                    self.downloads_dir.mkdir(parents=True, exist_ok=True)
+                    self.client.download_file(file_id, dest)
+                paths.append((file_id, dest))
+        return paths
+
+    def _finish(self, job: Job) -> JobOutcome:
+        """Download, join and write results; report the job's final state."""
+        from specrun.render import iter_requests
+
+        job_state = self.state.jobs[job.name]
+        current = job_state.current_shards()
+        dead = [s for s in current if s.is_dead]
+        downloaded = self._download_outputs(job_state)
+        results = load_results(path for _, path in downloaded)
+        reason = "no result from the provider"
+        if dead:
+            reason += f" (batch {dead[0].batch_id} {dead[0].status})"
+        requests = iter_requests(self.spec, job, context_length=job_state.context_length)
+        summary = write_results(job.output, join_rows(requests, results, missing_reason=reason))
+        job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
+                                       error=summary.error, skipped=summary.skipped,
+                                       prompt_tokens=summary.prompt_tokens,
+                                       completion_tokens=summary.completion_tokens,
+                                       sources=[file_id for file_id, _ in downloaded], unanswered=summary.unanswered,
+                                       stat=file_stat(job.output))
+        self._save()
+        # A dead last round only matters if it left requests without an answer.
+        status = dead[0].status if (dead and summary.unanswered) else "completed"
+        message = ""
+        if status == "completed" and summary.unanswered:
+            status = "incomplete"
+            message = (f"{summary.unanswered} request(s) have no result yet; run `specrun apply` again "
+                       "to send them")
+        elif status != "completed":
+            message = f"batch {dead[0].batch_id} {dead[0].status}"
+            errors = _batch_errors(self.client, dead[0].batch_id) if dead[0].status == "failed" else ""
+            if errors:
+                message += f": {errors}"
+        return JobOutcome(job.name, status, summary.ok, summary.error, summary.skipped, summary.prompt_tokens,
+                          summary.completion_tokens, job.output_display, message)
+
+    def _outcome_from_state(self, name: str, status: str) -> JobOutcome:
+        output = self.state.jobs[name].output
+        if output is None:
+            return JobOutcome(name, status)
+        return JobOutcome(name, status, output.ok, output.error, output.skipped, output.prompt_tokens,
+                          output.completion_tokens, output.path, "unchanged")
+
+
+def output_problem(path: Path) -> str | None:
+    """Why a results file cannot be written at ``path`` (None when it can)."""
+    if path.is_dir():
+        return "it is a directory"
+    parent = path.parent
+    while not parent.exists():  # the nearest existing folder decides
+        if parent == parent.parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the folder {parent} is not writable"
+    return None
+
+
+def download_name(provider: str, file_id: str) -> str:
+    """Local cache name of a provider file: a hash, so the provider cannot pick a path."""
+    return hashlib.sha256(f"{provider}\0{file_id}".encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".jsonl"
+
+
+def _batch_errors(client: Provider, batch_id: str) -> str:
+    try:
+        batch = client.get_batch(batch_id)
+    except SpecrunError:
+        return ""
+    return batch.errors_text(max_items=3)  # terminal-safe whatever shape the provider gave it

@@ -1,0 +1,146 @@
+"""Submitting shards: reconcile with the provider, then upload and create what is missing."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from specrun.apply.values import (
+    retry_plan_for,
+)
+from specrun.errors import ApplyError, OutcomeUnknown
+from specrun.spec import Job
+from specrun.state import (
+    JobState,
+    ShardState,
+    newest_usable_batch,
+)
+
+
+log = logging.getLogger("specrun.apply")
+
+
+class _Submitting:
+    """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
+
+    def _submit(self, job: Job, job_state: JobState, shards: list[ShardState]) -> None:
+        """Upload and create what is missing, after one fresh look at the provider.
+
+        The look (one listing of files, one of batches, for all shards at once) is
+        taken right before acting, under the state lock: whatever an earlier, crashed
+        or concurrent run left on the provider is adopted, never duplicated.
+        """
+        pending = [s for s in shards if not s.batch_id]
+        if not pending:
+            return
+        lost = [s for s in pending if s.generation > 0 and not s.file_id
+                and not (self.build_dir / s.filename).exists()]
+        if lost:
+            # A retry round recorded but never uploaded, its file since deleted: drop it
+            # and work out the retry again from the results (it is deterministic).
+            job_state.shards = [s for s in job_state.shards if s not in lost]
+            self._save()
+            self._retried.discard(job.name)
+            self._retry(job, retry_plan_for(job.name, job_state,
+                                             errors=self._retry_errors.get(job.name, False)))
+            return
+        files = self.client.files_by_name({s.filename for s in pending if not s.file_id})
+        known_files = {s.file_id for s in pending if s.file_id}
+        for shard in pending:
+            if not shard.file_id:
+                match = [f for f in files.get(shard.filename, ()) if f.bytes in (None, shard.bytes)]
+                if match:
+                    shard.file_id = match[0].id
+                    known_files.add(shard.file_id)
+                    log.info("adopted file %s for %s", shard.file_id, shard.filename)
+        if known_files:
+            self._save()
+        batches = self.client.batches_by_input_file(known_files)
+        for shard in pending:
+            batch = newest_usable_batch(batches.get(shard.file_id, ())) if shard.file_id else None
+            if batch is not None:
+                shard.batch_id = batch.id
+                self._update_shard(shard, batch)
+                self._save()
+                log.info("adopted batch %s for %s", batch.id, shard.filename)
+                continue
+            fresh = self._ensure_file(job, job_state, shard)
+            self._ensure_batch(job, shard, listed=fresh or shard.file_id in known_files)
+
+    def _shard_path(self, job: Job, job_state: JobState, shard: ShardState) -> Path:
+        """The shard's request file on disk, re-rendered (deterministically) if missing."""
+        from specrun.render import render_job
+        from specrun.results import file_sha256
+
+        path = self.build_dir / shard.filename
+        if path.exists() and file_sha256(path) == shard.sha256:
+            return path
+        if shard.generation > 0:
+            raise ApplyError(f"job '{job.name}': retry file {shard.filename} is missing from {self.build_dir}; "
+                             "run `specrun apply` again to re-plan the retry")
+        rendered = render_job(self.spec, job, self.build_dir, context_length=job_state.context_length)
+        if rendered.input_sha256 != job_state.input_sha256:
+            raise ApplyError(f"job '{job.name}': its inputs changed while applying; run `specrun plan` again")
+        if not path.exists():
+            raise ApplyError(f"job '{job.name}': rendering did not produce {shard.filename}")
+        return path
+
+    def _ensure_file(self, job: Job, job_state: JobState, shard: ShardState) -> bool:
+        """Upload the shard unless it has a file; True when this call uploaded it just now."""
+        if shard.file_id or shard.batch_id:
+            return False
+        path = self._shard_path(job, job_state, shard)
+        fresh = True
+        for attempt in range(1, 4):
+            try:
+                uploaded = self.client.upload_file(path, filename=shard.filename)
+                break
+            except OutcomeUnknown:
+                found = self.client.find_files(shard.filename, size=shard.bytes)
+                if found:
+                    uploaded, fresh = found[0], False
+                    break
+                if attempt == 3:
+                    raise
+                # A file is free and never billed: uploading it again is safe.
+        shard.file_id = uploaded.id
+        self._crash_point("after-upload")
+        self._save()
+        return fresh
+
+    def _ensure_batch(self, job: Job, shard: ShardState, *, listed: bool = False) -> None:
+        """Create the shard's batch unless one exists on its file.
+
+        ``listed``: the file's batches were listed a moment ago (none live), or the
+        file was uploaded by this run a moment ago (a new id nobody else knows, so
+        it cannot have a batch yet). Any other file is looked up first.
+        """
+        if shard.batch_id:
+            return
+        assert shard.file_id is not None
+        batch = None if listed else self._find_batch(shard.file_id)
+        if batch is None:
+            try:
+                batch = self.client.create_batch(shard.file_id)
+            except OutcomeUnknown as exc:
+                # Listings can lag a moment behind a create: look a few times, never re-POST.
+                for pause in (0.0, 1.0, 2.0):
+                    self.sleep(pause)
+                    batch = self._find_batch(shard.file_id)
+                    if batch is not None:
+                        break
+                if batch is None:
+                    raise ApplyError(
+                        f"job '{job.name}': the answer to creating a batch for {shard.filename} was lost "
+                        f"({exc.message}) and no batch on file {shard.file_id} is listed. Nothing was retried, "
+                        "to avoid paying twice; run `specrun apply` again to reconcile."
+                    ) from exc
+                log.info("adopted batch %s after a lost answer", batch.id)
+        self._crash_point("after-create")
+        shard.batch_id = batch.id
+        self._update_shard(shard, batch)
+        self._save()
+
+    def _find_batch(self, file_id: str) -> Any:
+        return newest_usable_batch(self.client.find_batches(file_id))

@@ -1,0 +1,72 @@
+"""What apply is told (ApplyOptions) and what it reports (JobOutcome, ApplyReport, ProgressSink)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from specrun.errors import SpecrunError
+from specrun.plan import JobPlan
+from specrun.state import (
+    JobState,
+)
+
+__all__ = ["ApplyInterrupted", "ApplyOptions", "JobOutcome", "ApplyReport", "ProgressSink", "retry_plan_for"]
+
+
+class ApplyInterrupted(SpecrunError):
+    """Ctrl-C while waiting: state saved, batches keep running."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    wait: bool = True
+    poll_interval: float = 30.0       # cap of the adaptive polling interval
+    timeout: float | None = None      # give up waiting after this many seconds
+    fail_on_row_errors: bool = False
+    auto_retry_expired: bool = True   # one automatic retry of batches expiring during this apply
+
+
+@dataclass
+class JobOutcome:
+    job: str
+    status: str                       # completed | failed | expired | cancelled | submitted | removed | timeout
+    ok: int = 0
+    error: int = 0
+    skipped: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    output: str | None = None
+    message: str = ""
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[JobOutcome] = field(default_factory=list)
+
+    @property
+    def failed_jobs(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "expired", "cancelled", "timeout", "incomplete")]
+
+    @property
+    def row_errors(self) -> int:
+        return sum(o.error for o in self.outcomes)
+
+
+class ProgressSink:
+    """Where the executor reports waiting progress: ``(job, status, done, failed, total)`` rows.
+
+    The terminal displays (a live table, periodic plain lines) live with the CLI, in
+    ``specrun.cli._progress``; this default shows nothing.
+    """
+
+    def update(self, rows: list[tuple[str, str, int, int, int]], elapsed: float) -> None: ...
+    def close(self) -> None: ...
+
+
+def retry_plan_for(name: str, job_state: JobState, *, errors: bool = False) -> JobPlan:
+    return JobPlan(job=name, action="retry", reason="expired during apply", requests=job_state.requests,
+                   shards=len(job_state.current_shards()), model=job_state.model,
+                   input_sha256=job_state.input_sha256, fingerprint=job_state.fingerprint,
+                   fingerprint_parts=job_state.fingerprint_parts, retry_errors=errors)

@@ -1,0 +1,109 @@
+"""Waiting: poll the batches of every active job in one loop, with adaptive pauses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+from specrun._batch_status import is_live
+from specrun.apply.values import (
+    ApplyInterrupted,
+    JobOutcome,
+    retry_plan_for,
+)
+from specrun.errors import ApplyError
+from specrun.state import (
+    ShardState,
+    batch_status,
+)
+
+
+log = logging.getLogger("specrun.apply")
+
+
+class _Waiting:
+    """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
+
+    def _update_shard(self, shard: ShardState, batch: Any) -> bool:
+        before = (shard.status, shard.completed, shard.failed)
+        shard.status = batch_status(batch)
+        shard.output_file_id = batch.output_file_id or shard.output_file_id
+        shard.error_file_id = batch.error_file_id or shard.error_file_id
+        counts = batch.request_counts
+        shard.completed, shard.failed, shard.total = counts.completed, counts.failed, counts.total
+        return before != (shard.status, shard.completed, shard.failed)
+
+    def _wait_and_finish(self, names: Sequence[str]) -> list[JobOutcome]:
+        outcomes: dict[str, JobOutcome] = {}
+        pending = list(names)
+        started = self.clock()
+        while pending:
+            self._poll(pending, started)
+            next_round: list[str] = []
+            for name in pending:
+                job = self.spec.jobs[name]
+                job_state = self.state.jobs[name]
+                current = job_state.current_shards()
+                if name in self._deferred_retry and not any(s.is_live for s in job_state.shards):
+                    self._deferred_retry.discard(name)
+                    if self._retry(job, retry_plan_for(name, job_state, errors=self._retry_errors.get(name, False))):
+                        next_round.append(name)
+                        continue
+                expired = [s for s in current if s.status == "expired"]
+                if (expired and self.options.auto_retry_expired and name not in self._retried
+                        and all(not s.is_live for s in current)):
+                    self.echo(f"{name}: batch {expired[0].batch_id} expired; retrying the requests without a result")
+                    self._retry(job, retry_plan_for(name, job_state))
+                    next_round.append(name)
+                    continue
+                outcomes[name] = self._finish(job)
+            pending = next_round
+        return [outcomes[name] for name in names]
+
+    def _poll(self, names: Sequence[str], started: float) -> None:
+        """Poll every in-flight shard of every job in one loop until all are terminal."""
+        interval = min(1.0, self.options.poll_interval)
+        try:
+            while True:
+                changed = False
+                # every round, not just the newest: a state restored from a backup may
+                # know an older round only as in flight
+                live = [(name, s) for name in names for s in self.state.jobs[name].shards if s.is_live
+                        or (s.batch_id and s.status is None)]
+                for _, shard in live:
+                    changed |= self._update_shard(shard, self.client.get_batch(shard.batch_id))
+                if changed:
+                    self._save()
+                self.progress.update(self._progress_rows(names), self.clock() - started)
+                if not any(s.is_live for name in names for s in self.state.jobs[name].shards):
+                    break
+                if self.options.timeout is not None and self.clock() - started >= self.options.timeout:
+                    self.progress.close()
+                    raise ApplyError(
+                        f"timed out after {self.options.timeout:g}s waiting for batches; state is saved and the "
+                        "batches keep running. Run `specrun apply` again to resume waiting."
+                    )
+                self.sleep(interval)
+                interval = min(interval * 1.5, self.options.poll_interval)
+        except KeyboardInterrupt:
+            self._save()
+            self.progress.close()
+            raise ApplyInterrupted(
+                "stopped waiting (Ctrl-C). State is saved and the batches keep running on the provider; "
+                "run `specrun apply` again to resume."
+            ) from None
+        self.progress.close()
+
+    def _progress_rows(self, names: Sequence[str]) -> list[tuple[str, str, int, int, int]]:
+        rows = []
+        for name in names:
+            shards = self.state.jobs[name].current_shards()
+            statuses = sorted({s.status or "submitted" for s in shards})
+            rows.append((name, "/".join(statuses), sum(s.completed for s in shards),
+                         sum(s.failed for s in shards), sum(s.total or s.requests for s in shards)))
+        return rows
+
+
+def _is_terminal(batch: Any) -> bool:
+    status = batch_status(batch)
+    return status is not None and not is_live(status)
