@@ -6,7 +6,6 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from specrun.apply.values import (
     JobOutcome,
@@ -20,7 +19,6 @@ from specrun.state import (
     OutputState,
     file_stat,
 )
-
 
 log = logging.getLogger("specrun.apply")
 

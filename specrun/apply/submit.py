@@ -17,7 +17,6 @@ from specrun.state import (
     newest_usable_batch,
 )
 
-
 log = logging.getLogger("specrun.apply")
 
 

@@ -17,7 +17,6 @@ from specrun.state import (
     batch_status,
 )
 
-
 log = logging.getLogger("specrun.apply")
 
 
