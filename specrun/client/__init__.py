@@ -1,18 +1,20 @@
 """The Batch API over httpx: typed results, retries, pagination, streaming.
 
-CONTRACT (other modules depend on these names; add freely, do not rename).
-
-    _config   where the provider is: resolve_base_url, normalise_base_url
-    _models   typed values: Batch, BatchStatus, FileObject, ModelConfig, Page; check_id and
-              is_valid_id (what a provider id may look like: it becomes file names and URLs)
-    _retry    backoff with full jitter, Retry-After, the retry budget
-    _errors   error answers -> AuthError / NotFound / RateLimited / ProviderError
-    _client   the Client itself (retry rules for creating POSTs documented there)
+CONTRACT (other modules depend on these names; add freely, do not rename):
+    _config        where the provider is: resolve_base_url, normalise_base_url
+    _models        typed values (Batch, BatchStatus, FileObject, ...); check_id, is_valid_id
+    _retry         backoff with full jitter, Retry-After, the retry budget
+    _errors        what went wrong -> AuthError, NotFound, ..., ConnectionFailed, OutcomeUnknown
+    _answers       reading an answer: strict JSON, objects, lists; hostile answers refused
+    _pages         page sizes (FILES_/BATCHES_PAGE_LIMIT), cursors, walking every page
+    _sender        the send loop: retry rules (creating POSTs too), redaction, streaming
+    _capabilities  what a provider lacks (/active-models, /model-config, GET /files), fallbacks
+    _client        the Client: one method per call, built on the rooms above
 """
 
 from __future__ import annotations
 
-from specrun.client._client import BATCHES_PAGE_LIMIT, FILES_PAGE_LIMIT, Client, WaitTimeout
+from specrun.client._client import Client, WaitTimeout
 from specrun.client._config import BASE_URL_ENV, DEFAULT_API_KEY_ENV, normalise_base_url, resolve_base_url
 from specrun.client._models import (
     Batch,
@@ -25,6 +27,7 @@ from specrun.client._models import (
     check_model_id,
     is_valid_id,
 )
+from specrun.client._pages import BATCHES_PAGE_LIMIT, FILES_PAGE_LIMIT
 from specrun.client._retry import RetryPolicy, retry_after_seconds
 
 __all__ = [

@@ -1,4 +1,10 @@
-"""Turn an error answer from the provider into a typed ``APIError`` a user can act on.
+"""Turn what went wrong on a call into a typed error a user can act on.
+
+- an error answer -> ``AuthError`` / ``NotFound`` / ``RateLimited`` / ``ProviderError``
+  (``error_from_response``);
+- no answer at all -> ``ConnectionFailed`` (``connection_failed``);
+- a lost answer to a call that creates something -> ``OutcomeUnknown``
+  (``outcome_unknown``).
 
 The server's own words go into the message, but only after the API key is scrubbed
 from them and they are made safe for a terminal (``specrun._text.safe``): an error
@@ -14,9 +20,10 @@ import httpx
 
 from specrun._text import safe
 from specrun.client._config import DEFAULT_API_KEY_ENV
-from specrun.errors import APIError, AuthError, NotFound, ProviderError, RateLimited
+from specrun.errors import APIError, AuthError, ConnectionFailed, NotFound, OutcomeUnknown, ProviderError, RateLimited
 
-__all__ = ["error_from_response", "server_detail", "call_name", "Redactor"]
+__all__ = ["error_from_response", "connection_failed", "outcome_unknown", "server_detail", "call_name",
+           "Redactor"]
 
 #: Longest server explanation quoted in an error message.
 _SNIPPET = 300
@@ -151,3 +158,39 @@ def error_from_response(
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return ProviderError(f"provider error ({where}){tries}{said}", **kwargs)
     return ProviderError(f"provider error ({where}){said}", **kwargs)
+
+
+def connection_failed(request: httpx.Request, exc: httpx.TransportError, *, base_url: str, timeout: float,
+                      attempts: int, redact: Redactor) -> ConnectionFailed:
+    """No answer came (refused, timed out, dropped): say where, and what to check."""
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    reason = safe(redact(str(exc) or type(exc).__name__), 300)
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        message = (f"could not connect to {base_url} ({call_name(request)}){tries}: {reason}; "
+                   "is the server running? Check --base-url / SPECRUN_BASE_URL / provider.base_url")
+    elif isinstance(exc, httpx.TimeoutException):
+        message = (f"no answer from {base_url} ({call_name(request)}) within {timeout:g}s"
+                   f"{tries}")
+    elif isinstance(exc, httpx.UnsupportedProtocol):
+        message = f"cannot reach {base_url}: {reason}"
+    else:
+        message = f"connection to {base_url} failed ({call_name(request)}){tries}: {reason}"
+    return ConnectionFailed(message, method=request.method, url=str(request.url))
+
+
+def outcome_unknown(request: httpx.Request, attempted: dict[str, Any], reason: str, *,
+                    status_code: int | None = None, response: httpx.Response | None = None,
+                    redact: Redactor | None = None) -> OutcomeUnknown:
+    """The answer to a creating POST was lost: the file or batch may exist; list to find it."""
+    what = "batch" if "input_file_id" in attempted else "file"
+    subject = (f"for input file {attempted['input_file_id']}" if what == "batch"
+               else f"{attempted.get('filename')!r} ({attempted.get('bytes')} bytes)")
+    detail = ""
+    if response is not None:
+        said = server_detail(response, redact)
+        detail = f" ({said})" if said else ""
+    message = (f"{call_name(request)}: the answer was lost ({reason}){detail}; the provider may or "
+               f"may not have created the {what} {subject}. Not retried, because a blind retry could "
+               f"create a duplicate: list the provider's {'batches' if what == 'batch' else 'files'} to find it (specrun plan adopts it)")
+    return OutcomeUnknown(message, attempted=attempted, status_code=status_code,
+                          method=request.method, url=str(request.url))

@@ -1,6 +1,6 @@
 """When to try a request again, and how long to wait first.
 
-Which calls may be retried at all is decided in ``_client``; this module only knows
+Which calls may be retried at all is decided in ``_sender``; this module only knows
 about waiting: exponential backoff with full jitter, the server's ``Retry-After`` /
 ``retry-after-ms`` hints, and a budget of attempts and total seconds.
 """
