@@ -111,7 +111,7 @@ class Capabilities:
 
     # ------------------------------------------------------------------- files
 
-    def find_files(self, match: Callable[[str], bool]) -> list[FileObject]:
+    def search_files(self, match: Callable[[str], bool]) -> list[FileObject]:
         """Files whose name ``match`` accepts: by listing files, else through batches."""
         if self.file_listing_supported is False:
             return self._files_through_batches(match)

@@ -193,7 +193,7 @@ class Client:
         wanted = set(filenames)
         found: dict[str, list[FileObject]] = {name: [] for name in wanted}
         if wanted:
-            for f in self._capabilities.find_files(lambda name: name in wanted):
+            for f in self._capabilities.search_files(lambda name: name in wanted):
                 found[f.filename].append(f)  # type: ignore[index]
         return found
 
@@ -206,7 +206,7 @@ class Client:
         exact, starts = set(names), tuple(prefixes)
         if not exact and not starts:
             return []
-        return self._capabilities.find_files(lambda name: name in exact or name.startswith(starts))
+        return self._capabilities.search_files(lambda name: name in exact or name.startswith(starts))
 
     # ----------------------------------------------------------------- batches
 
