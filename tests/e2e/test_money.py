@@ -1,12 +1,13 @@
 """Money guards end to end: the CLI in-process against a real `specrun serve` (echo engine).
 
-Figures, by hand, from specrun.estimate and the echo engine's published models:
-each row renders "Say hello to person <i>." (22 characters, one message), so
-ceil(22/4) + 4 + 3 = 13 prompt tokens; 5 rows -> 65 input tokens. With
-max_tokens 2000 the output bound is 5 x 2000 = 10,000 tokens. Llama 3.3 70B costs
-35 ¢ per million input and 40 ¢ per million output tokens:
-  low  = 65 x 35 / 1e6 ¢                 = 0.002275 ¢ = $0.00002275  -> "$0.000023"
-  high = (65 x 35 + 10,000 x 40) / 1e6 ¢ = 0.402275 ¢ = $0.00402275  -> "$0.0040"
+Figures, by hand, from specrun.tokens (counting pinned to the heuristic, so they do not
+depend on whether tiktoken is installed) and the echo engine's published models: each
+row renders "Say hello to person <i>." (7 tokens by the heuristic, as by cl100k), in the
+Llama 3 chat format (5 per message + 30 per request), so 42 prompt tokens; 5 rows -> 210
+input tokens. With max_tokens 2000 the output bound is 5 x 2000 = 10,000 tokens.
+Llama 3.3 70B costs 35 ¢ per million input and 40 ¢ per million output tokens:
+  low  = 210 x 35 / 1e6 ¢                 = 0.00735 ¢ = $0.0000735  -> "$0.000073"
+  high = (210 x 35 + 10,000 x 40) / 1e6 ¢ = 0.40735 ¢ = $0.0040735  -> "$0.0041"
 """
 
 from __future__ import annotations
@@ -14,11 +15,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import MODEL, read_results, write_project
 
 BIG = "meta-llama/Llama-3.3-70B-Instruct"
-COST = "$0.000023–$0.0040"
-LOW, HIGH = 0.00002275, 0.00402275
+COST = "$0.000073–$0.0041"
+LOW, HIGH = 0.0000735, 0.0040735
+
+
+@pytest.fixture(autouse=True)
+def heuristic_counting(cli, monkeypatch):
+    """The figures below are the heuristic's (set after ``cli`` clears SPECRUN_* variables; the CLI
+    runs in-process, so its counter cache is cleared too)."""
+    from specrun.tokens import TOKENS_ENV, counter_for
+
+    monkeypatch.setenv(TOKENS_ENV, "heuristic")
+    counter_for.cache_clear()
+    yield
+    counter_for.cache_clear()
 
 
 def money_project(root: Path, base_url: str | None, *, jobs: tuple[str, ...] = ("greet",), top: str = "",
@@ -45,7 +60,7 @@ def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, cli, server):
     assert lines[:3] == [
         f"  + greet  create        5 requests    1 shard  {BIG}",
         "           job not in state",
-        f"           ~65 input tokens, ≤10,000 output tokens, est. {COST}",
+        f"           ~210 input tokens (heuristic), ≤10,000 output tokens, est. {COST}",
     ]
     assert lines[-1] == f"Estimated cost: {COST}  [input only – every reply at its max tokens]"
 
@@ -53,9 +68,10 @@ def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, cli, server):
     assert as_json.code == 0, as_json.stderr
     document = json.loads(as_json.stdout)
     job = document["jobs"][0]
-    assert (job["estimated_input_tokens"], job["max_output_tokens"]) == (65, 10_000)
-    assert job["estimated_cost_usd"] == {"min": round(LOW, 6), "max": round(HIGH, 6)} == {"min": 2.3e-05,
-                                                                                          "max": 0.004023}
+    assert (job["estimated_input_tokens"], job["max_output_tokens"]) == (210, 10_000)
+    assert job["token_counting"] == "heuristic"
+    assert job["estimated_cost_usd"] == {"min": round(LOW, 6), "max": round(HIGH, 6)} == {"min": 7.3e-05,
+                                                                                          "max": 0.004073}
     assert document["estimated_cost_usd"] == job["estimated_cost_usd"]
     assert document["budget"] == {"max_cost_usd": None, "violations": []}
     assert json.loads(cli("plan", "--json", cwd=spec.parent).stdout) == document
@@ -84,7 +100,7 @@ def test_embedded_provider_publishes_prices_too(tmp_path, cli):
 
 def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url, top="budget: {max_cost_usd: 0.003}\n")
-    violation = "this plan may cost up to $0.0040 in all, over budget.max_cost_usd of $0.0030"
+    violation = "this plan may cost up to $0.0041 in all, over budget.max_cost_usd of $0.0030"
 
     planned = cli("plan", "--out", "reviewed.plan", cwd=spec.parent)
     assert planned.code == 1
@@ -114,10 +130,10 @@ def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path,
 def test_job_budget_violation_names_the_job(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url, jobs=("greet", "shout"),
                          job_extra={"shout": "    budget: {max_cost_usd: 0.001}\n"})
-    violation = "job 'shout' may cost up to $0.0040, over its budget of $0.0010 (budget.max_cost_usd)"
+    violation = "job 'shout' may cost up to $0.0041, over its budget of $0.0010 (budget.max_cost_usd)"
     planned = cli("plan", cwd=spec.parent)
     assert planned.code == 1
-    assert f"           ~65 input tokens, ≤10,000 output tokens, est. {COST}, budget $0.0010" in planned.stdout
+    assert f"           ~210 input tokens (heuristic), ≤10,000 output tokens, est. {COST}, budget $0.0010" in planned.stdout
     assert planned.stdout.count("Over budget:") == 1
     assert planned.stderr == f"Error: over budget (apply would refuse this plan): {violation}\n"
     document = json.loads(cli("plan", "--json", cwd=spec.parent).stdout)
@@ -136,7 +152,7 @@ def test_max_cost_on_plan_and_on_a_saved_plan(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url)
     over = cli("plan", "--max-cost", "0.001", cwd=spec.parent)
     assert over.code == 1
-    assert over.stderr == ("Error: over budget (apply would refuse this plan): this plan may cost up to $0.0040 "
+    assert over.stderr == ("Error: over budget (apply would refuse this plan): this plan may cost up to $0.0041 "
                            "in all, over --max-cost of $0.0010\n")
 
     within = cli("plan", "--max-cost", "1", "--out", "reviewed.plan", cwd=spec.parent)
@@ -146,7 +162,7 @@ def test_max_cost_on_plan_and_on_a_saved_plan(tmp_path, cli, server):
     refused = cli("apply", "reviewed.plan", "--max-cost", "0.001", "-v", cwd=spec.parent)
     assert refused.code == 1
     assert refused.stderr.splitlines()[-1] == ("Error: over budget (nothing was sent): this plan may cost up to "
-                                               "$0.0040 in all, over --max-cost of $0.0010")
+                                               "$0.0041 in all, over --max-cost of $0.0010")
     assert refused.posts() == []
     assert server.files() == [] and server.batches() == []
 
@@ -171,23 +187,23 @@ def test_a_saved_plan_is_refused_when_the_spec_budget_was_lowered_since(tmp_path
 
 # ---------------------------------------------------------------- context and model checks
 
-LONG_NAME = "x" * 200   # "Say hello to " + 200 x + "." = 214 characters -> 54 + 4 + 3 = 61 prompt tokens
+LONG_NAME = "x" * 200   # "Say hello to " + 200 x + "." -> 44 tokens by the heuristic + 5 + 30 = 79 prompt tokens
 
 
 def context_project(root: Path, base_url: str | None, *, on_too_long: str | None = None) -> Path:
-    """Llama 3.1 8B (131,072-token context) with max_tokens 131,050: a 13-token row fits, a 61-token one not."""
+    """Llama 3.1 8B (131,072-token context) with max_tokens 131,030: a 42-token row fits exactly, a 79-token one not."""
     spec = write_project(root, base_url, rows=5)
     (spec.parent / "data" / "people.csv").write_text(
         "id,name\n" + "".join(f"{i},{LONG_NAME if i == 2 else f'person {i}'}\n" for i in range(5)),
         encoding="utf-8")
-    text = spec.read_text(encoding="utf-8").replace("max_tokens: 32", "max_tokens: 131050")
+    text = spec.read_text(encoding="utf-8").replace("max_tokens: 32", "max_tokens: 131030")
     if on_too_long:
         text += f"    on_too_long: {on_too_long}\n"
     spec.write_text(text, encoding="utf-8")
     return spec
 
 
-TOO_LONG = ("~61 prompt tokens + 131,050 max output = 131,111, over the 131,072-token context of "
+TOO_LONG = ("~79 prompt tokens + 131,030 max output = 131,109, over the 131,072-token context of "
             f"{MODEL}")
 
 
