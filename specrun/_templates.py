@@ -47,32 +47,38 @@ Bounded (per template render, i.e. one template for one row)
 
 A render error names the job, the field, the template line and the data row
 (``_JobRenderer._failure`` in ``render.py``, from :meth:`TemplateFailure.reason`).
+
+Where each part lives: :mod:`specrun._sandbox` (``limits``, ``plain``, ``formatting``,
+``filters``, ``codegen``, ``environment``); this module compiles and renders with it.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import itertools
 import re
-import threading
-import time
-import types
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.compiler import CodeGenerator, Frame, optimizeconst
-from jinja2.filters import FILTERS, make_attrgetter
-from jinja2.runtime import LoopContext, Macro, markup_join
-from jinja2.sandbox import (
-    ImmutableSandboxedEnvironment,
-    SandboxedEscapeFormatter,
-    SandboxedFormatter,
-    SecurityError,
-    modifies_known_mutable,
+
+from specrun._sandbox.environment import ENVIRONMENT
+from specrun._sandbox.limits import (
+    MAX_DEPTH,
+    MAX_INT_BITS,
+    MAX_ITEMS,
+    MAX_NESTING,
+    MAX_SECONDS,
+    MAX_SLOW_TEXT,
+    MAX_STEPS,
+    MAX_TEXT,
+    MAX_WORK,
+    METER,
+    RenderedTooLarge,
+    TemplateRefused,
+    reset_meter,
 )
-from markupsafe import Markup
+from specrun._sandbox.plain import PLAIN
 
 __all__ = [
     "ENVIRONMENT", "CONTEXT_NAMES", "CompiledTemplate", "TemplateFailure", "TemplateRefused", "RenderedTooLarge",
@@ -86,763 +92,8 @@ __all__ = [
 CONTEXT_NAMES = ("row", "index", "job", "vars")
 _PER_ROW_NAMES = frozenset({"row", "index"})
 
-MAX_TEXT = 16 * 1024 * 1024       # characters in one text a template builds or renders
-MAX_ITEMS = 1_000_000             # items in one list/tuple/dict a template builds
-MAX_INT_BITS = 65_536             # bits in one number a template computes
-MAX_DEPTH = 100                   # nesting of a value that becomes text
-MAX_STEPS = 250_000               # loop iterations + calls in one render (and values in one printed value)
-MAX_WORK = 256 * 1024 * 1024      # characters of text built in one render, all values together
-MAX_SECONDS = 5.0                 # wall time of one render (checked at every step)
-MAX_SLOW_TEXT = 512 * 1024        # characters into a filter that works in Python per word or line (|urlize...)
-
-_PLAIN = ("only text, numbers, booleans, none, and lists or dicts of them can become text")
-
-
-class TemplateRefused(jinja2.TemplateRuntimeError):
-    """The template did something specrun refuses; the message says what, in full."""
-
-
-class RenderedTooLarge(TemplateRefused):
-    """A template rendered more than ``MAX_TEXT`` characters (``on_too_long: skip`` may skip the row)."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(f"the template renders {size:,} characters; at most {MAX_TEXT:,} (16 MiB)")
-        self.size = size
-
-
-class _ReadOnly(TemplateRefused, SecurityError):
-    """A template tried to change a row, vars or another list/dict/set."""
-
-
-# --------------------------------------------------------------------------- budget
-
-
-class _Meter(threading.local):
-    """Steps and built text of the render running in this thread (reset per render)."""
-
-    steps = 0
-    work = 0
-    depth = 0  # calls inside calls (macros calling macros)
-    started = 0.0
-    compiling = False  # jinja computes constant parts of a template while compiling it
-
-
-_METER = _Meter()
-
-
-def _reset_meter() -> None:
-    meter = _METER
-    meter.steps = meter.work = meter.depth = 0
-    meter.started = 0.0
-
-
-def _step() -> None:
-    """One loop iteration, call or formatted field (templates without any never get here)."""
-    meter = _METER
-    steps = meter.steps = meter.steps + 1
-    if steps > MAX_STEPS:
-        raise TemplateRefused(f"the template runs more than {MAX_STEPS:,} loop iterations and calls for one "
-                              "render; simplify it")
-    now = time.monotonic()
-    if not meter.started:
-        meter.started = now
-    elif now - meter.started > MAX_SECONDS:
-        raise TemplateRefused(f"the template ran for more than {MAX_SECONDS:g} s for one render; simplify it")
-
-
-def _work(characters: int) -> None:
-    meter = _METER
-    work = meter.work = meter.work + characters
-    if work > MAX_WORK:
-        raise TemplateRefused(f"the template builds more than {MAX_WORK:,} characters of text in all for one "
-                              "render; simplify it")
-
-
-def _too_long(size: int, how: str) -> TemplateRefused:
-    return TemplateRefused(f"{how} would build a text of {size:,} characters; a template may build at most "
-                           f"{MAX_TEXT:,} (16 MiB)")
-
-
-def _too_many(size: int, how: str) -> TemplateRefused:
-    return TemplateRefused(f"{how} would build {size:,} items; a template may build at most {MAX_ITEMS:,}")
-
-
-def _check_text_size(size: int, how: str) -> None:
-    if size > MAX_TEXT:
-        raise _too_long(size, how)
-
-
-def _check_items(size: int, how: str) -> None:
-    if size > MAX_ITEMS:
-        raise _too_many(size, how)
-
-
-_FOLD_LIMIT = 64 * 1024  # larger constant results are computed at render time, not written into the code
-
-
-def _checked(value: Any, how: str) -> Any:
-    """``value`` (a result the template built), once its size is within the limits."""
-    kind = type(value)
-    size = -1
-    if kind is str or kind is bytes or isinstance(value, (str, bytes)):
-        size = len(value)
-        _check_text_size(size, how)
-    elif kind is list or kind is tuple or kind is dict or isinstance(value, (list, tuple, dict)):
-        size = len(value)
-        _check_items(size, how)
-    elif kind is int and value.bit_length() > MAX_INT_BITS:
-        raise TemplateRefused(f"{how} would build a number of {value.bit_length():,} bits; a template may build "
-                              f"at most {MAX_INT_BITS:,}")
-    if size > 0:
-        _work(size)
-        if size > _FOLD_LIMIT and _METER.compiling:
-            raise TemplateRefused("too large to compute while compiling")  # jinja then leaves it to render time
-    return value
-
-
-def _int_arg(value: Any, limit: int, what: str) -> None:
-    if isinstance(value, int) and value > limit:
-        raise TemplateRefused(f"{what} of {value:,} is too large (at most {limit:,})")
-
-
-# --------------------------------------------------------------------------- plain data
-
-
-_SCALARS = frozenset({int, float, bool, type(None)})
-_TEXT_ONLY = frozenset({str})
-_ITERATORS = (Iterator, range, type({}.keys()), type({}.values()), type({}.items()))
-
-
-def _describe(value: Any) -> str:
-    """``value`` in a user's words, for "cannot print ..." messages."""
-    if isinstance(value, Macro):
-        return f"the macro {value.name!r} (call it with ())"
-    if isinstance(value, (types.BuiltinMethodType, types.MethodType, types.MethodWrapperType)):
-        owner = getattr(value, "__self__", None)
-        name = getattr(value, "__name__", "?")
-        if owner is None or isinstance(owner, types.ModuleType):
-            return f"the function {name!r} (call it with ())"
-        return f"the method {name!r} of a {type(owner).__name__} (call it with ())"
-    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
-        return f"the function {getattr(value, '__name__', '?')!r} (call it with ())"
-    if isinstance(value, type):
-        return f"the class {value.__name__!r}"
-    if type(value).__module__.startswith("jinja2."):  # cycler, joiner, namespace, loop...
-        return f"a {type(value).__name__} object (a template helper, not data)"
-    if isinstance(value, (set, frozenset)):
-        return "a set (its order changes from run to run; use |sort)"
-    if isinstance(value, _ITERATORS):
-        return f"a {type(value).__name__} (use |list or |join)"
-    if isinstance(value, (bytes, bytearray)):
-        return "bytes (use .decode())"
-    if callable(value):
-        return f"a {type(value).__name__} object (call it with ())"
-    return f"a {type(value).__name__} object"
-
-
-def _not_data(value: Any, how: str) -> TemplateRefused:
-    return TemplateRefused(f"cannot {how} {_describe(value)}: {_PLAIN}")
-
-
-def _text_size(value: Any, how: str) -> int:
-    """Raise unless ``value`` is plain data; return about how long its text is.
-
-    Bounded: at most ``MAX_DEPTH`` deep, ``MAX_TEXT`` characters and ``MAX_STEPS``
-    nested values; a list or dict met again (``[x, x]`` doubled 60 times) is counted
-    from memory instead of walked again. An undefined value raises its own error.
-    """
-    kind = type(value)
-    if kind is str:
-        return len(value)
-    if kind in _SCALARS:
-        return value.bit_length() // 3 + 2 if kind is int else 24
-    return _Sizer(how).size(value, 0)
-
-
-class _Sizer:
-    """The text size of a nested value (see ``_text_size``)."""
-
-    __slots__ = ("how", "known", "values")
-
-    def __init__(self, how: str) -> None:
-        self.how = how
-        self.known: dict[int, int] = {}
-        self.values = 0
-
-    def size(self, item: Any, depth: int) -> int:
-        kind = type(item)
-        if kind is str:
-            return len(item) + 2
-        if kind in _SCALARS:
-            return item.bit_length() // 3 + 2 if kind is int else 24
-        if kind is list or kind is tuple or kind is dict or (isinstance(item, (list, tuple, dict))):
-            known = self.known.get(id(item))
-            if known is not None:
-                return known
-            if depth >= MAX_DEPTH:
-                raise TemplateRefused(f"cannot {self.how} a value nested more than {MAX_DEPTH} deep")
-            members: Any = item
-            size = 2 + 2 * len(item)
-            if isinstance(item, dict):
-                size += 2 * len(item) + self.members_size(item.keys(), depth)
-                members = item.values()
-            size += self.members_size(members, depth)
-            self.known[id(item)] = size
-            return size
-        if isinstance(item, str):
-            return len(item) + 2
-        if isinstance(item, jinja2.Undefined):
-            item._fail_with_undefined_error()
-        raise _not_data(item, self.how)
-
-    def members_size(self, members: Any, depth: int) -> int:
-        kinds = set(map(type, members))
-        if kinds <= _TEXT_ONLY:  # the common flat cases at C speed
-            size = sum(map(len, members)) + 2 * len(members)
-        elif kinds <= _SCALARS:
-            size = 24 * len(members)
-            if int in kinds:
-                size += sum(member.bit_length() for member in members if type(member) is int) // 3
-        else:
-            size = 0
-            self.values += len(members)
-            if self.values > MAX_STEPS:
-                raise TemplateRefused(f"cannot {self.how} a value made of more than {MAX_STEPS:,} values")
-            for member in members:
-                size += self.size(member, depth + 1)
-                if size > MAX_TEXT:
-                    break
-        if size > MAX_TEXT:
-            raise _too_long(size, f"{self.how} this value")
-        return size
-
-
-def _as_text(value: Any, how: str) -> str:
-    if type(value) is str:
-        return value
-    _text_size(value, how)
-    return str(value)
-
-
-def _finalize(value: Any) -> Any:
-    """Every ``{{ ... }}`` passes here before it is printed."""
-    if type(value) is not str:
-        _text_size(value, "print")
-    return value
-
-
-# --------------------------------------------------------------------------- formatting
-
-# %-conversions: %(name)-08.3f; width and precision may be "*" (taken from the arguments)
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?")
-_SPEC_NUMBER = re.compile(r"\d+")
-
-
-def _check_width(digits: str | None, how: str) -> bool:
-    """True when the width is "*"; refuse a written one over ``MAX_TEXT``."""
-    if digits == "*":
-        return True
-    if digits and (len(digits) > 9 or int(digits) > MAX_TEXT):
-        shown = f"{int(digits):,}" if len(digits) <= 30 else f"{len(digits):,} digits"
-        raise TemplateRefused(f"{how}: a width or precision of {shown} is too large (at most {MAX_TEXT:,})")
-    return False
-
-
-def _check_percent(fmt: str | bytes, values: Any, how: str) -> None:
-    """Refuse ``fmt % values`` before it runs if it would be too large or print non-data."""
-    text = fmt if isinstance(fmt, str) else fmt.decode("latin-1")
-    star = False
-    for match in _PERCENT.finditer(text):
-        star = _check_width(match.group(1), how) | _check_width(match.group(2), how) | star
-    arguments = values if isinstance(values, tuple) else (values,)
-    if star:
-        for argument in arguments:
-            _int_arg(argument, MAX_TEXT, f"{how}: a width or precision")
-    size = len(text) + sum(_text_size(argument, how) for argument in arguments)
-    _check_text_size(size, how)
-
-
-class _CheckedFormatting:
-    """``str.format`` fields: plain data only, widths and total size within the limits."""
-
-    total = 0
-
-    def convert_field(self, value: Any, conversion: str | None) -> Any:
-        _text_size(value, "format")
-        return super().convert_field(value, conversion)  # type: ignore[misc]
-
-    def format_field(self, value: Any, format_spec: str) -> Any:
-        _step()
-        for number in _SPEC_NUMBER.findall(format_spec):
-            _check_width(number, "format")
-        _text_size(value, "format")
-        text = super().format_field(value, format_spec)  # type: ignore[misc]
-        self.total += len(text)
-        _check_text_size(self.total, ".format()")
-        return text
-
-
-class _Formatter(_CheckedFormatting, SandboxedFormatter):
-    pass
-
-
-class _EscapeFormatter(_CheckedFormatting, SandboxedEscapeFormatter):
-    pass
-
-
-# --------------------------------------------------------------------------- filters
-
-
-def _items(value: Any, how: str) -> list[Any]:
-    """``value`` as a list, refused before it is built if it would hold more than ``MAX_ITEMS``."""
-    if hasattr(value, "__len__"):
-        _check_items(len(value), how)
-    if isinstance(value, jinja2.Undefined):
-        value._fail_with_undefined_error()
-    items = list(itertools.islice(value, MAX_ITEMS + 1))
-    _check_items(len(items), how)
-    return items
-
-
-def _arg(args: tuple, kwargs: Mapping[str, Any], position: int, name: str, default: Any) -> Any:
-    return args[position] if len(args) > position else kwargs.get(name, default)
-
-
-def _pre_center(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    _int_arg(_arg(args, kwargs, 0, "width", 80), MAX_TEXT, "|center: a width")
-
-
-def _pre_indent(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    width = _arg(args, kwargs, 0, "width", 4)
-    step = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
-    text = str(value)
-    _check_text_size(len(text) + (text.count("\n") + 2) * max(step, 0), "|indent")
-
-
-def _pre_wordwrap(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    text = str(value)
-    width = _arg(args, kwargs, 0, "width", 79)
-    wrapstring = _arg(args, kwargs, 2, "wrapstring", None) or "\n"
-    if isinstance(width, int) and width > 0:
-        lines = len(text) // width + text.count(" ") + text.count("\n") + text.count("\t") + 1
-        _check_text_size(len(text) + lines * len(str(wrapstring)), "|wordwrap")
-
-
-def _replaced_size(text: Any, old: Any, new: Any, count: Any) -> int:
-    text, old, new = str(text), str(old), str(new)
-    occurrences = text.count(old)
-    if isinstance(count, int) and count >= 0:
-        occurrences = min(occurrences, count)
-    return len(text) + occurrences * (len(new) - len(old))
-
-
-def _pre_replace(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    if len(args) >= 2 or "new" in kwargs:
-        size = _replaced_size(value, _arg(args, kwargs, 0, "old", ""), _arg(args, kwargs, 1, "new", ""),
-                              _arg(args, kwargs, 2, "count", None))
-        _check_text_size(size, "|replace")
-
-
-def _pre_format(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    _check_percent(str(value), kwargs or args, "|format")
-
-
-def _pre_count(name: str, position: int, keyword: str) -> Callable[[Any, tuple, Mapping[str, Any]], None]:
-    def check(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-        _int_arg(_arg(args, kwargs, position, keyword, 0), MAX_ITEMS, f"|{name}: a count")
-    return check
-
-
-def _pre_sized(name: str) -> Callable[[Any, tuple, Mapping[str, Any]], None]:
-    def check(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-        if hasattr(value, "__len__") and not isinstance(value, jinja2.Undefined):
-            _check_items(len(value), f"|{name}")
-    return check
-
-
-def _pre_tojson(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    indent = _arg(args, kwargs, 0, "indent", None)
-    step = len(indent) if isinstance(indent, str) else indent if isinstance(indent, int) else 0
-    if step > 0:
-        size = _text_size(value, "pass to |tojson")  # plain data, so the walk below is bounded
-        lines, deepest, stack = 1, 0, [(value, 1)]
-        while stack:  # each value inside a list or dict gets its own line, indented by its depth
-            item, depth = stack.pop()
-            if isinstance(item, (list, tuple, dict)):
-                members = list(item.values()) if isinstance(item, dict) else item
-                lines += len(members) + 1
-                deepest = max(deepest, depth)
-                _check_items(lines, "|tojson with indent")  # a value sharing its parts: bounded walk
-                stack.extend((member, depth + 1) for member in members)
-        _check_text_size(size + lines * deepest * step, "|tojson with indent")
-
-
-def _pre_urlize(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-    text = str(value)
-    extra = sum(len(str(v)) for v in list(args[1:]) + list(kwargs.values()) if isinstance(v, str))
-    _check_text_size(3 * len(text) + (text.count(" ") + 1) * extra, "|urlize")
-
-
-def _pre_slow(name: str, then: Callable[[Any, tuple, Mapping[str, Any]], None] | None = None
-              ) -> Callable[[Any, tuple, Mapping[str, Any]], None]:
-    """Refuse more than ``MAX_SLOW_TEXT`` into a filter that loops in Python over words or lines."""
-    def check(value: Any, args: tuple, kwargs: Mapping[str, Any]) -> None:
-        size = _text_size(value, f"pass to |{name}")
-        if size > MAX_SLOW_TEXT:
-            raise TemplateRefused(f"|{name} of {size:,} characters would take too long; at most {MAX_SLOW_TEXT:,}")
-        if then is not None:
-            then(value, args, kwargs)
-    return check
-
-
-_PRECHECKS: dict[str, Callable[[Any, tuple, Mapping[str, Any]], None]] = {
-    "center": _pre_center,
-    "replace": _pre_replace,
-    "format": _pre_format,
-    "batch": _pre_count("batch", 0, "linecount"),
-    "slice": _pre_count("slice", 0, "slices"),
-    "tojson": _pre_tojson,
-    "indent": _pre_slow("indent", _pre_indent),
-    "wordwrap": _pre_slow("wordwrap", _pre_wordwrap),
-    "urlize": _pre_slow("urlize", _pre_urlize),
-    "title": _pre_slow("title"),
-    "pprint": _pre_slow("pprint"),
-    **{name: _pre_sized(name) for name in ("list", "sort", "unique", "dictsort", "items", "groupby", "reverse")},
-}
-
-# Filters that take any iterable or pass a value through; every other filter turns
-# its input into text, so its input must be plain data.
-_ITERATING_FILTERS = frozenset({
-    "attr", "batch", "count", "d", "default", "dictsort", "first", "groupby", "items", "join", "last", "length",
-    "list", "map", "max", "min", "reject", "rejectattr", "reverse", "select", "selectattr", "slice", "sort", "sum",
-    "unique",
-})
-
-
-def _checked_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    value_at = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
-    precheck = _PRECHECKS.get(name)
-    makes_text = name not in _ITERATING_FILTERS
-    how = f"pass to |{name}"
-
-    @functools.wraps(function)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        _step()
-        if makes_text:
-            for argument in args[value_at:]:
-                if type(argument) is not str:
-                    _text_size(argument, how)
-            for argument in kwargs.values():
-                if type(argument) is not str:
-                    _text_size(argument, how)
-        if precheck is not None and len(args) > value_at:
-            precheck(args[value_at], args[value_at + 1:], kwargs)
-        return _checked(function(*args, **kwargs), f"|{name}")
-
-    return checked
-
-
-@jinja2.pass_eval_context
-def _join(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> str:
-    """``|join``, sized before it runs: items must be plain data, the text at most ``MAX_TEXT``."""
-    _step()
-    if attribute is not None:
-        value = map(make_attrgetter(eval_ctx.environment, attribute), value)
-    items = _items(value, "|join")
-    separator = _as_text(d, "join with")
-    size = len(separator) * max(len(items) - 1, 0)
-    _check_text_size(size, "|join")
-    for item in items:
-        size += _text_size(item, "join")
-        _check_text_size(size, "|join")
-    return _checked(FILTERS["join"](eval_ctx, items, d), "|join")
-
-
-@jinja2.pass_environment
-def _sum(environment: Any, iterable: Any, attribute: Any = None, start: Any = 0) -> Any:
-    """``|sum``; lists and tuples are concatenated in linear time and sized first."""
-    _step()
-    if attribute is not None:
-        iterable = map(make_attrgetter(environment, attribute), iterable)
-    items = _items(iterable, "|sum")
-    if isinstance(start, (list, tuple)) and all(type(item) is type(start) for item in items):
-        _check_items(len(start) + sum(len(item) for item in items), "|sum")
-        joined = list(itertools.chain(start, *items))
-        return joined if isinstance(start, list) else tuple(joined)
-    return _checked(sum(items, start), "|sum")
-
-
-def _make_filters() -> dict[str, Callable[..., Any]]:
-    filters = {name: _checked_filter(name, function) for name, function in FILTERS.items() if name != "random"}
-    filters["join"] = _join
-    filters["sum"] = _sum
-    return filters
-
-
-# --------------------------------------------------------------------------- calls
-
-
-def _check_text_method(owner: str | bytes, name: str, args: tuple, kwargs: dict[str, Any]) -> tuple:
-    """Size a call of a str/bytes method before it runs; return the (possibly materialized) args."""
-    how = f".{name}()"
-    if name in ("center", "ljust", "rjust", "zfill"):
-        _int_arg(_arg(args, kwargs, 0, "width", 0), MAX_TEXT, f"{how}: a width")
-    elif name == "expandtabs":
-        tabsize = _arg(args, kwargs, 0, "tabsize", 8)
-        if isinstance(tabsize, int):
-            tab = "\t" if isinstance(owner, str) else b"\t"
-            _check_text_size(len(owner) + owner.count(tab) * max(tabsize, 0), how)  # type: ignore[arg-type]
-    elif name == "join" and args:
-        items = _items(args[0], how)
-        size = len(owner) * max(len(items) - 1, 0)
-        _check_text_size(size, how)
-        for item in items:
-            size += len(item) if isinstance(item, (str, bytes)) else 0
-            _check_text_size(size, how)
-        args = (items,) + args[1:]
-    elif name == "replace" and len(args) >= 2 and isinstance(owner, str):
-        _check_text_size(_replaced_size(owner, args[0], args[1], _arg(args, kwargs, 2, "count", None)), how)
-    elif name == "translate" and args and isinstance(args[0], dict):
-        longest = max((len(v) for v in args[0].values() if isinstance(v, (str, bytes))), default=1)
-        _check_text_size(len(owner) * max(longest, 1), how)
-    return args
-
-
-def _check_method_call(method: Any, args: tuple, kwargs: dict[str, Any]) -> tuple:
-    owner = method.__self__
-    if isinstance(owner, (str, bytes)):
-        return _check_text_method(owner, method.__name__, args, kwargs)
-    if type(owner) is int and method.__name__ == "to_bytes":
-        _int_arg(_arg(args, kwargs, 0, "length", 1), MAX_TEXT, ".to_bytes(): a length")
-    return args
-
-
-# --------------------------------------------------------------------------- code generation
-
-
-class _CodeGenerator(CodeGenerator):
-    """Jinja's code generator with three changes (jinja allows no custom node types,
-    so the nodes to change are marked by identity while their parent is visited):
-
-    - a ``{% for %}`` iterable becomes ``environment.guard_iter(<iterable>)``, so every
-      iteration is a counted step;
-    - ``obj.name(...)`` looks ``name`` up with ``environment.getmethod``: a dict's method
-      is reachable by calling it when no key has the name;
-    - ``a ~ b`` joins with the environment's checked ``str_join``.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # id -> node: holding the node keeps its id from being reused by another one
-        self._loop_iterables: dict[int, nodes.Node] = {}
-        self._method_lookups: dict[int, nodes.Node] = {}
-
-    def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
-        if self._loop_iterables.get(id(node)) is node:
-            del self._loop_iterables[id(node)]
-            self.write("environment.guard_iter(")
-            super().visit(node, *args, **kwargs)
-            self.write(")")
-            return None
-        return super().visit(node, *args, **kwargs)
-
-    def visit_For(self, node: nodes.For, frame: Frame) -> None:
-        self._loop_iterables[id(node.iter)] = node.iter
-        super().visit_For(node, frame)
-
-    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
-        if isinstance(node.node, nodes.Getattr) and node.node.ctx == "load":
-            self._method_lookups[id(node.node)] = node.node
-        super().visit_Call(node, frame, forward_caller=forward_caller)
-
-    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
-        if self._method_lookups.get(id(node)) is not node:
-            return super().visit_Getattr(node, frame)  # type: ignore[no-any-return]
-        del self._method_lookups[id(node)]
-        self.write("environment.getmethod(")
-        self.visit(node.node, frame)
-        self.write(f", {node.attr!r})")
-        return None
-
-    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        # {{ x }} -> text as is, anything else through finalize (one call saved per
-        # printed text, which is nearly every print)
-        if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
-            return super()._output_child_pre(node, frame, finalize)  # type: ignore[no-any-return]
-        self.write("(t_print if type(t_print := (")
-        return None
-
-    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
-            return super()._output_child_post(node, frame, finalize)  # type: ignore[no-any-return]
-        self.write(")) is str else str(environment.finalize(t_print)))")
-        return None
-
-    @optimizeconst
-    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        if frame.eval_ctx.volatile:
-            function = "(environment.markup_join if context.eval_ctx.volatile else environment.str_join)"
-        elif frame.eval_ctx.autoescape:
-            function = "environment.markup_join"
-        else:
-            function = "environment.str_join"
-        self.write(f"{function}((")
-        for argument in node.nodes:
-            self.visit(argument, frame)
-            self.write(", ")
-        self.write("))")
-
-
-# --------------------------------------------------------------------------- the environment
-
-
-def _concat(pieces: Iterable[str]) -> str:
-    """Join the text a block, macro or ``{% set %}`` rendered; sized before joining."""
-    pieces = pieces if isinstance(pieces, list) else list(pieces)
-    size = sum(map(len, pieces))
-    _check_text_size(size, "the template")
-    _work(size)
-    return "".join(pieces)
-
-
-class _Environment(ImmutableSandboxedEnvironment):
-    code_generator_class = _CodeGenerator
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
-    concat = staticmethod(_concat)  # type: ignore[assignment]
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        # For a dict, obj.name is the key only: a missing column named like a dict
-        # method (values, items) is undefined, not the method. No exception on the hot path.
-        if type(obj) is dict or isinstance(obj, dict):
-            try:
-                return obj[attribute]
-            except KeyError:
-                return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if type(obj) is dict or isinstance(obj, dict):
-            try:
-                return obj[argument]
-            except (KeyError, TypeError):
-                return self.undefined(obj=obj, name=argument)
-        return super().getitem(obj, argument)
-
-    def getmethod(self, obj: Any, attribute: str) -> Any:
-        """``obj.name(...)``: a dict's key first, then its (read-only) method."""
-        if isinstance(obj, dict) and attribute not in obj:
-            return super().getattr(obj, attribute)
-        return self.getattr(obj, attribute)
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
-        if modifies_known_mutable(obj, attribute):
-            return self.undefined(
-                f"templates cannot change data: {attribute!r} would modify a {type(obj).__name__} "
-                "(rows, vars and every list or dict are read-only)",
-                name=attribute, obj=obj, exc=_ReadOnly,
-            )
-        return super().unsafe_undefined(obj, attribute)
-
-    def guard_iter(self, iterable: Any) -> Iterator[Any]:
-        """Count each loop iteration as a step (see ``MAX_STEPS``)."""
-        for item in iterable:
-            _step()
-            yield item
-
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        _step()
-        if isinstance(__obj, types.BuiltinMethodType) and __obj.__self__ is not None:
-            args = _check_method_call(__obj, args, kwargs)
-        elif isinstance(__obj, LoopContext) and args:  # a recursive loop: its iterations count too
-            args = (__self.guard_iter(args[0]),) + args[1:]
-        meter = _METER
-        if meter.depth >= MAX_NESTING:  # before Python's own recursion limit, with a clearer message
-            raise TemplateRefused(f"the template calls macros or loops inside each other more than {MAX_NESTING} "
-                                  "deep (a macro or a loop calling itself?)")
-        meter.depth += 1
-        try:
-            result = ImmutableSandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
-        finally:
-            meter.depth -= 1
-        return _checked(result, "the call")
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        how = f"'{operator}'"
-        if operator == "*":
-            for text, times in ((left, right), (right, left)):
-                if isinstance(times, int) and isinstance(text, (str, bytes)):
-                    _check_text_size(len(text) * times, how)
-                elif isinstance(times, int) and isinstance(text, (list, tuple)):
-                    _check_items(len(text) * times, how)
-            if isinstance(left, int) and isinstance(right, int):
-                self._check_bits(left.bit_length() + right.bit_length(), how)
-        elif operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1:
-                self._check_bits(left.bit_length() * right, how)
-        elif operator == "+":
-            if isinstance(left, (str, bytes)) and isinstance(right, (str, bytes)):
-                _check_text_size(len(left) + len(right), how)
-            elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
-                _check_items(len(left) + len(right), how)
-        elif operator == "%" and isinstance(left, (str, bytes)):
-            _check_percent(left, right, "format with '%'")
-        return _checked(self.binop_table[operator](left, right), how)
-
-    @staticmethod
-    def _check_bits(bits: int, how: str) -> None:
-        if bits > MAX_INT_BITS:
-            raise TemplateRefused(f"{how} would build a number of about {bits:,} bits; a template may build at "
-                                  f"most {MAX_INT_BITS:,}")
-
-    def str_join(self, values: Iterable[Any]) -> str:
-        """``a ~ b``: plain data only, sized before joining."""
-        return _concat([_as_text(value, "join with '~'") for value in values])
-
-    def markup_join(self, values: Iterable[Any]) -> str:
-        values = list(values)
-        for value in values:
-            if type(value) is not str:
-                _text_size(value, "join with '~'")
-        return _checked(markup_join(values), "'~'")
-
-    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        """``'...'.format(...)`` / ``.format_map(...)``, with fields checked as they are formatted."""
-        if not isinstance(value, (types.MethodType, types.BuiltinMethodType)) \
-                or value.__name__ not in ("format", "format_map") or not isinstance(value.__self__, str):
-            return None
-        text: str = value.__self__
-        is_format_map = value.__name__ == "format_map"
-        formatter: SandboxedFormatter
-        formatter = _EscapeFormatter(self, escape=text.escape) if isinstance(text, Markup) else _Formatter(self)
-
-        def wrapper(*args: Any, **kwargs: Any) -> str:
-            if is_format_map:
-                if kwargs:
-                    raise TypeError("format_map() takes no keyword arguments")
-                if len(args) != 1:
-                    raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
-                kwargs, args = args[0], ()
-            formatter.total = 0  # type: ignore[attr-defined]
-            return type(text)(formatter.vformat(text, args, kwargs))
-
-        return functools.update_wrapper(wrapper, value)
-
-
 # The text of a default repr holds the object's address, which changes every run.
 _ADDRESS = re.compile(r"at\s*0x[0-9a-f]{6,}", re.IGNORECASE)
-
-
-def _make_environment() -> _Environment:
-    env = _Environment(undefined=jinja2.StrictUndefined, autoescape=False, finalize=_finalize)
-    env.filters = _make_filters()
-    env.globals.pop("lipsum", None)
-    return env
-
-
-ENVIRONMENT = _make_environment()
-
-
-# --------------------------------------------------------------------------- failures
 
 
 class TemplateFailure(Exception):
@@ -927,7 +178,7 @@ class CompiledTemplate:
             jinja_context.exported_vars.clear()
         simple = self.simple
         if not simple:
-            _reset_meter()
+            reset_meter(MAX_SECONDS)
         try:
             if self.few_pieces:
                 text = "".join(self._render(jinja_context))
@@ -955,7 +206,7 @@ class CompiledTemplate:
             shown = text[start if start >= 0 else match.start():match.end() + 1]
             raise TemplateFailure(None, TemplateRefused(
                 f"the text holds {shown!r}, the address of a Python object, which changes on every run: something "
-                f"that is not data (a method, a function, an object) became text; {_PLAIN}"), None)
+                f"that is not data (a method, a function, an object) became text; {PLAIN}"), None)
 
     def _failure(self, exc: Exception) -> TemplateFailure:
         line, undefined = None, None
@@ -987,7 +238,9 @@ def _holds_text(value: Any, needle: str) -> bool:
     return False
 
 
-MAX_NESTING = 40  # brackets, blocks and unary operators inside each other: jinja parses them recursively
+
+# --------------------------------------------------------------------------- compiling
+
 _OPENERS = frozenset({"(", "[", "{"})
 _CLOSERS = frozenset({")", "]", "}"})
 _BLOCKS = frozenset({"if", "for", "macro", "call", "filter", "with", "block", "autoescape"})
@@ -1026,8 +279,8 @@ def _check_nesting(source: str) -> None:
 def compile_template(source: str) -> CompiledTemplate:
     """Compile ``source``; raise ``jinja2.TemplateSyntaxError`` (with ``lineno``) if invalid."""
     _check_nesting(source)
-    _reset_meter()  # constant parts are computed while compiling: the same budget applies
-    _METER.compiling = True
+    reset_meter(MAX_SECONDS)  # constant parts are computed while compiling: the same budget applies
+    METER.compiling = True
     collecting = gc.isenabled()
     gc.disable()  # no finalizers of unrelated garbage deep in the parser's recursion
     try:
@@ -1035,7 +288,7 @@ def compile_template(source: str) -> CompiledTemplate:
     except RecursionError:
         raise jinja2.TemplateSyntaxError("the template nests too deeply", 1) from None
     finally:
-        _METER.compiling = False
+        METER.compiling = False
         if collecting:
             gc.enable()
 
