@@ -5,28 +5,25 @@ CONTRACT (other modules depend on these names; add fields freely, do not rename)
 
 ``load_spec`` reports every problem it finds at once (``SpecError.problems``), each as
 ``file:line: field.path: plain words``. What it returns is fully resolved: defaults
-merged into jobs, ``--var`` overrides applied, paths absolute.
+merged into jobs, ``--var`` overrides applied, paths absolute. The JSON Schema and the
+words for its violations live in :mod:`specrun._schema`.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import jinja2
-import jsonschema
 import yaml
 
+from specrun._schema import did_you_mean, schema_problems, spec_schema, type_words
 from specrun._templates import compile_template
 from specrun._text import safe
-from specrun._yaml import Lines, YamlDocument, format_path, load_yaml
+from specrun._yaml import YamlDocument, format_path, load_yaml
 from specrun.data import DataSpec, format_from_extension
 from specrun.errors import SpecError
 
@@ -100,7 +97,6 @@ DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
 #: Params that bound one answer's tokens; without either, only the model's context does.
 OUTPUT_BOUND_PARAMS = ("max_tokens", "max_completion_tokens")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SCHEMA_RESOURCE = "schemas/specrun.schema.json"
 _JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long")
 
 
@@ -110,18 +106,11 @@ def select_jobs(spec: Spec, names: Iterable[str] = ()) -> tuple[Job, ...]:
     unknown = [name for name in wanted if name not in spec.jobs]
     if unknown:
         name = unknown[0]
-        raise SpecError(f"no job {name!r} in {spec.display_path}{_did_you_mean(name, spec.jobs)}"
+        raise SpecError(f"no job {name!r} in {spec.display_path}{did_you_mean(name, spec.jobs)}"
                         f" (jobs: {', '.join(spec.jobs) or 'none'})")
     if not wanted:
         return tuple(spec.jobs.values())
     return tuple(job for name, job in spec.jobs.items() if name in wanted)
-
-
-@functools.lru_cache(maxsize=1)
-def spec_schema() -> dict[str, Any]:
-    """The spec's JSON Schema, as shipped inside the package."""
-    text = resources.files("specrun").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    return json.loads(text)
 
 
 def load_spec(path: Path, var_overrides: Mapping[str, str] | None = None) -> Spec:
@@ -172,7 +161,7 @@ class _Resolver:
         if not isinstance(self.data, dict):
             if not self.problems:
                 self._problem((), f"the spec must be a mapping (version, provider, vars, defaults, jobs), "
-                                  f"not {_type_words(self.data)}")
+                                  f"not {type_words(self.data)}")
             self._raise()
         if self.data is not None:
             for line, field, message in schema_problems(self.data, self.lines):
@@ -303,7 +292,7 @@ class _Resolver:
                                               f"and must not start with a digit")))
                 continue
             if name not in declared:
-                hint = _did_you_mean(name, declared)
+                hint = did_you_mean(name, declared)
                 self.problems.append((0, safe(f"--var {name}={value}: no var {name!r} in {self.display}{hint}; "
                                               f"declare it under vars:")))
                 continue
@@ -490,90 +479,3 @@ def _provider(raw: Any) -> ProviderConfig:
                               local=dict(raw["local"] or {}))
     return ProviderConfig(kind="http", base_url=raw.get("base_url"),
                           api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV))
-
-
-def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-# --------------------------------------------------------------------------- schema
-
-_TYPE_WORDS = {
-    "string": "a string", "object": "a mapping", "array": "a list", "integer": "a whole number",
-    "number": "a number", "boolean": "true or false", "null": "null",
-}
-
-
-def _type_words(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    return type(value).__name__
-
-
-@functools.lru_cache(maxsize=1)
-def _validator_class() -> type:
-    """Draft 2020-12, except that 1.0 is not a whole number: a spec's integers are written as integers."""
-    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
-    return jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=checker)
-
-
-def schema_problems(data: Any, lines: Lines) -> list[tuple[int, str, str]]:
-    """Every JSON Schema violation in ``data`` as ``(line, field path, plain words)``."""
-    validator = _validator_class()(spec_schema())
-    problems: list[tuple[int, str, str]] = []
-    for error in validator.iter_errors(data):
-        problems.extend(_explain(error, lines))
-    return list(dict.fromkeys(problems))  # "required" yields one error per missing key, each listing all
-
-
-def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int, str, str]]:
-    path = tuple(error.absolute_path)
-    kind, expected, value = error.validator, error.validator_value, error.instance
-    if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        return [
-            (lines.of_key(path + (key,)), format_path(path + (key,)),
-             f"unknown key {key!r}{_did_you_mean(key, allowed)}"
-             + ("" if _did_you_mean(key, allowed) else f" (allowed: {', '.join(allowed)})"))
-            for key in value if key not in allowed
-        ]
-    if "propertyNames" in error.relative_schema_path:  # a bad key: the error is about the name
-        key_path = path + (value,)
-        return [(lines.of_key(key_path), format_path(key_path), error.schema.get("x-hint", error.message))]
-    line, field = lines.of(path), format_path(path)
-    if path == ("version",) and kind in ("const", "type"):
-        return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: 1")]
-    if kind == "required":
-        missing = [name for name in expected if name not in value]
-        return [(lines.of_key(path), field, f"missing required key {name!r}") for name in missing]
-    if kind == "type":
-        types = [expected] if isinstance(expected, str) else expected
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
-        return [(line, field, f"must be {words} (got {_type_words(value)})")]
-    if kind == "const":
-        return [(line, field, f"must be {json.dumps(expected)} (got {json.dumps(value)})")]
-    if kind == "enum":
-        close = difflib.get_close_matches(value, list(map(str, expected)), n=1) if isinstance(value, str) else []
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return [(line, field, f"must be one of {', '.join(map(str, expected))} (got {value!r}{hint})")]
-    if kind == "pattern":
-        return [(line, field, error.schema.get("x-hint", f"must match {expected}") + f" (got {value!r})")]
-    if kind in ("minItems", "minLength", "minProperties") and expected == 1:
-        return [(line, field, "must not be empty")]
-    if kind == "minimum":
-        return [(line, field, f"must be at least {expected} (got {value!r})")]
-    if kind == "maximum":
-        return [(line, field, f"must be at most {expected:,} (got {value!r})")]
-    return [(line, field, error.message)]
