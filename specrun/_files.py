@@ -7,12 +7,13 @@ the mode ``open()`` would have given them (0666 minus the umask), like any other
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes"]
+__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes", "hash_file", "file_sha256"]
 
 _lock = threading.Lock()
 _mode: int | None = None
@@ -64,3 +65,17 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def hash_file(path: Path, digest: "hashlib._Hash | None" = None) -> "hashlib._Hash":
+    """Feed a file's bytes to ``digest`` (a new sha256 by default) in 1 MB reads; return it."""
+    digest = digest if digest is not None else hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes (hex)."""
+    return hash_file(path).hexdigest()

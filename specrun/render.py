@@ -13,32 +13,39 @@ that do not use ``row`` or ``index`` are rendered once per job.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import unicodedata
-from array import array
-from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from specrun._templates import CompiledTemplate, RenderedTooLarge, TemplateFailure, base_context, compile_template
+from specrun._templates import (
+    CompiledTemplate,
+    RenderedTooLarge,
+    TemplateFailure,
+    base_context,
+    compile_template,
+)
 from specrun.data import RowSource, row_source
 from specrun.errors import DataError, RenderError
 from specrun.estimate import answers_per_request, max_output_tokens
+from specrun.fingerprint import (
+    RENDER_FORMAT,
+    fingerprint_of,
+    fingerprint_parts,
+    job_fingerprint,
+)
+from specrun.naming import retry_filename, retry_prefix, shard_filename
+from specrun.shards import Shard, _CustomIdSet, _ShardWriter
+from specrun.spec import Job, Spec
 from specrun.tokens import Counting, chat_format_for, counter_for
-from specrun.spec import Job, Limits, Spec
 
 __all__ = [
     "RenderedRequest", "Shard", "RenderedJob", "JobCheck", "iter_requests", "render_job", "check_job",
     "job_fingerprint", "fingerprint_parts", "fingerprint_of", "shard_filename", "retry_prefix", "retry_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
 ]
 
-# Bump when the same inputs would render different bytes, so fingerprints change too.
-RENDER_FORMAT = 1
 CHAT_COMPLETIONS_URL = "/v1/chat/completions"
-_FLUSH_BYTES = 1 << 20
 _encode = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json.dumps's, with ensure_ascii=False
 
 
@@ -51,17 +58,6 @@ class RenderedRequest:
     line: bytes                       # the JSONL request line, with trailing b"\n"
     prompt_tokens: int = 0            # estimated (see specrun.estimate)
     skip_reason: str | None = None    # set when on_too_long: skip keeps this row out of the batch
-
-
-@dataclass(frozen=True)
-class Shard:
-    index: int                        # 0-based shard number within the job
-    path: Path                        # the written JSONL file
-    requests: int
-    bytes: int
-    sha256: str                       # of the file's bytes
-    filename: str                     # upload name: specrun-<job>-<sha256[:16]>.jsonl
-    custom_ids_first: str = ""        # first custom_id in the shard (diagnostics)
 
 
 @dataclass(frozen=True)
@@ -93,26 +89,6 @@ class JobCheck:
     warnings: tuple[str, ...] = ()
     estimated_input_tokens: int = 0
     counting: Counting = Counting("heuristic")
-
-
-def shard_filename(job: str, sha256: str) -> str:
-    """Upload file name of a shard: ``specrun-<job>-<sha256[:16]>.jsonl``."""
-    return f"specrun-{job}-{sha256[:16]}.jsonl"
-
-
-def retry_prefix(job: str, input_sha256: str) -> str:
-    """Name prefix of every retry file of one version of a job (its input_sha256)."""
-    return f"specrun-{job}-{input_sha256[:16]}-retry"
-
-
-def retry_filename(job: str, input_sha256: str, generation: int, sha256: str) -> str:
-    """Upload name of a retry shard: ``specrun-<job>-<input16>-retry<N>-<sha16>.jsonl``.
-
-    Tied to the job's input hash, so that with the state file lost, ``plan`` still
-    finds every retry round of this version of the job (and never re-sends what a
-    retry already did).
-    """
-    return f"{retry_prefix(job, input_sha256)}{generation}-{sha256[:16]}.jsonl"
 
 
 def iter_requests(spec: Spec, job: Job, *, context_length: int | None = None) -> Iterator[RenderedRequest]:
@@ -209,60 +185,6 @@ def check_job(spec: Spec, job: Job) -> JobCheck:
         estimated_input_tokens=input_tokens,
         counting=renderer.counting,
     )
-
-
-def job_fingerprint(spec: Spec, job: Job) -> str:
-    """Cheap hash of the job's inputs: its request-shaping spec section, vars,
-    template sources and data file bytes (see ``fingerprint_parts``)."""
-    return fingerprint_of(fingerprint_parts(spec, job))
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-
-
-def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
-    """Hashes of everything that shapes a job's requests, part by part.
-
-    Only what changes the requests counts (SQLMesh-style): the output path, budget
-    and description are metadata, and so is the data file's path (its bytes are
-    hashed instead), so moving a results file never buys a new batch. The parts let
-    the planner say *what* changed ("messages[1] template edited").
-    """
-    parts = {
-        "format": str(RENDER_FORMAT),
-        "model": _sha(job.model.encode()),
-        # params keep spec order: it is the order of the rendered body's keys
-        "params": _sha(json.dumps(dict(job.params), ensure_ascii=False, default=str).encode()),
-        "id": _sha(job.id_template.encode()),
-        "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes, job.on_too_long])),
-        "vars": _sha(_canonical(dict(spec.vars))),
-    }
-    for i, message in enumerate(job.messages):
-        parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
-    data = job.data
-    if data.rows is not None:
-        parts["data"] = _sha(_canonical([dict(r) if isinstance(r, Mapping) else r for r in data.rows]))
-    elif data.path is not None:
-        digest = hashlib.sha256((data.format or "").encode() + b"\0")
-        try:
-            with open(data.path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError:
-            digest.update(b"<unreadable>")
-        parts["data"] = digest.hexdigest()
-    return parts
-
-
-def fingerprint_of(parts: Mapping[str, str]) -> str:
-    """The job fingerprint: one hash over its parts."""
-    return _sha(_canonical(dict(parts)))
-
 
 
 # --------------------------------------------------------------------------- internals
@@ -475,102 +397,3 @@ def _refuse_custom_id(job: str, custom_id: str, row_words: str) -> None:
 def _shorten(text: str, limit: int = 60) -> str:
     shown = repr(text if len(text) <= limit else text[:limit])
     return shown if len(text) <= limit else shown + "..."
-
-
-class _CustomIdSet:
-    """Memory-lean uniqueness check: 8 bytes per id, in 4096 sorted buckets.
-
-    Holding a million custom_id strings would cost ~100 MB; their 64-bit hashes cost
-    8 MB. A repeated hash marks a suspect, which a second pass confirms with the
-    real strings (so a hash collision is never reported as a duplicate).
-    """
-
-    __slots__ = ("buckets", "suspects")
-
-    def __init__(self) -> None:
-        self.buckets = [array("q") for _ in range(4096)]
-        self.suspects: set[int] = set()
-
-    def add(self, custom_id: str) -> None:
-        value = hash(custom_id)
-        bucket = self.buckets[value & 4095]
-        at = bisect_left(bucket, value)
-        if at < len(bucket) and bucket[at] == value:
-            self.suspects.add(value)
-        else:
-            bucket.insert(at, value)
-
-
-class _ShardWriter:
-    """Cuts a stream of request lines into shards, hashing (and writing) as it goes."""
-
-    def __init__(self, job: str, limits: Limits, out_dir: Path | None) -> None:
-        self.job = job
-        self.max_requests = limits.max_requests
-        self.max_bytes = limits.max_bytes
-        self.out_dir = out_dir
-        self.job_sha256 = hashlib.sha256()
-        self.total_requests = 0
-        self.total_bytes = 0
-        self.shards: list[Shard] = []
-        self._buffer: list[bytes] = []
-        self._buffered = 0
-        self._requests = 0  # in the open shard
-        self._bytes = 0
-        self._sha256 = hashlib.sha256()
-        self._file: IO[bytes] | None = None
-        self._temp: Path | None = None
-        self._first_id = ""
-
-    def add(self, line: bytes, custom_id: str) -> None:
-        size = len(line)
-        if self._requests and (self._requests >= self.max_requests or self._bytes + size > self.max_bytes):
-            self._close_shard()
-        if self._requests == 0:
-            self._first_id = custom_id
-        if self._requests == 0 and self.out_dir is not None:
-            self._temp = self.out_dir / f".specrun-{self.job}-{len(self.shards)}.{os.getpid()}.tmp"
-            self._file = open(self._temp, "wb")
-        self._buffer.append(line)
-        self._buffered += size
-        self._requests += 1
-        self._bytes += size
-        if self._buffered >= _FLUSH_BYTES:
-            self._flush()
-
-    def finish(self) -> list[Shard]:
-        if self._requests:
-            self._close_shard()
-        return self.shards
-
-    def abort(self) -> None:
-        """Drop the shard being written (finished shards are complete, content-named files)."""
-        if self._file is not None:
-            self._file.close()
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-
-    def _flush(self) -> None:
-        data = b"".join(self._buffer)
-        self._buffer.clear()
-        self._buffered = 0
-        self._sha256.update(data)
-        self.job_sha256.update(data)
-        if self._file is not None:
-            self._file.write(data)
-
-    def _close_shard(self) -> None:
-        self._flush()
-        sha256 = self._sha256.hexdigest()
-        filename = shard_filename(self.job, sha256)
-        path = Path(filename)
-        if self._file is not None and self._temp is not None and self.out_dir is not None:
-            self._file.close()
-            path = self.out_dir / filename
-            os.replace(self._temp, path)
-            self._file, self._temp = None, None
-        self.shards.append(Shard(index=len(self.shards), path=path, requests=self._requests, bytes=self._bytes,
-                                 sha256=sha256, filename=filename, custom_ids_first=self._first_id))
-        self.total_requests += self._requests
-        self.total_bytes += self._bytes
-        self._requests, self._bytes, self._sha256 = 0, 0, hashlib.sha256()

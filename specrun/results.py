@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from specrun._files import use_default_mode
+from specrun._files import file_sha256, use_default_mode
 from specrun._text import quoted
 from specrun.errors import DataError, ProviderError
 
@@ -269,11 +269,4 @@ def _json_line(record: Mapping[str, Any], path: Path) -> bytes:
                         f"{path.name}: {why}; the results file was not written") from None
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a file's bytes, read in 1 MB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
