@@ -1,0 +1,114 @@
+"""Plan = apply: for every submitting action, what the plan says it will send (requests, and
+their estimated tokens) is exactly what apply then uploads.
+
+Runs the real CLI in-process on the embedded local provider; the uploads are read back
+from the provider (``specrun files``), so nothing of specrun's own is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from specrun.cli import main
+from specrun.tokens import TOKENS_ENV, counter_for
+
+MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+
+
+@pytest.fixture(autouse=True)
+def in_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(TOKENS_ENV, "heuristic")
+    counter_for.cache_clear()
+    yield
+    counter_for.cache_clear()
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def write_spec(rows: list[str], *, template: str = "Answer: {{ row.q }}", local: str = "engine: echo") -> None:
+    inline = ", ".join(json.dumps({"q": q}) for q in rows)
+    Path("specrun.yaml").write_text(f"""version: 1
+provider: {{local: {{{local}}}}}
+defaults: {{model: {MODEL}, params: {{max_tokens: 8}}}}
+jobs:
+  a:
+    rows: [{inline}]
+    messages: [{{role: user, content: {json.dumps(template)}}}]
+""")
+
+
+def uploaded_lines() -> dict[str, list[dict]]:
+    """Every request file on the provider: filename -> its request lines."""
+    files = json.loads(run("files", "ls", "--json", "--limit", "1000"))
+    found = {}
+    for item in files.get("data", files) if isinstance(files, dict) else files:
+        if item.get("purpose") != "batch":
+            continue
+        out = Path(f"download-{item['id']}.jsonl")
+        run("files", "download", item["id"], "-o", str(out))
+        found[item["filename"]] = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+        out.unlink()
+    return found
+
+
+def planned_job() -> dict:
+    [job] = json.loads(run("plan", "--json"))["jobs"]
+    return job
+
+
+def sent_by_apply(before: dict[str, list[dict]]) -> list[dict]:
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    after = uploaded_lines()
+    return [line for name, lines in after.items() if name not in before for line in lines]
+
+
+def check_agreement(job: dict, sent: list[dict]) -> None:
+    to_send = job["requests"] - job["reused_requests"] - job["skipped"]
+    assert len(sent) == to_send, (job["action"], job["reason"])
+    if to_send == job["requests"]:  # the estimate covers exactly the requests sent
+        from specrun._heuristic import heuristic_tokens
+        from specrun.tokens import chat_format_for
+
+        chat = chat_format_for(MODEL)
+        tokens = sum(heuristic_tokens(message["content"]) + chat.per_message
+                     for line in sent for message in line["body"]["messages"]) + chat.per_request * len(sent)
+        assert job["estimated_input_tokens"] == tokens
+        assert job["max_output_tokens"] == 8 * len(sent)
+
+
+def test_create_sends_every_request_the_plan_counts():
+    write_spec(["one", "two", "three"])
+    job = planned_job()
+    assert job["action"] == "create"
+    check_agreement(job, sent_by_apply({}))
+
+
+def test_replace_sends_every_request_of_the_new_version():
+    write_spec(["one", "two", "three"])
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    write_spec(["one", "two", "three", "four"], template="Briefly: {{ row.q }}")
+    job = planned_job()
+    assert job["action"] == "replace"
+    check_agreement(job, sent_by_apply(uploaded_lines()))
+
+
+def test_retry_errors_sends_just_the_failed_rows():
+    write_spec(["one", "two [[fail]]", "three", "four [[fail]]"])
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    before = uploaded_lines()
+    [job] = json.loads(run("plan", "--json", "--retry-errors"))["jobs"]
+    assert job["action"] == "retry" and job["reused_requests"] == 2
+    result = CliRunner().invoke(main, ["apply", "--auto-approve", "--retry-errors", "--poll-interval", "0.1"])
+    assert result.exit_code in (0, 1), result.output  # the rows fail again: the echo engine is deterministic
+    sent = [line for name, lines in uploaded_lines().items() if name not in before for line in lines]
+    assert sorted(line["custom_id"] for line in sent) == ["a-1", "a-3"]
+    assert len(sent) == job["requests"] - job["reused_requests"]
