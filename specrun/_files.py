@@ -67,7 +67,7 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
         pass
 
 
-def hash_file(path: Path, digest: "hashlib._Hash | None" = None) -> "hashlib._Hash":
+def hash_file(path: Path, digest: hashlib._Hash | None = None) -> hashlib._Hash:
     """Feed a file's bytes to ``digest`` (a new sha256 by default) in 1 MB reads; return it."""
     digest = digest if digest is not None else hashlib.sha256()
     with open(path, "rb") as handle:

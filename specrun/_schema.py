@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 

@@ -57,7 +57,8 @@ from __future__ import annotations
 import gc
 import itertools
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes

@@ -16,8 +16,9 @@ left out, so every later check sees JSON-shaped data with text keys.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from specrun.client import BASE_URL_ENV, DEFAULT_API_KEY_ENV, Client, resolve_base_url
 

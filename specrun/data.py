@@ -20,9 +20,10 @@ import csv
 import json
 import math
 import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Mapping
+from typing import IO, Any
 
 from specrun._text import safe
 from specrun.errors import DataError

@@ -23,8 +23,9 @@ Budgets are checked against the high end, so a passing budget cannot be exceeded
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT_TOKENS",
@@ -73,7 +74,7 @@ class Prices:
     output_cents_per_million: float
 
     @classmethod
-    def of(cls, model_config: Any) -> "Prices | None":
+    def of(cls, model_config: Any) -> Prices | None:
         """Prices of a ModelConfig, or None when the provider does not publish them."""
         if model_config is None:
             return None
@@ -92,7 +93,7 @@ class CostRange:
     min_usd: float
     max_usd: float
 
-    def __add__(self, other: "CostRange") -> "CostRange":
+    def __add__(self, other: CostRange) -> CostRange:
         return CostRange(self.min_usd + other.min_usd, self.max_usd + other.max_usd)
 
     def to_json(self) -> dict[str, float]:

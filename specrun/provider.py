@@ -9,8 +9,9 @@ the other two seams: rows with their file:line, and the state with its lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from specrun.client import Batch, FileObject, ModelConfig

@@ -8,16 +8,17 @@ once, which is what binds a saved plan to the state it was made from.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
 import time
-import dataclasses
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import filelock
 
@@ -169,7 +170,7 @@ class State:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], *, source: str = "state") -> "State":
+    def from_json(cls, data: dict[str, Any], *, source: str = "state") -> State:
         """Build a State from its JSON document, checking every field's type.
 
         A state file is trusted input only as far as it is checked: a hand-edited or

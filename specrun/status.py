@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from specrun.provider import Provider
 from specrun.spec import Spec
 from specrun.state import State, batch_status
-from specrun.provider import Provider
 
 __all__ = ["job_statuses"]
 

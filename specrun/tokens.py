@@ -28,8 +28,9 @@ import functools
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = [
     "Counting", "TokenCounter", "ChatFormat", "CHAT_FORMATS", "counter_for", "count_text",

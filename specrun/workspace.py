@@ -12,15 +12,16 @@ other spec ``.specrun/specs/<file name>/``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from specrun.errors import SpecError
+from specrun.provider import Provider
 from specrun.spec import Spec, load_spec
 from specrun.state import State, load_state, spec_home, state_lock
-from specrun.provider import Provider
 
 __all__ = ["Workspace", "open_workspace"]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import types
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import jinja2
 from jinja2.runtime import LoopContext, markup_join
@@ -99,7 +100,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             step()
             yield item
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         step()
         if isinstance(__obj, types.BuiltinMethodType) and __obj.__self__ is not None:
             args = check_method_call(__obj, args, kwargs)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jinja2
 from jinja2.filters import FILTERS, make_attrgetter

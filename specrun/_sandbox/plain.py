@@ -9,7 +9,8 @@ limits apply before the text is built.
 from __future__ import annotations
 
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jinja2
 from jinja2.runtime import Macro

@@ -21,8 +21,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from specrun.apply.finish import _Finishing, output_problem
 from specrun.apply.submit import _Submitting
@@ -68,7 +68,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         build_dir: Path,
         downloads_dir: Path,
         options: ApplyOptions = ApplyOptions(),
-        progress: "ProgressSink | None" = None,
+        progress: ProgressSink | None = None,
         echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from specrun._text import safe
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, FiniteFloat, common_options
-from specrun._text import safe
 from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 
 # The workflow modules are imported inside each command: `--help` and the other

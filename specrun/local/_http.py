@@ -18,9 +18,10 @@ import secrets
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Mapping
+from typing import IO, Any
 
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header

@@ -7,8 +7,9 @@ there is checked here, so a typo is one clear error instead of a silent default.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from specrun.errors import SpecrunError
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any, Mapping
+from typing import IO, Any
 
 from specrun.local._options import LocalOptions
 from specrun.local.engines import Engine, EngineUnavailable, make_engine

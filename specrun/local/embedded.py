@@ -14,8 +14,9 @@ import atexit
 import json
 import threading
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -28,7 +29,7 @@ __all__ = ["EmbeddedTransport", "embedded_transport", "EMBEDDED_BASE_URL"]
 EMBEDDED_BASE_URL = "http://specrun.local/v1"
 _CHUNK = 256 * 1024
 
-_open_transports: "weakref.WeakSet[EmbeddedTransport]" = weakref.WeakSet()
+_open_transports: weakref.WeakSet[EmbeddedTransport] = weakref.WeakSet()
 
 
 @atexit.register

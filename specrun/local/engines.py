@@ -24,11 +24,11 @@ import threading
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Protocol
 
 from specrun.errors import SpecrunError
-
 from specrun.local._options import LocalOptions
 
 __all__ = [

@@ -18,9 +18,10 @@ import socket
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 __all__ = ["Store", "FileRow", "BatchRow", "ACTIVE_STATUSES", "TERMINAL_STATUSES"]
 

@@ -18,9 +18,10 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from specrun.local.engines import Engine, EngineRequest, EngineResult, EngineUnavailable
 from specrun.local.store import BatchRow, Store, dumps, iter_lines

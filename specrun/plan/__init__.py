@@ -16,8 +16,9 @@ Planning is three steps, each in its own module, so that ``plan`` is trustworthy
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from specrun.errors import PlanError
 from specrun.plan.planfile import check_saved_plan, load_plan, save_plan

@@ -9,8 +9,9 @@ neither the disk nor the network.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from specrun._batch_status import is_live
 from specrun.errors import APIError, NotFound

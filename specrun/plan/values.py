@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from specrun.estimate import CostRange
 from specrun.spec import Job
@@ -158,7 +159,7 @@ class Plan:
         return any(job.action in CHANGING for job in self.jobs)
 
     def summary(self) -> dict[str, int]:
-        counts = {action: 0 for action in ACTIONS}
+        counts = dict.fromkeys(ACTIONS, 0)
         for job in self.jobs:
             counts[job.action] += 1
         return counts
