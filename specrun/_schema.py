@@ -83,13 +83,13 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
     if kind == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         return [
-            (lines.of_key(path + (key,)), format_path(path + (key,)),
+            (lines.of_key((*path, key)), format_path((*path, key)),
              f"unknown key {key!r}{did_you_mean(key, allowed)}"
              + ("" if did_you_mean(key, allowed) else f" (allowed: {', '.join(allowed)})"))
             for key in value if key not in allowed
         ]
     if "propertyNames" in error.relative_schema_path:  # a bad key: the error is about the name
-        key_path = path + (value,)
+        key_path = (*path, value)
         return [(lines.of_key(key_path), format_path(key_path), error.schema.get("x-hint", error.message))]
     line, field = lines.of(path), format_path(path)
     if path == ("version",) and kind in ("const", "type"):

@@ -8,9 +8,10 @@ Specs come from pull requests, so the loader is defensive: before anything is bu
 it reads the document's events once and refuses nesting deeper than ``MAX_DEPTH`` and
 aliases that would repeat more than ``MAX_ALIAS_VALUES`` values or ``MAX_ALIAS_CHARS``
 characters (or, for big specs, more than the spec itself holds): a "billion laughs"
-is refused at the line of the alias, in one linear pass, before anything is built. Keys that are not text (``1:``, ``on:`` read as true,
-``null:``, ``? [a, b]``) and whole numbers that do not fit in 64 bits are reported and
-left out, so every later check sees JSON-shaped data with text keys.
+is refused at the line of the alias, in one linear pass, before anything is built. Keys
+that are not text (``1:``, ``on:`` read as true, ``null:``, ``? [a, b]``) and whole
+numbers that do not fit in 64 bits are reported and left out, so every later check sees
+JSON-shaped data with text keys.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Lines", "YamlDocument", "load_yaml", "format_path", "MAX_DEPTH", "MAX_ALIAS_VALUES", "MAX_ALIAS_CHARS", "MAX_INT"]
+__all__ = [
+    "Lines", "YamlDocument", "load_yaml", "format_path",
+    "MAX_DEPTH", "MAX_ALIAS_VALUES", "MAX_ALIAS_CHARS", "MAX_INT",
+]
 
 try:  # the C loader is ~10x faster; fall back to pure Python where libyaml is missing
     _BaseLoader: type = yaml.CSafeLoader
@@ -229,16 +233,16 @@ def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged:
                 continue  # dropped: construction and every later check see text keys only
             key = key_node.value
             if key in seen:
-                problems.append((line, format_path(path + (key,)),
+                problems.append((line, format_path((*path, key)),
                                  f"duplicate key '{key}' (first at line {seen[key]})"))
                 continue  # dropped too, so an alias of this mapping does not report it again
             kept.append((key_node, value_node))
             seen[key] = line
             if merged:
-                lines.keys.setdefault(path + (key,), line)
+                lines.keys.setdefault((*path, key), line)
             else:
-                lines.keys[path + (key,)] = line
-            _walk(value_node, path + (key,), lines, problems, merged=merged)
+                lines.keys[(*path, key)] = line
+            _walk(value_node, (*path, key), lines, problems, merged=merged)
         node.value = kept
         for source in merges:  # a mapping, an alias of one, or a list of them
             for mapping in (source.value if isinstance(source, yaml.SequenceNode) else [source]):
@@ -247,10 +251,10 @@ def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged:
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             if merged:
-                lines.keys.setdefault(path + (index,), item.start_mark.line + 1)
+                lines.keys.setdefault((*path, index), item.start_mark.line + 1)
             else:
-                lines.keys[path + (index,)] = item.start_mark.line + 1
-            _walk(item, path + (index,), lines, problems, merged=merged)
+                lines.keys[(*path, index)] = item.start_mark.line + 1
+            _walk(item, (*path, index), lines, problems, merged=merged)
 
 
 def _key_problem(key_node: yaml.Node) -> str:
@@ -274,10 +278,10 @@ def _check_values(value: Any, path: Path_, lines: Lines, problems: list) -> None
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
-                _check_values(item, path + (key,), lines, problems)
+                _check_values(item, (*path, key), lines, problems)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_values(item, path + (index,), lines, problems)
+            _check_values(item, (*path, index), lines, problems)
     elif isinstance(value, float):
         if not math.isfinite(value):
             problems.append((lines.of(path), format_path(path), f"{value} is not allowed (JSON has no NaN/infinity)"))

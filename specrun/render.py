@@ -43,7 +43,8 @@ from specrun.tokens import Counting, chat_format_for, counter_for
 
 __all__ = [
     "RenderedRequest", "Shard", "RenderedJob", "JobCheck", "iter_requests", "render_job", "check_job",
-    "job_fingerprint", "fingerprint_parts", "fingerprint_of", "shard_filename", "retry_prefix", "retry_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
+    "job_fingerprint", "fingerprint_parts", "fingerprint_of",
+    "shard_filename", "retry_prefix", "retry_filename", "RENDER_FORMAT", "CHAT_COMPLETIONS_URL",
 ]
 
 CHAT_COMPLETIONS_URL = "/v1/chat/completions"
@@ -243,7 +244,9 @@ class _JobRenderer:
         except TemplateFailure as failure:
             raise self._failure(field_name, failure, row, position) from None
 
-    def _failure(self, field_name: str, failure: TemplateFailure, row: dict | None, position: int | None) -> RenderError:
+    def _failure(
+        self, field_name: str, failure: TemplateFailure, row: dict | None, position: int | None,
+    ) -> RenderError:
         line = f" (template line {failure.template_line})" if failure.template_line else ""
         words = self.source.describe(position) if position is not None else None
         reason = failure.reason(row=row, row_words=words, vars=self.vars)

@@ -79,7 +79,8 @@ def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
         detail = _error_of(err) if err else {"code": str(status_code), "message": f"HTTP {status_code}"}
         return custom_id, RowResult("error", None, detail, None)
     if not isinstance(body, dict):
-        return custom_id, RowResult("error", None, {"code": "invalid_response", "message": "response has no body"}, None)
+        no_body = {"code": "invalid_response", "message": "response has no body"}
+        return custom_id, RowResult("error", None, no_body, None)
     choices = body.get("choices")
     content = None
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):

@@ -303,9 +303,9 @@ class _Resolver:
     def _check_templates(self, section: Mapping[str, Any], path: tuple[Any, ...]) -> None:
         templates: list[tuple[tuple[Any, ...], str]] = []
         if isinstance(section.get("id"), str):
-            templates.append((path + ("id",), section["id"]))
+            templates.append(((*path, "id"), section["id"]))
         for index, message in enumerate(section.get("messages") or ()):
-            templates.append((path + ("messages", index, "content"), message["content"]))
+            templates.append(((*path, "messages", index, "content"), message["content"]))
         for field_path, source in templates:
             try:
                 compile_template(source)
@@ -328,7 +328,7 @@ class _Resolver:
         for reserved in ("model", "messages"):
             if reserved in params:
                 where = path if reserved in (section.get("params") or {}) else ("defaults",)
-                self._problem(where + ("params", reserved),
+                self._problem((*where, "params", reserved),
                               f"{reserved} cannot be a param; use the job's {reserved}: key", key=True)
                 ok = False
         data = self._data(name, section, base_dir)
@@ -340,11 +340,11 @@ class _Resolver:
         on_too_long = section.get("on_too_long", defaults.get("on_too_long", "error"))
         output_display = section.get("output", f"results/{name}.jsonl")
         if "\0" in output_display:
-            self._problem(path + ("output",), "a path cannot contain a NUL character")
+            self._problem((*path, "output"), "a path cannot contain a NUL character")
             return None
         messages = tuple(
             Message(role=m["role"], content=m["content"],
-                    line=self.lines.of(messages_from + ("messages", i, "content")))
+                    line=self.lines.of((*messages_from, "messages", i, "content")))
             for i, m in enumerate(raw_messages)
         )
         resolved = {
@@ -375,7 +375,7 @@ class _Resolver:
             line=self.lines.of_key(path),
             resolved=resolved,
             description=section.get("description"),
-            id_line=self.lines.of(path + ("id",)) if "id" in section else self.lines.of(("defaults", "id")),
+            id_line=self.lines.of((*path, "id")) if "id" in section else self.lines.of(("defaults", "id")),
             warnings=self._job_warnings(name, params),
         )
 
@@ -390,14 +390,14 @@ class _Resolver:
     def _data(self, name: str, section: Mapping[str, Any], base_dir: Path) -> DataSpec | None:
         path = ("jobs", name)
         if "data" in section and "rows" in section:
-            self._problem(path + ("rows",), "use either data: or rows:, not both", key=True)
+            self._problem((*path, "rows"), "use either data: or rows:, not both", key=True)
             return None
         if "rows" in section:
             rows = section["rows"]
             return DataSpec(
                 rows=tuple(rows),
-                line=self.lines.of_key(path + ("rows",)),
-                row_lines=tuple(self.lines.of(path + ("rows", i)) for i in range(len(rows))),
+                line=self.lines.of_key((*path, "rows")),
+                row_lines=tuple(self.lines.of((*path, "rows", i)) for i in range(len(rows))),
             )
         if "data" not in section:
             self._problem(path, "no data (add data: <file> or rows: [...])", key=True)
@@ -413,11 +413,11 @@ class _Resolver:
             return None
         fmt = fmt or format_from_extension(file)
         if fmt is None:
-            self._problem(path + ("data",), f"cannot tell the format of {file!r} from its extension; "
+            self._problem((*path, "data"), f"cannot tell the format of {file!r} from its extension; "
                                             f"write data: {{path: {file}, format: csv|jsonl|json}}")
             return None
         return DataSpec(path=_absolute(base_dir, file), display_path=file, format=fmt,
-                        line=self.lines.of(path + ("data",)))
+                        line=self.lines.of((*path, "data")))
 
 
 def _absolute(base_dir: Path, path: str) -> Path:

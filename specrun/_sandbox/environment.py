@@ -105,7 +105,7 @@ class _Environment(ImmutableSandboxedEnvironment):
         if isinstance(__obj, types.BuiltinMethodType) and __obj.__self__ is not None:
             args = check_method_call(__obj, args, kwargs)
         elif isinstance(__obj, LoopContext) and args:  # a recursive loop: its iterations count too
-            args = (__self.guard_iter(args[0]),) + args[1:]
+            args = (__self.guard_iter(args[0]), *args[1:])
         meter = METER
         if meter.depth >= MAX_NESTING:  # before Python's own recursion limit, with a clearer message
             raise TemplateRefused(f"the template calls macros or loops inside each other more than {MAX_NESTING} "

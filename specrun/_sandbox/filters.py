@@ -239,7 +239,7 @@ def _check_text_method(owner: str | bytes, name: str, args: tuple, kwargs: dict[
         for item in items:
             size += len(item) if isinstance(item, (str, bytes)) else 0
             check_text_size(size, how)
-        args = (items,) + args[1:]
+        args = (items, *args[1:])
     elif name == "replace" and len(args) >= 2 and isinstance(owner, str):
         check_text_size(_replaced_size(owner, args[0], args[1], _arg(args, kwargs, 2, "count", None)), how)
     elif name == "translate" and args and isinstance(args[0], dict):

@@ -131,8 +131,8 @@ class Executor(_Submitting, _Waiting, _Finishing):
                                                       "the retry waits for batches still running; run `specrun "
                                                       "apply` again to submit it and collect results"))
                 else:
-                    report.outcomes.append(JobOutcome(name, "submitted", message=
-                                                      "batches submitted; run `specrun apply` again to collect results"))
+                    report.outcomes.append(JobOutcome(
+                        name, "submitted", message="batches submitted; run `specrun apply` again to collect results"))
             self._prune_build_dir()
             return report
         finished = self._wait_and_finish(active)

@@ -76,15 +76,17 @@ def _refuse_over_budget(the_plan: Plan, *, applying: bool) -> None:
         raise BudgetExceeded(f"over budget ({consequence}): " + "; ".join(the_plan.budget_violations))
 
 
-retry_errors_option = click.option("--retry-errors", is_flag=True,
-                                   help="Also re-send rows that failed inside completed batches (a retry of just those).")
+retry_errors_option = click.option(
+    "--retry-errors", is_flag=True,
+    help="Also re-send rows that failed inside completed batches (a retry of just those).")
 
 max_cost_option = click.option("--max-cost", type=FiniteFloat(min=0), default=None, metavar="USD",
                                help="Refuse plans that may cost more than this in all (high end of the estimate).")
 
 
 @main.command()
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply FILE`.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the plan for `apply FILE`.")
 @click.option("--format", "output_format", type=click.Choice(["human", "json", "markdown"]), default="human",
               show_default=True, help="markdown: a compact summary for a pull-request comment.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")

@@ -136,7 +136,8 @@ def error_from_response(
     kwargs = dict(status_code=status, method=request.method, url=str(request.url), body=parse_body(response))
 
     if status in (401, 403):
-        env_hint = "(or provider.api_key_env)" if api_key_env == DEFAULT_API_KEY_ENV else "(named by provider.api_key_env)"
+        env_hint = ("(or provider.api_key_env)" if api_key_env == DEFAULT_API_KEY_ENV
+                    else "(named by provider.api_key_env)")
         if key_sent:
             action = f"set {api_key_env} {env_hint} to a valid key; the provider rejected the one sent"
         else:
@@ -191,6 +192,7 @@ def outcome_unknown(request: httpx.Request, attempted: dict[str, Any], reason: s
         detail = f" ({said})" if said else ""
     message = (f"{call_name(request)}: the answer was lost ({reason}){detail}; the provider may or "
                f"may not have created the {what} {subject}. Not retried, because a blind retry could "
-               f"create a duplicate: list the provider's {'batches' if what == 'batch' else 'files'} to find it (specrun plan adopts it)")
+               f"create a duplicate: list the provider's {'batches' if what == 'batch' else 'files'} "
+               f"to find it (specrun plan adopts it)")
     return OutcomeUnknown(message, attempted=attempted, status_code=status_code,
                           method=request.method, url=str(request.url))

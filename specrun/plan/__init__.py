@@ -55,7 +55,8 @@ __all__ = [
     "ShardPlan", "JobPlan", "Plan", "JobInputs", "ProviderView",
     "fingerprint_parts", "fingerprint_of", "job_inputs", "results_on_disk", "fetch_models", "refresh",
     "decide", "parse_retry_filename", "price", "budget_violations",
-    "make_plan", "make_destroy_plan", "refresh_for_destroy", "decide_destroy", "save_plan", "load_plan", "check_saved_plan",
+    "make_plan", "make_destroy_plan", "refresh_for_destroy", "decide_destroy",
+    "save_plan", "load_plan", "check_saved_plan",
 ]
 
 
