@@ -7,6 +7,7 @@ the mode ``open()`` would have given them (0666 minus the umask), like any other
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -33,10 +34,8 @@ def default_file_mode() -> int:
 
 def use_default_mode(fd: int) -> None:
     """Give a file made by ``mkstemp`` (0600) the mode a plain ``open()`` would have."""
-    try:
+    with contextlib.suppress(AttributeError, OSError):  # Windows, or a filesystem without modes
         os.fchmod(fd, default_file_mode())
-    except (AttributeError, OSError):  # pragma: no cover - Windows, or a filesystem without modes
-        pass
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -52,10 +51,8 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     try:  # make the rename durable too
         dir_fd = os.open(path.parent, os.O_RDONLY)

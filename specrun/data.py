@@ -143,7 +143,7 @@ def _csv_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                         f"({safe(', '.join(header), 300)}), found {len(record)}"
                     )
                 rows += 1
-                yield start, dict(zip(header, record))
+                yield start, dict(zip(header, record, strict=False))  # lengths checked just above
         except csv.Error as exc:
             raise DataError(f"{source.display} line {last_line + 1}: malformed CSV: {safe(exc, 300)}") from None
         except UnicodeDecodeError as exc:

@@ -83,7 +83,7 @@ class _ShardWriter:
             self._first_id = custom_id
         if self._requests == 0 and self.out_dir is not None:
             self._temp = self.out_dir / f".specrun-{self.job}-{len(self.shards)}.{os.getpid()}.tmp"
-            self._file = open(self._temp, "wb")
+            self._file = open(self._temp, "wb")  # noqa: SIM115 - open across add() calls, closed with the shard
         self._buffer.append(line)
         self._buffered += size
         self._requests += 1

@@ -15,7 +15,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -410,16 +410,12 @@ def state_lock(directory: Path, command: str, timeout: float = 0.0) -> Iterator[
     try:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        try:
+        with suppress(OSError):
             atomic_write_bytes(info_path, json.dumps(info).encode())
-        except OSError:
-            pass
         yield
     finally:
-        try:
+        with suppress(OSError):
             info_path.unlink()
-        except OSError:
-            pass
         lock.release()
 
 

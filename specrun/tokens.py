@@ -24,6 +24,7 @@ chat templates add, per family (see ``CHAT_FORMATS``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -151,7 +152,7 @@ def counter_for(model: str) -> TokenCounter:
         if encoding is not None:
             encode = encoding.encode_ordinary
             return TokenCounter(Counting("tiktoken", name, is_proxy or name != wanted),
-                                lambda text: len(encode(text)))
+                                lambda text: len(encode(text)))  # noqa: B023 - returned at once: the loop ends here
     note = (f"tiktoken is installed but could not load the {wanted} encoding (offline? it is downloaded "
             "once, on first use); token counts are the heuristic's")
     return TokenCounter(Counting("heuristic", note=note), heuristic_tokens)
@@ -181,11 +182,10 @@ def _load_encoding(name: str) -> Any:
             continue
         result: list[Any] = []
 
-        def load(candidate: str = candidate) -> None:
-            try:
+        # both bound now: a load that outlives its join below must not fill the next candidate's list
+        def load(candidate: str = candidate, result: list[Any] = result) -> None:
+            with contextlib.suppress(Exception):  # offline, a proxy refusing, a corrupt cache: the next candidate
                 result.append(tiktoken.get_encoding(candidate))
-            except Exception:  # offline, a proxy refusing, a corrupt cache: the next candidate
-                pass
 
         # tiktoken downloads an encoding on first use, without a timeout: never let that hang a plan
         worker = threading.Thread(target=load, daemon=True, name=f"specrun-tiktoken-{candidate}")

@@ -161,11 +161,11 @@ class SpecrunGroup(click.Group):
             raise
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
-            raise click.exceptions.Exit(130)
+            raise click.exceptions.Exit(130) from None
         except Exception as exc:  # a bug: say so briefly, traceback only with -v
             if ctx.meta.get("specrun.verbose"):
                 traceback.print_exc(file=sys.stderr)
-                raise click.exceptions.Exit(1)
+                raise click.exceptions.Exit(1) from None
             raise SpecrunError(
                 f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)"
             ) from exc

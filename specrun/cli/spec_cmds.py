@@ -101,7 +101,9 @@ def _aligned(rows: list[tuple[str, int, int, str]]) -> list[str]:
     table = [(name, _plural(count, "row", rows_width), _plural(shards, "shard", shards_width), model)
              for name, count, shards, model in rows]
     widths = [max(len(row[column]) for row in table) for column in range(3)]
-    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[3]]) for row in table]
+    # three padded columns, then the model as it is (zip stops at the three widths)
+    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[3]])
+            for row in table]
 
 
 def _show(path: Path) -> str:

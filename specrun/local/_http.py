@@ -284,7 +284,7 @@ def parse_multipart(content_type: str, chunks: Iterable[bytes]) -> UploadedForm:
         filename = disposition.get(b"filename")
         if filename is not None and state["name"] == "file":
             state["filename"] = filename.decode("utf-8", "replace")
-            state["sink"] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+            state["sink"] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - handed to the form (form.file), which closes it
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if state["sink"] is not None:

@@ -149,7 +149,7 @@ def build_options(engine: str = "echo", **raw: Any) -> LocalOptions:
             raise SpecrunError(f"local provider: option {key!r} must be a string, got {values[key]!r}")
 
     options = LocalOptions(**values)
-    options.completion_window_seconds  # validates the duration
+    options.completion_window_seconds  # noqa: B018 - validates the duration
     if options.engine == "openai" and not options.upstream:
         raise SpecrunError(
             "local provider: engine 'openai' needs an upstream URL "

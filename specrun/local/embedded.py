@@ -41,7 +41,7 @@ def _close_open_transports() -> None:
 
 class _FileStream(httpx.SyncByteStream):
     def __init__(self, path: Path) -> None:
-        self._file = open(path, "rb")  # opened now: a later delete cannot break the download
+        self._file = open(path, "rb")  # noqa: SIM115 - opened now: a later delete cannot break the download
 
     def __iter__(self) -> Iterator[bytes]:
         while chunk := self._file.read(_CHUNK):
@@ -79,7 +79,7 @@ class EmbeddedTransport(httpx.BaseTransport):
         reply = self.gateway.handle(HttpRequest(
             method=request.method.upper(),
             path=request.url.path,
-            query={key: request.url.params[key] for key in request.url.params.keys()},
+            query={key: request.url.params[key] for key in request.url.params},
             headers={k.lower(): v for k, v in request.headers.items()},
             read_json=read_json,
             read_form=read_form,

@@ -217,7 +217,7 @@ class OpenAIEngine:
     """Sends each request to ``<upstream>/chat/completions``, ``concurrency`` at a time."""
 
     name = "openai"
-    _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+    _RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
     def __init__(self, upstream: str, *, api_key: str | None = None, concurrency: int = 16,
                  timeout: float = 300.0, max_retries: int = 3, models: Iterable[str] = ()) -> None:

@@ -129,7 +129,7 @@ def validate_input(path: Path, *, endpoint: str, active_models: set[str] | None,
 
 def _open_at(path: Path, size: int) -> IO[bytes]:
     """Open a partial output file for appending, cut back to ``size`` bytes."""
-    handle = open(path, "r+b" if path.exists() else "w+b")
+    handle = open(path, "r+b" if path.exists() else "w+b")  # noqa: SIM115 - returned to the caller, who closes it
     handle.truncate(size)
     handle.seek(size)
     return handle
