@@ -275,7 +275,8 @@ class Executor(_Submitting, _Waiting, _Finishing):
         from specrun.plan import parse_retry_filename
         from specrun.render import retry_prefix
 
-        known = {s.file_id for s in job_state.shards if s.file_id} | {s.filename for s in job_state.shards}
+        known: set[str | None] = {s.file_id for s in job_state.shards if s.file_id}
+        known |= {s.filename for s in job_state.shards}
         files = [f for f in self.client.files_with_prefix(retry_prefix(job.name, job_state.input_sha256))
                  if f.id not in known and f.filename not in known]
         if not files:
@@ -334,11 +335,11 @@ class Executor(_Submitting, _Waiting, _Finishing):
         generation = job_state.generation + 1
         rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing,
                               context_length=job_state.context_length)
-        for shard in rendered.shards:
-            filename = retry_filename(job.name, job_state.input_sha256, generation, shard.sha256)
-            os.replace(shard.path, self.build_dir / filename)
-            job_state.shards.append(ShardState(index=shard.index, filename=filename, sha256=shard.sha256,
-                                               bytes=shard.bytes, requests=shard.requests, generation=generation))
+        for written in rendered.shards:
+            filename = retry_filename(job.name, job_state.input_sha256, generation, written.sha256)
+            os.replace(written.path, self.build_dir / filename)
+            job_state.shards.append(ShardState(index=written.index, filename=filename, sha256=written.sha256,
+                                               bytes=written.bytes, requests=written.requests, generation=generation))
         self._save()
         what = "without an ok result" if with_errors else "without a result"
         self.echo(f"{job.name}: retrying {len(missing)} request(s) {what} in {len(rendered.shards)} new batch(es)")

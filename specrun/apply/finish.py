@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from specrun.apply._base import _ExecutorBase
 from specrun.apply.values import (
     JobOutcome,
 )
@@ -23,7 +24,7 @@ from specrun.state import (
 log = logging.getLogger("specrun.apply")
 
 
-class _Finishing:
+class _Finishing(_ExecutorBase):
     """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
 
     def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]:
@@ -36,7 +37,8 @@ class _Finishing:
         paths: list[tuple[str, Path]] = []
         stale = [s for s in job_state.shards if s.is_completed and not (s.output_file_id or s.error_file_id)]
         for shard in stale:  # a completed batch always has an output or error file: learn it
-            self._update_shard(shard, self.client.get_batch(shard.batch_id))
+            # (no batch id recorded, only in a hand-edited state: the client refuses the empty id)
+            self._update_shard(shard, self.client.get_batch(shard.batch_id or ""))
         if stale:
             self._save()
         for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
@@ -73,6 +75,7 @@ class _Finishing:
         self._save()
         # A dead last round only matters if it left requests without an answer.
         status = dead[0].status if (dead and summary.unanswered) else "completed"
+        assert status is not None  # a dead shard has a status
         message = ""
         if status == "completed" and summary.unanswered:
             status = "incomplete"
@@ -117,7 +120,9 @@ def download_name(provider: str, file_id: str) -> str:
     return hashlib.sha256(f"{provider}\0{file_id}".encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".jsonl"
 
 
-def _batch_errors(client: Provider, batch_id: str) -> str:
+def _batch_errors(client: Provider, batch_id: str | None) -> str:
+    if not batch_id:  # what the client's refusal of an empty id below would come to
+        return ""
     try:
         batch = client.get_batch(batch_id)
     except SpecrunError:

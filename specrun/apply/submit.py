@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from specrun.apply._base import _ExecutorBase
 from specrun.apply.values import (
     retry_plan_for,
 )
@@ -20,7 +21,7 @@ from specrun.state import (
 log = logging.getLogger("specrun.apply")
 
 
-class _Submitting:
+class _Submitting(_ExecutorBase):
     """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
 
     def _submit(self, job: Job, job_state: JobState, shards: list[ShardState]) -> None:

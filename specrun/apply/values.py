@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from specrun.errors import SpecrunError
-from specrun.plan import JobPlan
+from specrun.plan import Action, JobPlan
 from specrun.state import (
     JobState,
 )
@@ -66,7 +66,7 @@ class ProgressSink:
 
 
 def retry_plan_for(name: str, job_state: JobState, *, errors: bool = False) -> JobPlan:
-    return JobPlan(job=name, action="retry", reason="expired during apply", requests=job_state.requests,
+    return JobPlan(job=name, action=Action.RETRY, reason="expired during apply", requests=job_state.requests,
                    shards=len(job_state.current_shards()), model=job_state.model,
                    input_sha256=job_state.input_sha256, fingerprint=job_state.fingerprint,
                    fingerprint_parts=job_state.fingerprint_parts, retry_errors=errors)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from specrun._batch_status import is_live
+from specrun.apply._base import _ExecutorBase
 from specrun.apply.values import (
     ApplyInterrupted,
     JobOutcome,
@@ -21,7 +22,7 @@ from specrun.state import (
 log = logging.getLogger("specrun.apply")
 
 
-class _Waiting:
+class _Waiting(_ExecutorBase):
     """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
 
     def _update_shard(self, shard: ShardState, batch: Any) -> bool:
@@ -71,6 +72,7 @@ class _Waiting:
                 live = [(name, s) for name in names for s in self.state.jobs[name].shards if s.is_live
                         or (s.batch_id and s.status is None)]
                 for _, shard in live:
+                    assert shard.batch_id is not None  # both tests above need one
                     changed |= self._update_shard(shard, self.client.get_batch(shard.batch_id))
                 if changed:
                     self._save()

@@ -1,0 +1,54 @@
+"""What the executor's parts share: its attributes, and the steps one part calls on another.
+
+``Executor`` is put together from ``_Submitting``, ``_Waiting`` and ``_Finishing``;
+each uses the executor's state, client and options and steps defined elsewhere
+(``_save`` by the executor, ``_update_shard`` by waiting, ``_finish`` by finishing).
+Declaring them here, once, lets the type checker check every part against them.
+Declarations only: nothing here runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from specrun.apply.values import ApplyOptions, JobOutcome, ProgressSink
+    from specrun.client import Batch
+    from specrun.plan import JobPlan
+    from specrun.provider import Provider
+    from specrun.spec import Job, Spec
+    from specrun.state import JobState, ShardState, State
+
+
+class _ExecutorBase:
+    """The attributes ``Executor.__init__`` sets, and the steps the parts call across."""
+
+    spec: Spec
+    state: State
+    state_path: Path
+    client: Provider
+    build_dir: Path
+    downloads_dir: Path
+    options: ApplyOptions
+    progress: ProgressSink
+    echo: Callable[[str], None]
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    _retried: set[str]                # jobs retried in this run (an expired batch is retried once)
+    _deferred_retry: set[str]         # planned retries waiting for live shards
+    _retry_errors: dict[str, bool]    # jobs whose retry also re-sends rows with errors
+
+    if TYPE_CHECKING:
+        # Executor
+        def _save(self) -> None: ...
+        def _crash_point(self, name: str) -> None: ...
+        def _retry(self, job: Job, job_plan: JobPlan) -> bool: ...
+
+        # _Waiting
+        def _update_shard(self, shard: ShardState, batch: Batch) -> bool: ...
+
+        # _Finishing
+        def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]: ...
+        def _finish(self, job: Job) -> JobOutcome: ...
