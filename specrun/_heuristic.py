@@ -44,6 +44,7 @@ repeated mark (``-----``) or of blank lines count far higher than they are.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from itertools import repeat
 
 from specrun._heuristic_words import word_list as _word_list
@@ -83,7 +84,7 @@ _SCRIPTS_16 = (
 )
 
 
-def _table(value_of) -> bytes:
+def _table(value_of: Callable[[int], int]) -> bytes:
     return bytes(value_of(byte) for byte in range(256))
 
 

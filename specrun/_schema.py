@@ -11,9 +11,9 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 
@@ -79,9 +79,14 @@ def schema_problems(data: Any, lines: Lines) -> list[tuple[int, str, str]]:
 
 def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int, str, str]]:
     path = tuple(error.absolute_path)
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    # an error from iter_errors has all of these (the stubs also allow jsonschema's `Unset`),
+    # and every schema in specrun's is an object
+    kind: Any = error.validator
+    expected: Any = error.validator_value
+    value: Any = error.instance
+    schema = cast("Mapping[str, Any]", error.schema)
     if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(schema.get("properties", {}))
         return [
             (lines.of_key((*path, key)), format_path((*path, key)),
              f"unknown key {key!r}{did_you_mean(key, allowed)}"
@@ -90,7 +95,7 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
         ]
     if "propertyNames" in error.relative_schema_path:  # a bad key: the error is about the name
         key_path = (*path, value)
-        return [(lines.of_key(key_path), format_path(key_path), error.schema.get("x-hint", error.message))]
+        return [(lines.of_key(key_path), format_path(key_path), schema.get("x-hint", error.message))]
     line, field = lines.of(path), format_path(path)
     if path == ("version",) and kind in ("const", "type"):
         return [(line, field, f"unsupported spec version {value!r}; this specrun reads version: 1")]
@@ -108,7 +113,7 @@ def _explain(error: jsonschema.ValidationError, lines: Lines) -> list[tuple[int,
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return [(line, field, f"must be one of {', '.join(map(str, expected))} (got {value!r}{hint})")]
     if kind == "pattern":
-        return [(line, field, error.schema.get("x-hint", f"must match {expected}") + f" (got {value!r})")]
+        return [(line, field, schema.get("x-hint", f"must match {expected}") + f" (got {value!r})")]
     if kind in ("minItems", "minLength", "minProperties") and expected == 1:
         return [(line, field, "must not be empty")]
     if kind == "minimum":

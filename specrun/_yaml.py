@@ -48,7 +48,7 @@ MAX_INT = 2**63 - 1
 _TOO_LARGE = f"whole number too large (at most {MAX_INT:,}); quote it to keep it as text"
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that keeps dates as text (specs are JSON-shaped)."""
 
 
@@ -238,11 +238,12 @@ def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged:
                 continue  # dropped too, so an alias of this mapping does not report it again
             kept.append((key_node, value_node))
             seen[key] = line
+            child = (*path, key)
             if merged:
-                lines.keys.setdefault((*path, key), line)
+                lines.keys.setdefault(child, line)
             else:
-                lines.keys[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, problems, merged=merged)
+                lines.keys[child] = line
+            _walk(value_node, child, lines, problems, merged=merged)
         node.value = kept
         for source in merges:  # a mapping, an alias of one, or a list of them
             for mapping in (source.value if isinstance(source, yaml.SequenceNode) else [source]):
@@ -250,11 +251,12 @@ def _walk(node: yaml.Node, path: Path_, lines: Lines, problems: list, *, merged:
                     _walk(mapping, path, lines, problems, merged=True)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
+            child = (*path, index)
             if merged:
-                lines.keys.setdefault((*path, index), item.start_mark.line + 1)
+                lines.keys.setdefault(child, item.start_mark.line + 1)
             else:
-                lines.keys[(*path, index)] = item.start_mark.line + 1
-            _walk(item, (*path, index), lines, problems, merged=merged)
+                lines.keys[child] = item.start_mark.line + 1
+            _walk(item, child, lines, problems, merged=merged)
 
 
 def _key_problem(key_node: yaml.Node) -> str:

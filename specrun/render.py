@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 CHAT_COMPLETIONS_URL = "/v1/chat/completions"
-_encode = json.encoder.encode_basestring  # type: ignore[attr-defined]  # json.dumps's, with ensure_ascii=False
+_encode = json.encoder.encode_basestring  # json.dumps's, with ensure_ascii=False
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from specrun._files import file_sha256, use_default_mode
 from specrun._text import quoted
@@ -46,7 +46,7 @@ class RowResult:
     usage: dict[str, Any] | None
 
 
-def is_answer(result: RowResult | None) -> bool:
+def is_answer(result: RowResult | None) -> TypeGuard[RowResult]:
     """True when the provider answered the request (ok, or a row-level error)."""
     if result is None:
         return False

@@ -46,8 +46,8 @@ STATE_VERSION = 1
 
 
 
-def batch_status(batch: Any) -> str:
-    """A provider batch's status as a plain string (enum or str)."""
+def batch_status(batch: Any) -> str | None:
+    """A provider batch's status as a plain string (enum or str); None when it has none."""
     status = getattr(batch, "status", None)
     return getattr(status, "value", status)
 
@@ -236,7 +236,7 @@ def _type_check(annotation: str) -> tuple[str, Any]:
     return words, predicate
 
 
-def _checked(cls: type, raw: Any, where: str, bad: Any) -> dict[str, Any]:
+def _checked(cls: type[Any], raw: Any, where: str, bad: Any) -> dict[str, Any]:
     """The keys of ``raw`` that ``cls`` knows, each checked against its annotation.
 
     Unknown keys are dropped (a newer minor version may add keys); missing ones

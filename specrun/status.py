@@ -29,6 +29,7 @@ def job_statuses(spec: Spec, state: State | None, client: Provider | None, *,
                      "batch_id": shard.batch_id, "status": shard.status, "completed": shard.completed,
                      "failed": shard.failed, "total": shard.total or shard.requests}
             if shard.is_live and client is not None:
+                assert shard.batch_id is not None  # is_live needs one
                 batch = client.get_batch(shard.batch_id)
                 counts = batch.request_counts
                 entry.update(status=batch_status(batch), completed=counts.completed, failed=counts.failed,

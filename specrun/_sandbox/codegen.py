@@ -46,7 +46,7 @@ class SandboxCodeGenerator(CodeGenerator):
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
         if self._method_lookups.get(id(node)) is not node:
-            return super().visit_Getattr(node, frame)  # type: ignore[no-any-return]
+            return super().visit_Getattr(node, frame)
         del self._method_lookups[id(node)]
         self.write("environment.getmethod(")
         self.visit(node.node, frame)
@@ -57,13 +57,13 @@ class SandboxCodeGenerator(CodeGenerator):
         # {{ x }} -> text as is, anything else through finalize (one call saved per
         # printed text, which is nearly every print)
         if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
-            return super()._output_child_pre(node, frame, finalize)  # type: ignore[no-any-return]
+            return super()._output_child_pre(node, frame, finalize)
         self.write("(t_print if type(t_print := (")
         return None
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         if frame.eval_ctx.volatile or frame.eval_ctx.autoescape:
-            return super()._output_child_post(node, frame, finalize)  # type: ignore[no-any-return]
+            return super()._output_child_post(node, frame, finalize)
         self.write(")) is str else str(environment.finalize(t_print)))")
         return None
 

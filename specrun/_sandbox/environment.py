@@ -59,7 +59,7 @@ def _concat(pieces: Iterable[str]) -> str:
 class _Environment(ImmutableSandboxedEnvironment):
     code_generator_class = SandboxCodeGenerator
     intercepted_binops = frozenset({"*", "**", "+", "%"})
-    concat = staticmethod(_concat)  # type: ignore[assignment]
+    concat = staticmethod(_concat)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # For a dict, obj.name is the key only: a missing column named like a dict
@@ -167,7 +167,7 @@ class _Environment(ImmutableSandboxedEnvironment):
                 if len(args) != 1:
                     raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
                 kwargs, args = args[0], ()
-            formatter.total = 0  # type: ignore[attr-defined]
+            formatter.total = 0
             return type(text)(formatter.vformat(text, args, kwargs))
 
         return functools.update_wrapper(wrapper, value)

@@ -144,14 +144,14 @@ class SpecrunGroup(click.Group):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
-            exc.exit_code = 1
+            exc.exit_code = 1  # type: ignore[misc]  # click's stubs say ClassVar; a usage error exits 1 here
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = 1
+            exc.exit_code = 1  # type: ignore[misc]  # click's stubs say ClassVar; a usage error exits 1 here
             raise
         except SpecrunError:
             if ctx.meta.get("specrun.verbose"):

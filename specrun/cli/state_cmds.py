@@ -189,8 +189,8 @@ def _fail_on_recorded_row_errors(state: State | None, the_plan: Plan, enabled: b
     """With nothing to do, --fail-on-row-errors still judges the results as they stand."""
     if not enabled or state is None:
         return
-    errors = sum(state.jobs[job.job].output.error for job in the_plan.jobs
-                 if job.job in state.jobs and state.jobs[job.job].output is not None)
+    outputs = (state.jobs[job.job].output for job in the_plan.jobs if job.job in state.jobs)
+    errors = sum(output.error for output in outputs if output is not None)
     if errors:
         raise ApplyError(f"{errors} row(s) failed inside completed batches (--fail-on-row-errors); "
                          "the results are unchanged. Re-run them with `specrun apply --retry-errors`")

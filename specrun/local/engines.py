@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -118,8 +118,13 @@ class Engine(Protocol):
 
     def models(self) -> list[ModelInfo]: ...
 
-    def map(self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool]) -> Iterator[EngineResult]:
-        """Results in input order; stops early (without error) once ``should_stop()``."""
+    def map(
+        self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool],
+    ) -> Generator[EngineResult, None, None]:
+        """Results in input order; stops early (without error) once ``should_stop()``.
+
+        A generator: the worker closes it when it stops early, so an engine can clean up.
+        """
         ...
 
     def close(self) -> None: ...
@@ -196,7 +201,9 @@ class EchoEngine:
     def models(self) -> list[ModelInfo]:
         return list(self._models)
 
-    def map(self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool]) -> Iterator[EngineResult]:
+    def map(
+        self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool],
+    ) -> Generator[EngineResult, None, None]:
         created = int(time.time())
         for request in requests:
             if self._delay:
@@ -283,7 +290,9 @@ class OpenAIEngine:
             if self._closed.wait(min(delay, 60.0)):
                 return EngineResult(None, None, {"code": "engine_stopped", "message": "the server stopped"})
 
-    def map(self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool]) -> Iterator[EngineResult]:
+    def map(
+        self, requests: Iterable[EngineRequest], should_stop: Callable[[], bool],
+    ) -> Generator[EngineResult, None, None]:
         window: deque[concurrent.futures.Future[EngineResult]] = deque()
         executor = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="specrun-upstream")
         source = iter(requests)

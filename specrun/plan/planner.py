@@ -17,6 +17,7 @@ from specrun._batch_status import is_dead, is_live
 from specrun.errors import PlanError
 from specrun.plan.values import (
     SUBMITTING,
+    Action,
     JobInputs,
     JobPlan,
     Plan,
@@ -57,7 +58,7 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
     warnings: list[str] = list(view.notes)
     provider_matches = state is None or not state.provider or state.provider == provider
     known: Mapping[str, JobState] = state.jobs if state is not None else {}
-    if not provider_matches:
+    if state is not None and not provider_matches:
         warnings.append(
             f"state was made against provider {state.provider}, now {provider}: the batches recorded "
             "there are not reachable from here and are ignored (no mixing); jobs are planned afresh"
@@ -85,7 +86,7 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
         reason = "job no longer in the spec"
         if live:
             reason += f"; cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}"
-        jobs.append(JobPlan(job=name, action="remove", reason=reason, requests=job_state.requests,
+        jobs.append(JobPlan(job=name, action=Action.REMOVE, reason=reason, requests=job_state.requests,
                             shards=len(job_state.current_shards()), model=job_state.model,
                             input_sha256=job_state.input_sha256, batch_ids=tuple(job_state.batch_ids()),
                             cancel_batch_ids=live))
@@ -105,9 +106,9 @@ def _live(batch: Any, shard: ShardState) -> bool:
 def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView, *,
                 retry_errors: bool = False) -> JobPlan:
     job = item.job
-    base = dict(job=job.name, requests=item.requests, shards=len(item.shards) or 1, model=job.model,
-                input_sha256=item.input_sha256, fingerprint=item.fingerprint,
-                fingerprint_parts=dict(item.fingerprint_parts))
+    base: dict[str, Any] = dict(job=job.name, requests=item.requests, shards=len(item.shards) or 1, model=job.model,
+                                input_sha256=item.input_sha256, fingerprint=item.fingerprint,
+                                fingerprint_parts=dict(item.fingerprint_parts))
     if job_state is None:
         return _decide_new_job(item, view, base)
     if job_state.input_sha256 != item.input_sha256:
@@ -116,7 +117,7 @@ def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView,
         reason = describe_change(job_state.fingerprint_parts, item.fingerprint_parts, job)
         if live:
             reason += f"; cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}"
-        return JobPlan(action="replace", reason=reason, shard_plans=item.shards,
+        return JobPlan(action=Action.REPLACE, reason=reason, shard_plans=item.shards,
                        cancel_batch_ids=live, batch_ids=tuple(job_state.batch_ids()), **base)
     current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
                for s in job_state.current_shards()]
@@ -131,7 +132,7 @@ def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView,
 
 def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -> JobPlan:
     if not view.refreshed or not item.shards:
-        return JobPlan(action="create", reason="job not in state", shard_plans=item.shards, **base)
+        return JobPlan(action=Action.CREATE, reason="job not in state", shard_plans=item.shards, **base)
     shards = [_adopt(s, view) for s in item.shards]
     found = [s for s in shards if s.batch_id]
     if not found:
@@ -139,11 +140,11 @@ def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -
         reason = "job not in state"
         if files:
             reason += f"; adopting {len(files)} uploaded file{'s' if len(files) != 1 else ''} found on the provider"
-        return JobPlan(action="create", reason=reason, shard_plans=tuple(shards), **base)
+        return JobPlan(action=Action.CREATE, reason=reason, shard_plans=tuple(shards), **base)
     retries = _adopt_retries(item, view)
     base["batch_ids"] = tuple(s.batch_id for s in [*found, *retries] if s.batch_id)
     if len(found) < len(shards):
-        return JobPlan(action="create", adopted=True, shard_plans=tuple(shards),
+        return JobPlan(action=Action.CREATE, adopted=True, shard_plans=tuple(shards),
                        reason=f"adopted {len(found)} of {len(shards)} shards' batches found on the provider; "
                               "submitting the rest", **base)
     if retries:
@@ -164,14 +165,20 @@ def parse_retry_filename(filename: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
+def _retry_match(name: str) -> re.Match[str]:
+    # Refresh lists retry files by prefix only, so a listed name that does not parse
+    # fails on .group() here, as it always has: typed as it is used, not yet fixed.
+    return _RETRY_NAME.search(name)  # type: ignore[return-value]
+
+
 def _adopt_retries(item: JobInputs, view: ProviderView) -> list[ShardPlan]:
     """Retry rounds of this version of the job found on the provider (state lost)."""
     by_name: dict[str, list[Any]] = {}
     for f in view.retry_files.get(item.job.name, ()):
         by_name.setdefault(f.filename, []).append(f)
     plans: list[ShardPlan] = []
-    for generation_name in sorted(by_name, key=lambda n: (int(_RETRY_NAME.search(n).group(1)), n)):
-        match = _RETRY_NAME.search(generation_name)
+    for generation_name in sorted(by_name, key=lambda n: (int(_retry_match(n).group(1)), n)):
+        match = _retry_match(generation_name)
         generation = int(match.group(1))
         index = sum(1 for p in plans if p.generation == generation)
         adopted = None
@@ -220,7 +227,7 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     plans = tuple(all_shards if all_shards is not None else shards)
     unsubmitted = [s for s in shards if not s.batch_id]
     if unsubmitted:
-        return JobPlan(action="create", shard_plans=plans, adopted=adopted,
+        return JobPlan(action=Action.CREATE, shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}resuming: {len(unsubmitted)} of {len(shards)} shard(s) not yet submitted",
                        **base)
     dead = [s for s in shards if is_dead(s.status)]
@@ -240,39 +247,39 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
             if recorded is not None and recorded.total:
                 done = f" with {recorded.completed}/{recorded.total} done"
         more = f" (+{len(dead) - 1} more)" if len(dead) > 1 else ""
-        return JobPlan(action="retry", shard_plans=plans, adopted=adopted, retry_errors=retry_errors,
+        return JobPlan(action=Action.RETRY, shard_plans=plans, adopted=adopted, retry_errors=retry_errors,
                        reason=f"{prefix}batch {first.batch_id} {first.status}{done}{more}; "
                               "resubmitting the requests without a result", **base)
     live = [s for s in shards if s.status is None or is_live(s.status)]
     if live:
         statuses = sorted({s.status or "unknown" for s in live})
-        return JobPlan(action="wait", shard_plans=plans, adopted=adopted,
+        return JobPlan(action=Action.WAIT, shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}{len(live)} batch{'es' if len(live) != 1 else ''} "
                               f"{'/'.join(statuses)}", **base)
     if output is None:
-        return JobPlan(action="download", shard_plans=plans, adopted=adopted,
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}batches completed; results not downloaded yet", **base)
     unjoined = [s for s in shards if not s.result_files <= set(output.sources)]
     if unjoined:
-        return JobPlan(action="download", shard_plans=plans,
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
                        reason=f"batch {unjoined[0].batch_id} finished; its results are not joined yet", **base)
     if output.path != job.output_display:
-        return JobPlan(action="download", shard_plans=plans,
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
                        reason=f"results path changed to {job.output_display}", **base)
     if results == "missing":
-        return JobPlan(action="download", shard_plans=plans,
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
                        reason=f"results file {job.output_display} missing", **base)
     if results == "changed":
-        return JobPlan(action="download", shard_plans=plans,
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
                        reason=f"results file {job.output_display} changed on disk", **base)
     if output.unanswered:
-        return JobPlan(action="retry", shard_plans=plans, retry_errors=retry_errors,
+        return JobPlan(action=Action.RETRY, shard_plans=plans, retry_errors=retry_errors,
                        reason=f"{output.unanswered:,} request(s) have no result yet; sending them", **base)
     if retry_errors and output.error:
-        return JobPlan(action="retry", shard_plans=plans, retry_errors=True,
+        return JobPlan(action=Action.RETRY, shard_plans=plans, retry_errors=True,
                        reason=f"{output.error:,} row(s) failed inside completed batches; re-sending just those "
                               "(--retry-errors)", **base)
-    return JobPlan(action="noop", shard_plans=plans, reason="up to date", **base)
+    return JobPlan(action=Action.NOOP, shard_plans=plans, reason="up to date", **base)
 
 
 def decide_destroy(state: State, view: ProviderView, *, provider: str, targets: Sequence[str] = ()) -> Plan:
@@ -300,7 +307,7 @@ def decide_destroy(state: State, view: ProviderView, *, provider: str, targets: 
         reason = "destroy: forget the job (result files stay)"
         if live:
             reason = f"destroy: cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}, forget the job"
-        jobs.append(JobPlan(job=name, action="remove", reason=reason, requests=job_state.requests,
+        jobs.append(JobPlan(job=name, action=Action.REMOVE, reason=reason, requests=job_state.requests,
                             shards=len(job_state.current_shards()), model=job_state.model,
                             input_sha256=job_state.input_sha256, batch_ids=tuple(job_state.batch_ids()),
                             cancel_batch_ids=tuple(live)))

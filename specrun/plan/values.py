@@ -34,7 +34,9 @@ class Action(str, enum.Enum):
     NOOP = "noop"
 
     __str__ = str.__str__          # "create", not "Action.CREATE" (also in f-strings, on every Python)
-    __format__ = str.__format__
+
+    def __format__(self, format_spec: str) -> str:
+        return str.__format__(self, format_spec)
 
     @property
     def symbol(self) -> str:
