@@ -121,6 +121,7 @@ def test_timeout_gives_up_cleanly_and_a_rerun_resumes(tmp_path, cli):
     assert "timed out after 1s" in timed_out.stderr and "Run `specrun apply` again to resume" in timed_out.stderr
     state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
     assert state["jobs"]["count"]["shards"][0]["batch_id"]
+    spec.write_text(spec.read_text().replace("delay_ms: 1000", "delay_ms: 0"))  # provider option, not an input
     resumed = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert resumed.code == 0, resumed.stderr
     assert "3 ok" in resumed.stdout
@@ -207,6 +208,7 @@ def test_a_planned_retry_waits_for_the_shards_still_running_then_retries(tmp_pat
     cli("batches", "wait", first, "--poll-interval", "0.2", cwd=spec.parent)
     job = plan_json(cli, spec.parent)["count"]
     assert job["action"] == "retry", job
+    spec.write_text(spec.read_text().replace("delay_ms: 1000", "delay_ms: 0"))  # provider option, not an input
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert "retrying" in applied.stderr
