@@ -103,9 +103,11 @@ def test_second_run_fails_at_once_naming_the_lock_holder(tmp_path, server):
 
 def test_ctrl_c_while_waiting_saves_state_and_says_how_to_resume(tmp_path):
     spec = write_local_project(tmp_path, rows=3, delay_ms=1000)
+    # SIGINT back to its default: a test run started in the background (`pytest &`) hands its
+    # children SIGINT ignored, and Python then never raises KeyboardInterrupt.
     proc = subprocess.Popen([sys.executable, "-m", "specrun", "apply", "--auto-approve", "--poll-interval", "0.2"],
                             cwd=spec.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     state_path = spec.parent / ".specrun" / "state.json"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
