@@ -284,3 +284,23 @@ def test_decide_reads_no_file_and_no_network(tmp_path, monkeypatch):
     plan = decide(spec, inputs, state, ProviderView(refreshed=True), provider="http://x/v1")
     monkeypatch.undo()
     assert (plan.jobs[0].action, plan.jobs[0].reason) == ("download", "results file results/a.jsonl changed on disk")
+
+
+def test_a_listed_file_under_the_retry_prefix_that_specrun_never_names_is_ignored(tmp_path):
+    # State lost; the provider lists, under this job's retry prefix, a file whose name does not
+    # parse as a retry round (someone else's upload, or a hostile provider): not adopted, no crash.
+    spec = make_spec(tmp_path, "a")
+    item = inputs_for(spec, "a")
+    prefix = f"specrun-a-{item.input_sha256[:16]}-retry"
+    good = f"{prefix}1-{'b' * 16}.jsonl"
+    view = ProviderView(refreshed=True,
+                        files_by_name={item.shards[0].filename: [FileObject(id="file-9", bytes=100)]},
+                        batches_by_file={"file-9": [batch("batch_9", "completed", file_id="file-9", completed=2)],
+                                         "file-r": [batch("batch_r", "completed", file_id="file-r", completed=1,
+                                                          total=1)]},
+                        retry_files={"a": [FileObject(id="file-x", filename=f"{prefix}X-not-hex.jsonl"),
+                                           FileObject(id="file-y", filename=f"{prefix}-evil"),
+                                           FileObject(id="file-r", filename=good)]})
+    plan = decide(spec, [item], None, view, provider="http://x/v1")
+    [job] = plan.jobs
+    assert {s.filename for s in job.shard_plans} == {item.shards[0].filename, good}

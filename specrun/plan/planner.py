@@ -165,25 +165,23 @@ def parse_retry_filename(filename: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
-def _retry_match(name: str) -> re.Match[str]:
-    # Refresh lists retry files by prefix only, so a listed name that does not parse
-    # fails on .group() here, as it always has: typed as it is used, not yet fixed.
-    return _RETRY_NAME.search(name)  # type: ignore[return-value]
-
-
 def _adopt_retries(item: JobInputs, view: ProviderView) -> list[ShardPlan]:
     """Retry rounds of this version of the job found on the provider (state lost)."""
     by_name: dict[str, list[Any]] = {}
+    parsed: dict[str, tuple[int, str]] = {}
     for f in view.retry_files.get(item.job.name, ()):
+        name_parts = parse_retry_filename(f.filename)
+        if name_parts is None:  # listed under the retry prefix, but not a name specrun gives: not ours
+            continue
+        parsed[f.filename] = name_parts
         by_name.setdefault(f.filename, []).append(f)
     plans: list[ShardPlan] = []
-    for generation_name in sorted(by_name, key=lambda n: (int(_retry_match(n).group(1)), n)):
-        match = _retry_match(generation_name)
-        generation = int(match.group(1))
+    for generation_name in sorted(by_name, key=lambda n: (parsed[n][0], n)):
+        generation, sha16 = parsed[generation_name]
         index = sum(1 for p in plans if p.generation == generation)
         adopted = None
         for f in by_name[generation_name]:  # the same name uploaded twice: take the one with a batch
-            candidate = _adopt(ShardPlan(index=index, filename=generation_name, sha256=match.group(2),
+            candidate = _adopt(ShardPlan(index=index, filename=generation_name, sha256=sha16,
                                          bytes=getattr(f, "bytes", None) or 0, requests=0,
                                          generation=generation, file_id=f.id), view)
             if adopted is None or (candidate.batch_id and not adopted.batch_id):
