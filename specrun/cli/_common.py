@@ -85,12 +85,20 @@ class _SafeFormatter(logging.Formatter):
 
 
 def _configure_logging(verbose: bool) -> None:
+    """``-v``: specrun's log lines on stderr. Without it, logging is left as Python sets it up
+    (warnings only), and a handler an earlier ``-v`` run in this process added is taken away."""
     logger = logging.getLogger("specrun")
-    if verbose and not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_SafeFormatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    ours = [handler for handler in logger.handlers if isinstance(handler.formatter, _SafeFormatter)]
+    if verbose:
+        if not ours:
+            stream = logging.StreamHandler(sys.stderr)
+            stream.setFormatter(_SafeFormatter("%(message)s"))
+            logger.addHandler(stream)
+        logger.setLevel(logging.DEBUG)
+        return
+    for handler in ours:
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)  # inherit: WARNING by default, or whatever the embedding program set
 
 
 def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
