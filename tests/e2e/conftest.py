@@ -20,9 +20,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -33,6 +33,8 @@ API_KEY_ENV = "MITHRIL_API_KEY"  # the key env var of a spec without provider.ap
 #: Keys a shared server accepts: one per test in a module (a tenant each).
 TENANT_KEYS = tuple(f"e2e-tenant-{i:03d}" for i in range(200))
 _next_key = itertools.count()
+#: Loggers the CLI configures per run (``-v``), put back as they were after each in-process run.
+_CLI_LOGGERS = ("specrun", "specrun.client")
 
 
 def _free_port() -> int:
@@ -167,16 +169,15 @@ class InProcessCLI:
     """
 
     monkeypatch: pytest.MonkeyPatch
-    _loggers: tuple[str, ...] = field(default=("specrun", "specrun.client"))
 
     def __call__(self, *args: str, cwd: Path, env: dict | None = None) -> Result:
         if env and "SPECRUN_CRASH_AT" in env:
             raise AssertionError("SPECRUN_CRASH_AT kills the process: use run_cli (a subprocess)")
         self.monkeypatch.chdir(cwd)
         threads_before = set(threading.enumerate())
-        loggers = [logging.getLogger(name) for name in self._loggers]
+        loggers = [logging.getLogger(name) for name in _CLI_LOGGERS]
         saved = [(logger, logger.level, logger.handlers[:]) for logger in loggers]
-        for logger in loggers:  # -v adds a handler on the stderr of this very invocation
+        for logger in loggers:  # so that -v adds a handler on this run's own stderr
             logger.handlers.clear()
         try:
             outcome = CliRunner().invoke(_main(), list(args), env=env)
@@ -190,7 +191,7 @@ class InProcessCLI:
         return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
-def _main():  # imported late: a collection error here would hide every e2e test's own error
+def _main():  # imported on use: if specrun.cli cannot be imported, each test says so
     from specrun.cli import main
 
     return main

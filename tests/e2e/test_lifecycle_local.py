@@ -142,7 +142,8 @@ def test_a_retry_batch_finishing_between_runs_is_downloaded(six_rows_expired, cl
     state = json.loads((spec.parent / ".specrun" / "state.json").read_text())
     retry = [s for s in state["jobs"]["count"]["shards"] if s["generation"] == max(
         x["generation"] for x in state["jobs"]["count"]["shards"])][0]
-    waited = cli("batches", "wait", retry["batch_id"], "--poll-interval", "0.2", cwd=spec.parent)  # finishes outside apply
+    # the retry finishes outside apply
+    waited = cli("batches", "wait", retry["batch_id"], "--poll-interval", "0.2", cwd=spec.parent)
     assert waited.code == 0, waited.stderr
 
     job = plan_json(cli, spec.parent)["count"]
