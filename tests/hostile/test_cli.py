@@ -87,7 +87,11 @@ def test_serve_on_all_interfaces_without_keys_warns_loudly(tmp_path: Path):
             stderr += line
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # never leave a server listening on every interface behind
+            process.kill()
+            process.wait(timeout=15)
     assert "WARNING: specrun serve is listening on 0.0.0.0 with no API key" in stderr
     assert "--api-key" in stderr
 

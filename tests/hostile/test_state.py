@@ -25,7 +25,7 @@ def test_two_specs_in_one_folder_never_touch_each_others_batches(tmp_path: Path)
     assert first.exit_code == 0, first.output
     [a_batch] = load_state(tmp_path / ".specrun" / "state.json").jobs["a"].batch_ids()
 
-    second = cli("apply", "-f", "other.yaml", "--auto-approve", cwd=tmp_path)
+    second = cli("apply", "-f", "other.yaml", "--auto-approve", "--poll-interval", "0.05", cwd=tmp_path)
     assert second.exit_code == 0, second.output
     assert "0 to remove" in second.output and "- a" not in second.output
     assert (tmp_path / "results" / "b.jsonl").exists()
@@ -40,10 +40,10 @@ def test_two_specs_in_one_folder_never_touch_each_others_batches(tmp_path: Path)
     assert job["job"] == "a" and job["action"] in ("wait", "download") and job["batch_ids"] == [a_batch]
 
     # Finishing the first spec sends nothing new: one batch per job on the provider in all.
-    done = cli("apply", "-f", "specrun.yaml", "--auto-approve", cwd=tmp_path)
+    done = cli("apply", "-f", "specrun.yaml", "--auto-approve", "--poll-interval", "0.05", cwd=tmp_path)
     assert done.exit_code == 0, done.output
     assert load_state(tmp_path / ".specrun" / "state.json").jobs["a"].batch_ids() == [a_batch]
-    again = cli("apply", "-f", "other.yaml", "--auto-approve", cwd=tmp_path)
+    again = cli("apply", "-f", "other.yaml", "--auto-approve", "--poll-interval", "0.05", cwd=tmp_path)
     assert "No changes." in again.output
 
 
@@ -140,7 +140,7 @@ def test_a_state_file_that_is_a_directory_is_one_clear_error(project: Path):
 def test_results_and_state_follow_the_umask(project: Path):
     old = os.umask(0o022)
     try:
-        result = cli("apply", "--auto-approve", cwd=project)
+        result = cli("apply", "--auto-approve", "--poll-interval", "0.05", cwd=project)
     finally:
         os.umask(old)
     assert result.exit_code == 0, result.output
@@ -149,10 +149,10 @@ def test_results_and_state_follow_the_umask(project: Path):
 
 
 def test_the_build_folder_keeps_no_stale_shards(project: Path):
-    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.05", cwd=project).exit_code == 0
     spec = project / "specrun.yaml"
     spec.write_text(spec.read_text().replace("{{ row.q }}", "Q: {{ row.q }}"))
-    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.05", cwd=project).exit_code == 0
     build = project / ".specrun" / "build"
     assert [p.name for p in build.iterdir()] == []  # every shard was uploaded: none is kept
 
@@ -161,7 +161,7 @@ def test_the_build_folder_keeps_no_stale_shards(project: Path):
 
 
 def test_an_untouched_results_file_is_not_re_read_by_a_no_op_plan(project: Path, monkeypatch):
-    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.05", cwd=project).exit_code == 0
 
     def refuse(path):
         raise AssertionError(f"re-hashed {path}")
@@ -173,7 +173,7 @@ def test_an_untouched_results_file_is_not_re_read_by_a_no_op_plan(project: Path,
 
 
 def test_a_results_file_edited_in_place_at_the_same_size_is_noticed(project: Path):
-    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.05", cwd=project).exit_code == 0
     results = project / "results" / "a.jsonl"
     original = results.read_bytes()
     time.sleep(0.05)  # past the filesystem's timestamp tick, as any later edit is
@@ -182,7 +182,7 @@ def test_a_results_file_edited_in_place_at_the_same_size_is_noticed(project: Pat
 
     result = cli("plan", cwd=project)
     assert "changed on disk" in result.output
-    assert cli("apply", "--auto-approve", cwd=project).exit_code == 0
+    assert cli("apply", "--auto-approve", "--poll-interval", "0.05", cwd=project).exit_code == 0
     assert results.read_bytes() == original
 
 
