@@ -7,7 +7,7 @@ repeat a creating POST whose answer was lost, save state after every remote effe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -674,3 +674,20 @@ def test_a_provider_file_id_never_chooses_where_specrun_writes(ws, client, httpx
     assert "invalid output_file_id" in caught.value.message
     assert {p for p in ws.root.parent.rglob("*evil*")} == before  # nothing written anywhere
     assert ws.state().jobs["greet"].shards[0].batch_id == "batch_1"  # the paid-for batch is kept in state
+
+
+def test_the_executor_forgets_jobs_of_another_provider_only_because_the_plan_says_so(ws, client):
+    from specrun.state import JobState
+
+    old = JobState(input_sha256="x", fingerprint="f", requests=3, model="m")
+    moved = State(provider="http://old-provider/v1", jobs={"gone": old})
+    plan = ws.plan(moved)
+    assert plan.provider_changed and "state was made against provider" in plan.warnings[0]
+    ws.executor(moved, client).run(replace(plan, jobs=()))
+    assert moved.jobs == {} and moved.provider == BASE
+
+    unnamed = State(provider="", jobs={"kept": old})  # a state that never recorded its provider
+    plan = ws.plan(unnamed)
+    assert not plan.provider_changed
+    ws.executor(unnamed, client).run(replace(plan, jobs=()))
+    assert set(unnamed.jobs) == {"kept"} and unnamed.provider == BASE

@@ -93,10 +93,10 @@ class Executor(_Submitting, _Waiting, _Finishing):
     def run(self, plan: Plan) -> ApplyReport:
         self._check_outputs(plan)
         report = ApplyReport()
-        if self.state.provider != plan.provider:
-            # Batches on another provider are unreachable from here: start afresh.
+        if plan.provider_changed or self.state.provider != plan.provider:
+            if plan.provider_changed:  # the plan decided: batches on the old provider are unreachable
+                self.state.jobs = {}
             self.state.provider = plan.provider
-            self.state.jobs = {}
             self._save()
         active: list[str] = []
         for job_plan in plan.jobs:

@@ -31,6 +31,7 @@ def save_plan(path: Path, plan: Plan, *, spec: Spec, var_overrides: Mapping[str,
         "targets": list(targets),
         "state": {"lineage": plan.lineage, "serial": plan.serial} if plan.lineage else None,
         "provider": plan.provider,
+        "provider_changed": plan.provider_changed,
         "warnings": list(plan.warnings),
         "budget": {"max_cost_usd": plan.budget_usd, "violations": list(plan.budget_violations)},
         "jobs": [
@@ -91,7 +92,8 @@ def _plan_from_document(document: dict[str, Any]) -> Plan:
     plan = Plan(jobs=tuple(jobs), provider=document.get("provider", ""),
                 lineage=bound["lineage"] if bound else None, serial=bound["serial"] if bound else None,
                 warnings=tuple(document.get("warnings", ())), budget_usd=budget.get("max_cost_usd"),
-                budget_violations=tuple(budget.get("violations", ())))
+                budget_violations=tuple(budget.get("violations", ())),
+                provider_changed=bool(document.get("provider_changed")))
     return plan
 
 

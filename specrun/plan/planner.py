@@ -95,7 +95,7 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
     return Plan(jobs=tuple(jobs), provider=provider,
                 lineage=state.lineage if state is not None else None,
                 serial=state.serial if state is not None else None,
-                warnings=tuple(warnings))
+                warnings=tuple(warnings), provider_changed=not provider_matches)
 
 
 def _live(batch: Any, shard: ShardState) -> bool:

@@ -150,6 +150,9 @@ class Plan:
     warnings: tuple[str, ...] = ()
     budget_usd: float | None = None           # the total budget (spec budget and --max-cost, the lower)
     budget_violations: tuple[str, ...] = ()
+    # The state was made against another provider: its jobs are unreachable from here and are
+    # planned afresh; apply forgets them before anything else (decided here, not by the executor).
+    provider_changed: bool = False
 
     @property
     def estimated_cost(self) -> CostRange | None:
