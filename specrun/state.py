@@ -15,10 +15,10 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import filelock
 
@@ -40,6 +40,8 @@ __all__ = [
     "save_state",
     "state_lock",
     "atomic_write_bytes",
+    "StateStore",
+    "FileStateStore",
 ]
 
 STATE_VERSION = 1
@@ -426,3 +428,35 @@ def _describe_holder(info_path: Path) -> str:
                 f"running '{info.get('command')}' since {info.get('since')}")
     except (OSError, ValueError):
         return "held by another specrun process"
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Where a spec's state lives (Terraform's statemgr: transient + persistent + locker).
+
+    ``.specrun/`` files are one implementation (``FileStateStore``); a shared database
+    is another (DESIGN §9). plan, apply and destroy use only these three calls.
+    """
+
+    def load(self) -> State | None: ...
+    def save(self, state: State) -> None: ...  # bumps the serial, atomically
+    def lock(self, command: str, timeout: float = 0.0) -> AbstractContextManager[None]: ...
+
+
+class FileStateStore:
+    """The state file beside the spec (``state.json``), its lock and holder file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> State | None:
+        return load_state(self.path)
+
+    def save(self, state: State) -> None:
+        save_state(self.path, state)
+
+    def lock(self, command: str, timeout: float = 0.0) -> AbstractContextManager[None]:
+        return state_lock(self.path.parent, command, timeout)
+
+    def __repr__(self) -> str:
+        return f"FileStateStore({str(self.path)!r})"

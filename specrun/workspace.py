@@ -13,15 +13,14 @@ other spec ``.specrun/specs/<file name>/``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from specrun.errors import SpecError
 from specrun.provider import Provider
 from specrun.spec import Spec, load_spec
-from specrun.state import State, load_state, spec_home, state_lock
+from specrun.state import FileStateStore, State, spec_home
 
 __all__ = ["Workspace", "open_workspace"]
 
@@ -38,6 +37,11 @@ class Workspace:
         return self.directory / "state.json"
 
     @property
+    def store(self) -> FileStateStore:
+        """The spec's state, with its lock (the file store; see ``state.StateStore``)."""
+        return FileStateStore(self.state_path)
+
+    @property
     def build_dir(self) -> Path:
         return self.directory / "build"
 
@@ -46,10 +50,10 @@ class Workspace:
         return self.directory / "downloads"
 
     def load_state(self) -> State | None:
-        return load_state(self.state_path)
+        return self.store.load()
 
-    def lock(self, command: str, timeout: float) -> Any:
-        return state_lock(self.directory, command, timeout)
+    def lock(self, command: str, timeout: float) -> AbstractContextManager[None]:
+        return self.store.lock(command, timeout)
 
 
 @contextmanager

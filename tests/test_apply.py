@@ -691,3 +691,36 @@ def test_the_executor_forgets_jobs_of_another_provider_only_because_the_plan_say
     assert not plan.provider_changed
     ws.executor(unnamed, client).run(replace(plan, jobs=()))
     assert set(unnamed.jobs) == {"kept"} and unnamed.provider == BASE
+
+
+def test_the_executor_saves_through_any_state_store(ws, client, httpx_mock):
+    from contextlib import nullcontext
+
+    from specrun.state import FileStateStore, StateStore
+
+    class MemoryStore:
+        def __init__(self) -> None:
+            self.saved: list[dict] = []
+
+        def load(self):
+            return None
+
+        def save(self, state: State) -> None:
+            state.serial += 1
+            self.saved.append(state.to_json())
+
+        def lock(self, command: str, timeout: float = 0.0):
+            return nullcontext()
+
+    store = MemoryStore()
+    assert isinstance(store, StateStore) and isinstance(FileStateStore(ws.state_path), StateStore)
+    plan = ws.plan(None)
+    shard = shard_of(plan)
+    httpx_mock.add_response(method="GET", url=FILES, json=listing())
+    httpx_mock.add_response(method="POST", url=CREATE_FILE, json=file_json("file-1", shard.filename, shard.bytes))
+    httpx_mock.add_response(method="POST", url=CREATE_BATCH, json=batch_json("batch_1", "validating", "file-1"))
+    Executor(ws.spec, State(provider=BASE), store, client, build_dir=ws.build_dir,
+             downloads_dir=ws.downloads_dir, options=ApplyOptions(wait=False), echo=lambda line: None).run(plan)
+    assert store.saved[-1]["jobs"]["greet"]["shards"][0]["batch_id"] == "batch_1"
+    assert [s["serial"] for s in store.saved] == list(range(1, len(store.saved) + 1))
+    assert not ws.state_path.exists()  # nothing went around the store

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from specrun.plan import JobPlan
     from specrun.provider import Provider
     from specrun.spec import Job, Spec
-    from specrun.state import JobState, ShardState, State
+    from specrun.state import JobState, ShardState, State, StateStore
 
 
 class _ExecutorBase:
@@ -27,7 +27,7 @@ class _ExecutorBase:
 
     spec: Spec
     state: State
-    state_path: Path
+    store: StateStore
     client: Provider
     build_dir: Path
     downloads_dir: Path

@@ -39,11 +39,12 @@ from specrun.provider import Provider
 from specrun.results import is_answer, load_results
 from specrun.spec import Job, Spec
 from specrun.state import (
+    FileStateStore,
     JobState,
     ShardState,
     State,
+    StateStore,
     batch_status,
-    save_state,
 )
 
 __all__ = ["Executor", "CRASH_ENV"]
@@ -62,7 +63,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         self,
         spec: Spec,
         state: State,
-        state_path: Path,
+        store: StateStore | Path,
         client: Provider,
         *,
         build_dir: Path,
@@ -75,7 +76,8 @@ class Executor(_Submitting, _Waiting, _Finishing):
     ) -> None:
         self.spec = spec
         self.state = state
-        self.state_path = state_path
+        # where every step saves the state (a path means the state file there)
+        self.store: StateStore = FileStateStore(store) if isinstance(store, Path) else store
         self.client = client
         self.build_dir = build_dir
         self.downloads_dir = downloads_dir
@@ -175,7 +177,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
     # ----------------------------------------------------------------- steps
 
     def _save(self) -> None:
-        save_state(self.state_path, self.state)
+        self.store.save(self.state)
 
     def _crash_point(self, name: str) -> None:
         if os.environ.get(CRASH_ENV) == name:  # test hook, see CRASH_ENV

@@ -202,7 +202,7 @@ def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyO
 
     if state is None:
         state = State(provider=ws.provider)
-    executor = Executor(ws.spec, state, ws.state_path, ws.client, build_dir=ws.build_dir,
+    executor = Executor(ws.spec, state, ws.store, ws.client, build_dir=ws.build_dir,
                         downloads_dir=ws.downloads_dir, options=options, progress=_progress(),
                         echo=lambda line: click.echo(safe(line, None, newlines=True), err=True))
     return executor.run(the_plan)
