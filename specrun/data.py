@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import json
 import math
 import sys
@@ -25,13 +26,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from specrun._files import hash_file
 from specrun._text import safe
 from specrun.errors import DataError
 
-__all__ = ["RowSource", "row_source", "FORMATS", "MAX_DEPTH", "format_from_extension"]
+__all__ = ["DataSpec", "RowSource", "DataFormat", "register_format", "row_source", "FORMATS", "MAX_DEPTH",
+           "format_from_extension"]
 
-FORMATS = ("csv", "jsonl", "json")
-_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+Reader = Callable[["RowSource"], Iterator[tuple[int, dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class DataFormat:
+    """One kind of data file: its name, its extensions, how to read it, how to name a row."""
+
+    name: str                         # as written in ``data: {format: ...}``
+    extensions: tuple[str, ...]       # lower-case, with the dot
+    read: Reader                      # yields (position, row): position is what ``describe`` shows
+    row_word: str                     # "row 41 of ...", "line 3 of ...", "item 7 of ..."
+    position_in_brackets: bool = False  # data/x.json[3] rather than data/x.csv:41
+
+
+#: Every data format by name (``register_format`` adds one: a new source is one reader).
+DATA_FORMATS: dict[str, DataFormat] = {}
+_EXTENSIONS: dict[str, str] = {}
+
+
+def register_format(data_format: DataFormat) -> None:
+    """Make a data format known by its name and its extensions."""
+    DATA_FORMATS[data_format.name] = data_format
+    for extension in data_format.extensions:
+        _EXTENSIONS[extension] = data_format.name
 _CHUNK = 1 << 20
 #: Deepest nesting of arrays/objects a JSON row may have (the row itself is level 1).
 MAX_DEPTH = 100
@@ -73,7 +98,7 @@ class RowSource:
         """``row 41 of data/articles.csv``, ``item 3 of data/x.json``, ``rows[3] in specrun.yaml:12``."""
         if self.data.rows is not None:
             return f"rows[{position}] in {self.location(position)}"
-        words = {"csv": "row", "jsonl": "line", "json": "item"}[self.data.format or "csv"]
+        words = DATA_FORMATS[self.data.format or "csv"].row_word
         return f"{words} {position} of {self.display}"
 
     def location(self, position: int) -> str:
@@ -82,15 +107,31 @@ class RowSource:
             lines = self.data.row_lines
             line = lines[position] if lines and position < len(lines) else self.data.line
             return f"{self.spec_display}:{line}" if line else self.spec_display
-        if self.data.format == "json":
+        if DATA_FORMATS[self.data.format or "csv"].position_in_brackets:
             return f"{self.display}[{position}]"
         return f"{self.display}:{position}"
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
         if self.data.rows is not None:
             return ((i, dict(row)) for i, row in enumerate(self.data.rows))
-        reader = {"csv": _csv_rows, "jsonl": _jsonl_rows, "json": _json_rows}[self.data.format or ""]
-        return reader(self)
+        return DATA_FORMATS[self.data.format or ""].read(self)
+
+    def fingerprint(self) -> str:
+        """sha256 of what the rows are made from: the inline rows, or the format and the file's bytes.
+
+        An unreadable file hashes to a marker (the render that follows reports the error).
+        """
+        if self.data.rows is not None:
+            canonical = [dict(r) if isinstance(r, Mapping) else r for r in self.data.rows]
+            return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                             default=str).encode()).hexdigest()
+        digest = hashlib.sha256((self.data.format or "").encode() + b"\0")
+        if self.data.path is not None:
+            try:
+                hash_file(self.data.path, digest)
+            except OSError:
+                digest.update(b"<unreadable>")
+        return digest.hexdigest()
 
     def _open(self) -> IO[str]:
         path = self.data.path
@@ -420,3 +461,9 @@ def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     return "a number"
+
+
+register_format(DataFormat("csv", (".csv",), _csv_rows, "row"))
+register_format(DataFormat("jsonl", (".jsonl", ".ndjson"), _jsonl_rows, "line"))
+register_format(DataFormat("json", (".json",), _json_rows, "item", position_in_brackets=True))
+FORMATS = tuple(DATA_FORMATS)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from specrun._files import hash_file
+from specrun.data import row_source
 from specrun.spec import Job, Spec
 
 __all__ = ["RENDER_FORMAT", "job_fingerprint", "fingerprint_parts", "fingerprint_of"]
@@ -49,16 +49,8 @@ def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
     }
     for i, message in enumerate(job.messages):
         parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
-    data = job.data
-    if data.rows is not None:
-        parts["data"] = _sha(_canonical([dict(r) if isinstance(r, Mapping) else r for r in data.rows]))
-    elif data.path is not None:
-        digest = hashlib.sha256((data.format or "").encode() + b"\0")
-        try:
-            hash_file(data.path, digest)
-        except OSError:
-            digest.update(b"<unreadable>")
-        parts["data"] = digest.hexdigest()
+    if job.data.rows is not None or job.data.path is not None:
+        parts["data"] = row_source(job.data).fingerprint()
     return parts
 
 

@@ -133,3 +133,30 @@ def test_inline_rows_point_into_the_spec():
     src = row_source(DataSpec(rows=({"a": 1}, {"a": 2}), line=7, row_lines=(8, 9)), "specrun.yaml")
     assert list(src) == [(0, {"a": 1}), (1, {"a": 2})]
     assert src.describe(1) == "rows[1] in specrun.yaml:9"
+
+
+def test_a_new_data_format_is_one_registered_reader(tmp_path):
+    from specrun.data import DATA_FORMATS, DataFormat, format_from_extension, register_format
+
+    def tsv_rows(source):
+        with open(source.data.path, encoding="utf-8") as handle:
+            header = handle.readline().rstrip("\n").split("\t")
+            for number, line in enumerate(handle, 2):
+                yield number, dict(zip(header, line.rstrip("\n").split("\t"), strict=True))
+
+    register_format(DataFormat("tsv", (".tsv",), tsv_rows, "row"))
+    try:
+        path = tmp_path / "people.tsv"
+        path.write_text("id\tname\n1\tAda\n2\tBob\n", encoding="utf-8")
+        assert format_from_extension("data/people.TSV") == "tsv"
+        source = row_source(DataSpec(path=path, display_path="data/people.tsv", format="tsv"))
+        assert list(source) == [(2, {"id": "1", "name": "Ada"}), (3, {"id": "2", "name": "Bob"})]
+        assert source.describe(3) == "row 3 of data/people.tsv" and source.location(3) == "data/people.tsv:3"
+        before = source.fingerprint()
+        path.write_text("id\tname\n1\tAda\n2\tBo\n", encoding="utf-8")
+        assert source.fingerprint() != before  # the data's bytes are its fingerprint
+    finally:
+        DATA_FORMATS.pop("tsv")
+        from specrun import data
+
+        data._EXTENSIONS.pop(".tsv")
