@@ -30,8 +30,8 @@ from specrun._files import hash_file
 from specrun._text import safe
 from specrun.errors import DataError
 
-__all__ = ["DataSpec", "RowSource", "DataFormat", "DATA_FORMATS", "register_format", "row_source", "FORMATS", "MAX_DEPTH",
-           "format_from_extension"]
+__all__ = ["DataSpec", "RowSource", "DataFormat", "DATA_FORMATS", "register_format", "row_source", "FORMATS",
+           "MAX_DEPTH", "format_from_extension"]
 
 Reader = Callable[["RowSource"], Iterator[tuple[int, dict[str, Any]]]]
 
