@@ -29,6 +29,8 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT_TOKENS",
+    "OUTPUT_LIMIT_PARAMS",
+    "sets_output_limit",
     "max_output_tokens",
     "answers_per_request",
     "COST_MULTIPLIER_PARAMS",
@@ -39,11 +41,18 @@ __all__ = [
 ]
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
+#: Body fields that bound one answer's length, the first present wins.
+OUTPUT_LIMIT_PARAMS = ("max_completion_tokens", "max_tokens")
+
+
+def sets_output_limit(params: Mapping[str, Any]) -> bool:
+    """The request bounds its answers itself (else only the model's context does)."""
+    return any(key in params for key in OUTPUT_LIMIT_PARAMS)
 
 
 def max_output_tokens(params: Mapping[str, Any], context_length: int | None = None, prompt: int = 0) -> int:
     """Upper bound of one answer's tokens (times ``answers_per_request`` for what a request is billed)."""
-    for key in ("max_completion_tokens", "max_tokens"):
+    for key in OUTPUT_LIMIT_PARAMS:
         value = params.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value

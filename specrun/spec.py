@@ -27,6 +27,7 @@ from specrun._text import safe
 from specrun._yaml import YamlDocument, format_path, load_yaml
 from specrun.data import DataSpec, format_from_extension
 from specrun.errors import SpecError
+from specrun.estimate import sets_output_limit
 
 __all__ = [
     "ProviderConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
@@ -96,7 +97,6 @@ class Spec:
 
 DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
 #: Params that bound one answer's tokens; without either, only the model's context does.
-OUTPUT_BOUND_PARAMS = ("max_tokens", "max_completion_tokens")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long")
 
@@ -380,7 +380,7 @@ class _Resolver:
         )
 
     def _job_warnings(self, name: str, params: Mapping[str, Any]) -> tuple[str, ...]:
-        if any(key in params for key in OUTPUT_BOUND_PARAMS):
+        if sets_output_limit(params):
             return ()
         line = self.lines.of_key(("jobs", name))
         return (self._format(line, "", f"job {name!r} sets no max_tokens: each reply is bounded only by the "

@@ -9,6 +9,7 @@ once, which is what binds a saved plan to the state it was made from.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import socket
@@ -220,6 +221,7 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+@functools.cache  # a few annotations, asked once per field of every shard
 def _type_check(annotation: str) -> tuple[str, Any]:
     """(words, predicate) for the field annotations the state dataclasses use."""
     optional = annotation.endswith(" | None")

@@ -11,6 +11,7 @@ from specrun.estimate import (
     Prices,
     cost_range,
     format_usd,
+    sets_output_limit,
 )
 from specrun.plan.values import SUBMITTING, JobInputs, JobPlan, Plan, ProviderView
 from specrun.spec import Spec
@@ -87,7 +88,7 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
 def _unbounded_output_note(item: JobInputs, cost: CostRange | None) -> str | None:
     """Why a job's cost range is so wide when it sets no max_tokens, and what to set."""
     params = item.job.params
-    if any(key in params for key in ("max_tokens", "max_completion_tokens")):
+    if sets_output_limit(params):
         return None
     if item.context_length:
         bound = f"the rest of the model's {item.context_length:,}-token context"
