@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["safe", "quoted", "safe_json", "DEFAULT_LIMIT"]
+__all__ = ["safe", "quoted", "safe_json", "json_kind", "DEFAULT_LIMIT"]
 
 #: Characters shown as escapes: C0 controls and DEL, C1 controls (8-bit CSI/OSC on
 #: some terminals), the line/paragraph separators, bidi embeddings/overrides/isolates
@@ -79,3 +80,20 @@ def safe_json(value: Any, **dumps_options: Any) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, allow_nan=False, **dumps_options)
     return _UNSAFE_IN_JSON.sub(_json_escape, text)
+
+
+def json_kind(value: Any) -> str:
+    """What kind of JSON value this is, in words: "an object", "an array", "true/false", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return type(value).__name__

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from specrun._files import hash_file
-from specrun._text import safe
+from specrun._text import json_kind, safe
 from specrun.errors import DataError
 
 __all__ = ["DataSpec", "RowSource", "DataFormat", "DATA_FORMATS", "register_format", "row_source", "FORMATS",
@@ -227,7 +227,7 @@ def _jsonl_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                     raise DataError(f"{source.display} line {number}: {json_rows.problem(row)}")
                 if not isinstance(row, dict):
                     raise DataError(
-                        f"{source.display} line {number}: expected a JSON object, found {_json_type(row)}"
+                        f"{source.display} line {number}: expected a JSON object, found {json_kind(row)}"
                     )
                 rows += 1
                 yield number, row
@@ -269,7 +269,7 @@ def _json_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
                                  and _too_deep(item)):
                 raise reader.error(f"item {index}: {json_rows.problem(item)}", at=reader.item_start)
             if not isinstance(item, dict):
-                raise DataError(f"item {index} of {source.display}: expected a JSON object, found {_json_type(item)}")
+                raise DataError(f"item {index} of {source.display}: expected a JSON object, found {json_kind(item)}")
             yield index, item
             index += 1
         if reader.next_char() != "":
@@ -449,18 +449,6 @@ def _first_bad_utf8_line(path: Path | None) -> int | str:
                 return lines + chunk.count(b"\n", 0, max(exc.start, 0))
             lines += chunk.count(b"\n")
     return "?"
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "true/false"
-    if value is None:
-        return "null"
-    return "a number"
 
 
 register_format(DataFormat("csv", (".csv",), _csv_rows, "row"))

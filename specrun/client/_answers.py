@@ -19,9 +19,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from specrun._text import safe
+from specrun._text import json_kind, safe
 from specrun.client._errors import call_name, outcome_unknown
-from specrun.client._models import _kind
 from specrun.errors import ProviderError
 
 __all__ = ["build", "list_entries", "loads_strict", "parse_object", "read_json", "unreadable"]
@@ -70,7 +69,7 @@ def parse_object(response: httpx.Response, make: Callable[[Mapping[str, Any]], T
     try:
         body = read_json(response)
         if not isinstance(body, Mapping):
-            raise unreadable(response, f"expected a JSON object, got {_kind(body)}")
+            raise unreadable(response, f"expected a JSON object, got {json_kind(body)}")
         return build(response, make, body)
     except ProviderError as exc:
         if creating is None:
@@ -91,14 +90,14 @@ def list_entries(response: httpx.Response, *names: str, body: Any = None) -> lis
     if isinstance(body, list):  # a server that returns a bare array: one page, no cursor
         return body
     if not isinstance(body, Mapping):
-        raise unreadable(response, f"expected a list object, got {_kind(body)}")
+        raise unreadable(response, f"expected a list object, got {json_kind(body)}")
     for name in names:
         if name in body:
             value = body[name]
             if value is None:
                 return []
             if not isinstance(value, list):
-                raise unreadable(response, f"'{name}' is {_kind(value)}, expected an array")
+                raise unreadable(response, f"'{name}' is {json_kind(value)}, expected an array")
             return value
     raise unreadable(response, f"no {' or '.join(repr(n) for n in names)} array in the answer")
 

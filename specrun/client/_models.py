@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from specrun._batch_status import BatchStatus
-from specrun._text import quoted, safe
+from specrun._text import json_kind, quoted, safe
 from specrun.errors import ProviderError
 
 __all__ = ["BatchStatus", "RequestCounts", "Batch", "FileObject", "ModelConfig", "Page",
@@ -51,7 +51,7 @@ def _checked(value: Any, name: str, where: str, pattern: re.Pattern[str], rule: 
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_INT:
         value = str(value)  # some servers number their objects
     if not isinstance(value, str) or pattern.fullmatch(value) is None or ".." in value:
-        shown = quoted(value) if isinstance(value, str) else f"{quoted(value)} ({_kind(value)})"
+        shown = quoted(value) if isinstance(value, str) else f"{quoted(value)} ({json_kind(value)})"
         raise ProviderError(f"provider returned an invalid {name} {shown}{where}; refusing it: {rule}")
     return value
 
@@ -75,22 +75,6 @@ def _optional_id(data: Mapping[str, Any], name: str, where: str) -> str | None:
     if value is None or value == "":
         return None
     return check_id(value, name, where=where)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    return type(value).__name__
 
 
 def _int(value: Any) -> int | None:
@@ -144,7 +128,7 @@ def _str(value: Any) -> str | None:
 
 def _require_mapping(data: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise ProviderError(f"provider returned {_kind(data)} where a {what} object belongs")
+        raise ProviderError(f"provider returned {json_kind(data)} where a {what} object belongs")
     return data
 
 
