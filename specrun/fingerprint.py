@@ -47,6 +47,8 @@ def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
         "limits": _sha(_canonical([job.limits.max_requests, job.limits.max_bytes, job.on_too_long])),
         "vars": _sha(_canonical(dict(spec.vars))),
     }
+    if not job.dedupe:  # only when set, so the fingerprints of existing jobs stay as they were
+        parts["dedupe"] = "false"
     for i, message in enumerate(job.messages):
         parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
     if job.data.rows is not None or job.data.path is not None:

@@ -13,6 +13,7 @@ that do not use ``row`` or ``index`` are rendered once per job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -36,6 +37,7 @@ from specrun.fingerprint import (
     fingerprint_parts,
     job_fingerprint,
 )
+from specrun.ledger import SendFilter
 from specrun.naming import retry_filename, retry_prefix, shard_filename
 from specrun.shards import Shard, _CustomIdSet, _ShardWriter
 from specrun.spec import Job, Spec
@@ -60,6 +62,8 @@ class RenderedRequest:
     line: bytes                       # the JSONL request line, with trailing b"\n"
     prompt_tokens: int = 0            # estimated (see specrun.estimate)
     skip_reason: str | None = None    # set when on_too_long: skip keeps this row out of the batch
+    key: str = ""                     # the ledger key (specrun.ledger); "" for a skipped row
+    prompt_chars: int = 0             # characters of message text (calibrated estimates)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,12 @@ class RenderedJob:
     max_output_tokens: int = 0        # sum of each kept request's billed output bound (x n answers)
     skipped: int = 0                  # rows kept out by on_too_long: skip
     counting: Counting = Counting("heuristic")  # how the input tokens were counted
+    # With a SendFilter (the row ledger): what the shards hold and what they leave out.
+    to_send: int = 0                  # request lines in the shards (= requests without a filter)
+    reused: int = 0                   # answered by the ledger
+    in_flight: int = 0                # held by a shard still running
+    duplicates: int = 0               # identical to a request sent once already in this plan
+    prompt_chars: int = 0             # message characters of the requests sent
 
 
 @dataclass(frozen=True)
@@ -101,9 +111,9 @@ def iter_requests(spec: Spec, job: Job, *, context_length: int | None = None) ->
     """
     renderer = _JobRenderer(spec, job, context_length=context_length)
     describe = renderer.source.location
-    for index, position, custom_id, line, row, tokens, skip_reason in renderer.stream():
+    for index, position, custom_id, line, row, tokens, skip_reason, key, chars in renderer.stream():
         yield RenderedRequest(index=index, custom_id=custom_id, row=row, location=describe(position), line=line,
-                              prompt_tokens=tokens, skip_reason=skip_reason)
+                              prompt_tokens=tokens, skip_reason=skip_reason, key=key, prompt_chars=chars)
 
 
 def render_job(
@@ -114,11 +124,16 @@ def render_job(
     only_custom_ids: Iterable[str] | None = None,
     context_length: int | None = None,
     fingerprint: str | None = None,
+    send: SendFilter | None = None,
 ) -> RenderedJob:
     """Render the job into shard files under ``out_dir``.
 
-    ``only_custom_ids`` keeps just those requests (used by ``retry``); the
-    input_sha256 then covers only the kept lines. ``context_length`` (the model's,
+    ``send`` (the row ledger's filter): the shards hold only the requests it says to
+    send, each once, with its ledger key as ``custom_id`` (so any answer the provider
+    gives names its key); ``input_sha256`` still covers every request of the job, as
+    the rows ask them. Without it, every request goes in as its row asks it (``specrun
+    render``). ``only_custom_ids`` keeps just those requests; the input_sha256 then
+    covers only the kept lines. ``context_length`` (the model's,
     when known) turns on the context check: a request whose estimated prompt plus
     output bound exceeds it is an error, or skipped with ``on_too_long: skip``.
     ``fingerprint``: the job's fingerprint when the caller already computed it
@@ -128,11 +143,13 @@ def render_job(
     out_dir.mkdir(parents=True, exist_ok=True)
     renderer = _JobRenderer(spec, job, context_length=context_length)
     keep = None if only_custom_ids is None else set(only_custom_ids)
+    if send is not None:
+        return _render_keyed(spec, job, renderer, out_dir, send, fingerprint)
     writer = _ShardWriter(job.name, job.limits, out_dir)
     found = skipped = input_tokens = output_tokens = 0
     answers = answers_per_request(job.params)  # n: every answer is billed up to the bound
     try:
-        for _index, _position, custom_id, line, _row, tokens, skip_reason in renderer.stream():
+        for _index, _position, custom_id, line, _row, tokens, skip_reason, _key, _chars in renderer.stream():
             if skip_reason is not None:
                 skipped += 1
                 continue
@@ -163,6 +180,75 @@ def render_job(
         max_output_tokens=output_tokens,
         skipped=skipped,
         counting=renderer.counting,
+        to_send=writer.total_requests,
+    )
+
+
+_BATCH = 2048  # requests classified per ledger round trip
+_SEND_AT = b',"method":"POST","url":'
+
+
+def _render_keyed(spec: Spec, job: Job, renderer: _JobRenderer, out_dir: Path, send: SendFilter,
+                  fingerprint: str | None) -> RenderedJob:
+    """Render with the row ledger: only what ``send`` says goes into the shards, keyed."""
+    writer = _ShardWriter(job.name, job.limits, out_dir)
+    ledger = send.ledger
+    shard_keys: list[str] = []
+
+    def closed(shard: Shard) -> None:
+        if ledger is not None:
+            ledger.note_shard(shard.filename, shard_keys)
+        shard_keys.clear()
+
+    writer.on_close = closed
+    job_sha256 = hashlib.sha256()
+    requests = skipped = input_tokens = output_tokens = chars = 0
+    counts = {"send": 0, "reuse": 0, "inflight": 0, "duplicate": 0}
+    answers = answers_per_request(job.params)
+    batch: list[tuple[str, bytes, int, int]] = []
+    claimed: list[str] = []
+
+    def flush() -> None:
+        nonlocal input_tokens, output_tokens, chars
+        verdicts = send.classify([key for key, _, _, _ in batch])
+        for (key, line, tokens, length), verdict in zip(batch, verdicts, strict=True):
+            counts[verdict] += 1
+            if verdict != "send":
+                continue
+            claimed.append(key)
+            input_tokens += tokens
+            output_tokens += renderer.output_bound(tokens) * answers
+            chars += length
+            at = line.find(_SEND_AT)
+            writer.add(b'{"custom_id":"' + key.encode() + b'"' + line[at:], key)
+            shard_keys.append(key)
+        batch.clear()
+
+    try:
+        for _index, _position, _custom_id, line, _row, tokens, skip_reason, key, length in renderer.stream():
+            if skip_reason is not None:
+                skipped += 1
+                continue
+            requests += 1
+            job_sha256.update(line)
+            batch.append((key, line, tokens, length))
+            if len(batch) >= _BATCH:
+                flush()
+        if batch:
+            flush()
+        shards = writer.finish()
+    except BaseException:
+        writer.abort()
+        send.forget(claimed)
+        raise
+    return RenderedJob(
+        job=job.name, model=job.model, requests=requests, bytes=writer.total_bytes,
+        input_sha256=job_sha256.hexdigest(),
+        fingerprint=fingerprint if fingerprint is not None else job_fingerprint(spec, job),
+        shards=tuple(shards), warnings=tuple(renderer.warnings), estimated_input_tokens=input_tokens,
+        max_output_tokens=output_tokens, skipped=skipped, counting=renderer.counting,
+        to_send=counts["send"], reused=counts["reuse"], in_flight=counts["inflight"],
+        duplicates=counts["duplicate"], prompt_chars=chars,
     )
 
 
@@ -171,7 +257,7 @@ def check_job(spec: Spec, job: Job) -> JobCheck:
     renderer = _JobRenderer(spec, job)
     writer = _ShardWriter(job.name, job.limits, None)
     input_tokens = 0
-    for _index, _position, custom_id, line, _row, tokens, skip_reason in renderer.stream():
+    for _index, _position, custom_id, line, _row, tokens, skip_reason, _key, _chars in renderer.stream():
         if skip_reason is None:
             writer.add(line, custom_id)
             input_tokens += tokens
@@ -209,17 +295,22 @@ class _JobRenderer:
         self.context = base_context(job.name, self.vars)
         self.warnings: list[str] = []
         self.id_template = self._compile("id", job.id_template)
-        self.messages: list[tuple[str, CompiledTemplate | None, str]] = []  # (field, template, static fragment)
+        # (field, template, static fragment, canonical role tail, static canonical fragment, static length)
+        self.messages: list[tuple[str, CompiledTemplate | None, str, str, str, int]] = []
+        self.static_chars = 0
         for number, message in enumerate(job.messages):
             field_name = f"messages[{number}].content"
             template = self._compile(field_name, message.content)
             head = '{"role":' + _encode(message.role) + ',"content":'
+            role_tail = ',"role":' + _encode(message.role) + "}"  # canonical: content sorts before role
             if template.per_row:
-                self.messages.append((field_name, template, head))
+                self.messages.append((field_name, template, head, role_tail, "", 0))
             else:  # same text for every row: render and encode it once
                 content = self._render(field_name, template, None, None)
                 self.static_tokens += self.count_tokens(content)
-                self.messages.append((field_name, None, head + _encode(content) + "}"))
+                self.static_chars += len(content)
+                self.messages.append((field_name, None, head + _encode(content) + "}", role_tail,
+                                      '{"content":' + _encode(content) + role_tail, len(content)))
                 if not content.strip():
                     self.warnings.append(f"job {job.name!r}: {field_name} renders empty")
         params = json.dumps(dict(job.params), ensure_ascii=False, separators=(",", ":"))
@@ -227,6 +318,18 @@ class _JobRenderer:
         self.middle = (',"method":"POST","url":' + _encode(CHAT_COMPLETIONS_URL)
                        + ',"body":{"model":' + _encode(job.model) + ',"messages":[')
         self.tail = "]" + ("," + params[1:-1] if job.params else "") + "}}\n"
+        # The ledger key hashes the canonical request (specrun.ledger.canonical_request):
+        # body keys sorted, at every depth; only the messages vary per row.
+        entries = {key: _encode(key) + ":" + json.dumps(value, sort_keys=True, ensure_ascii=False,
+                                                        separators=(",", ":"))
+                   for key, value in {**dict(job.params), "model": job.model}.items()}
+        before = "".join(entries[k] + "," for k in sorted(entries) if k < "messages")
+        after = "".join("," + entries[k] for k in sorted(entries) if k > "messages")
+        self.key_head = '{"body":{' + before + '"messages":['
+        url = _encode(CHAT_COMPLETIONS_URL)
+        self.key_tail = "]" + after + "}," + '"url":' + url + "}"
+        self.key_with_id = not job.dedupe  # dedupe: false: the custom_id is part of the key
+        self.key_id_tail = "]" + after + "}," + '"custom_id":'
 
     def output_bound(self, prompt: int) -> int:
         """Upper bound of one request's reply tokens."""
@@ -252,8 +355,9 @@ class _JobRenderer:
         reason = failure.reason(row=row, row_words=words, vars=self.vars)
         return RenderError(f"job {self.job.name!r}, {field_name}{line}: {reason}")
 
-    def stream(self) -> Iterator[tuple[int, int, str, bytes, dict, int, str | None]]:
-        """``(index, position, custom_id, line, row, prompt_tokens, skip_reason)`` per row, in input order.
+    def stream(self) -> Iterator[tuple[int, int, str, bytes, dict, int, str | None, str, int]]:
+        """``(index, position, custom_id, line, row, prompt_tokens, skip_reason, key, prompt_chars)`` per
+        row, in input order (``key``: the ledger key, see ``specrun.ledger``).
 
         A row that ``on_too_long: skip`` keeps out comes with its ``skip_reason``;
         callers that build batches leave it out, results mark it ``skipped``.
@@ -262,6 +366,9 @@ class _JobRenderer:
         job, context, describe = self.job, self.context, self.source.describe
         id_template, messages = self.id_template, self.messages
         head, middle, tail = self.head, self.middle, self.tail
+        key_head, key_tail, key_id_tail = self.key_head, self.key_tail, self.key_id_tail
+        key_with_id, url_tail = self.key_with_id, ',"url":' + _encode(CHAT_COMPLETIONS_URL) + "}"
+        static_chars, sha256 = self.static_chars, hashlib.sha256
         max_bytes, skip_too_long = job.limits.max_bytes, job.on_too_long == "skip"
         custom_ids = _CustomIdSet()
         empty: dict[str, tuple[int, int]] = {}  # field -> (count, first position)
@@ -277,16 +384,20 @@ class _JobRenderer:
             try:
                 custom_id = id_template.render(context)
                 parts = []
-                for field_name, template, fragment in messages:
+                canon = []
+                for field_name, template, fragment, role_tail, static_canon, _length in messages:
                     if template is None:
                         parts.append(fragment)
+                        canon.append(static_canon)
                         continue
                     content = template.render(context)
                     contents.append(content)
                     if not content or content.isspace():
                         count, first = empty.get(field_name, (0, position))
                         empty[field_name] = (count + 1, first)
-                    parts.append(fragment + _encode(content) + "}")
+                    encoded = _encode(content)
+                    parts.append(fragment + encoded + "}")
+                    canon.append('{"content":' + encoded + role_tail)
             except TemplateFailure as failure:
                 if not (skip_too_long and field_name != "id" and isinstance(failure.error, RenderedTooLarge)):
                     raise self._failure(field_name, failure, row, position) from None
@@ -296,7 +407,8 @@ class _JobRenderer:
                 custom_ids.add(custom_id)
                 oversized.append(position)
                 yield (index, position, custom_id, b"", row, 0,
-                       f"{field_name} renders {failure.error.size:,} characters, over the 16 MiB a message may hold")
+                       f"{field_name} renders {failure.error.size:,} characters, over the 16 MiB a message may hold",
+                       "", 0)
                 continue
             if not custom_id or not custom_id.isprintable() or custom_id.isspace():
                 _refuse_custom_id(job.name, custom_id, describe(position))
@@ -308,13 +420,20 @@ class _JobRenderer:
                 raise RenderError(f"job {job.name!r}: {describe(position)} contains text that is not valid "
                                   f"Unicode (a lone surrogate)") from None
             tokens = static_tokens
+            chars = static_chars
             for content in contents:
                 tokens += count_tokens(content)
+                chars += len(content)
+            if key_with_id:
+                canonical = key_head + ",".join(canon) + key_id_tail + _encode(custom_id) + url_tail
+            else:
+                canonical = key_head + ",".join(canon) + key_tail
+            key = sha256(canonical.encode("utf-8")).hexdigest()
             if len(line) > max_bytes:
                 if skip_too_long:
                     skipped.append(position)
                     yield (index, position, custom_id, line, row, tokens,
-                           f"request is {len(line):,} bytes, over limits.max_bytes ({max_bytes:,})")
+                           f"request is {len(line):,} bytes, over limits.max_bytes ({max_bytes:,})", key, chars)
                     continue
                 raise RenderError(
                     f"job {job.name!r}: the request for {describe(position)} is {len(line):,} bytes, over "
@@ -327,13 +446,13 @@ class _JobRenderer:
                              f"{context_length:,}-token context of {job.model}")
                     if skip_too_long:
                         too_long.append(position)
-                        yield index, position, custom_id, line, row, tokens, f"too long: {words}"
+                        yield index, position, custom_id, line, row, tokens, f"too long: {words}", key, chars
                         continue
                     raise RenderError(
                         f"job {job.name!r}: {describe(position)} (custom_id {custom_id!r}) needs {words}; "
                         "shorten it, lower max_tokens, or set on_too_long: skip"
                     )
-            yield index, position, custom_id, line, row, tokens, None
+            yield index, position, custom_id, line, row, tokens, None, key, chars
         context["row"] = context["index"] = None
         if custom_ids.suspects:
             self._raise_duplicate(custom_ids.suspects)

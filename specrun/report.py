@@ -18,8 +18,8 @@ from specrun.plan import SUBMITTING, JobPlan, Plan
 
 __all__ = ["use_color", "format_plan", "format_plan_markdown", "format_apply_summary"]
 
-_COLORS = {"create": "32", "replace": "33", "retry": "33", "remove": "31", "wait": "36", "download": "36",
-           "noop": "2"}
+_COLORS = {"create": "32", "update": "33", "replace": "33", "retry": "33", "remove": "31", "wait": "36",
+           "download": "36", "noop": "2"}
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
@@ -55,6 +55,9 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
             pad = f"    {' ' * width}  "
             lines.append(pad + safe(job.reason))
             if job.action in SUBMITTING:
+                ledger = _ledger_line(job)
+                if ledger:
+                    lines.append(pad + ledger)
                 lines.append(pad + _money_line(job))
             if job.skipped:
                 lines.append(pad + f"{job.skipped:,} row(s) too long: skipped (on_too_long: skip)")
@@ -71,6 +74,20 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
     for violation in plan.budget_violations:
         lines.append(_paint(f"Over budget: {safe(violation)}", "31", color))
     return "\n".join(lines)
+
+
+def _ledger_line(job: JobPlan) -> str:
+    """What the row ledger saves: "1 to send, 500,000 from the ledger" (empty when it saves nothing)."""
+    if job.to_send is None:
+        return "requests to send: known after the jobs it reads from apply"
+    if not (job.reused or job.in_flight or job.duplicates or job.action == "update"):
+        return ""
+    parts = [f"{job.to_send:,} to send", f"{job.reused:,} from the ledger"]
+    if job.in_flight:
+        parts.append(f"{job.in_flight:,} already running")
+    if job.duplicates:
+        parts.append(f"{job.duplicates:,} identical to another request (sent once)")
+    return ", ".join(parts)
 
 
 def _money_line(job: JobPlan) -> str:
@@ -101,11 +118,13 @@ def format_plan_markdown(plan: Plan) -> str:
         lines.append(f"> [!WARNING]\n> {cell(warning)}")
         lines.append("")
     if plan.jobs:
-        lines.append("| | job | action | requests | model | est. cost | reason |")
-        lines.append("|---|---|---|---:|---|---:|---|")
+        lines.append("| | job | action | requests | to send | model | est. cost | reason |")
+        lines.append("|---|---|---|---:|---:|---|---:|---|")
         for job in plan.jobs:
             cost = str(job.estimated_cost) if job.estimated_cost is not None else "–"
-            lines.append(f"| `{job.symbol}` | `{cell(job.job)}` | {job.action} | {job.requests:,} | "
+            to_send = "–" if job.action not in SUBMITTING else (
+                "known after apply" if job.to_send is None else f"{job.to_send:,}")
+            lines.append(f"| `{job.symbol}` | `{cell(job.job)}` | {job.action} | {job.requests:,} | {to_send} | "
                          f"{cell(job.model or '')} | {cost} | {cell(job.reason)} |")
         lines.append("")
     total = plan.estimated_cost
@@ -120,6 +139,9 @@ def format_plan_markdown(plan: Plan) -> str:
             lines.append(f"- **{cell(job.job)}** ({job.action}): {job.requests:,} requests in "
                          f"{job.shards} shard{'s' if job.shards != 1 else ''}")
             if job.action in SUBMITTING:
+                ledger = _ledger_line(job)
+                if ledger:
+                    lines.append(f"  - {ledger}")
                 lines.append(f"  - {_money_line(job)}")
             if job.skipped:
                 lines.append(f"  - {job.skipped:,} row(s) too long: skipped")

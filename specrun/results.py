@@ -21,8 +21,8 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -44,6 +44,7 @@ class RowResult:
     content: str | None
     error: dict[str, Any] | None
     usage: dict[str, Any] | None
+    source: str | None = field(default=None, compare=False)  # the provider file it was read from
 
 
 def is_answer(result: RowResult | None) -> TypeGuard[RowResult]:
@@ -150,10 +151,14 @@ def _finite_or_null(text: str) -> float | None:
 _PROVIDER_JSON = json.JSONDecoder(parse_constant=_null_constant, parse_float=_finite_or_null)
 
 
-def load_results(paths: Iterable[Path]) -> dict[str, RowResult]:
-    """Read output/error files (oldest first) into ``custom_id → RowResult``."""
+def load_results(paths: Iterable[Path | tuple[str, Path]]) -> dict[str, RowResult]:
+    """Read output/error files (oldest first) into ``custom_id → RowResult``.
+
+    An item may be ``(file_id, path)``: each result then names its ``source`` file.
+    """
     results: dict[str, RowResult] = {}
-    for path in paths:
+    for item in paths:
+        source, path = item if isinstance(item, tuple) else (None, item)
         with open(path, "rb") as handle:
             for lineno, raw in enumerate(handle, start=1):
                 if not raw.strip():
@@ -175,6 +180,8 @@ def load_results(paths: Iterable[Path]) -> dict[str, RowResult]:
                     raise ProviderError(f"result file {path.name} line {lineno} is not a JSON object "
                                         f"(got {type(obj).__name__})")
                 custom_id, result = parse_result_line(obj)
+                if source is not None:
+                    result = replace(result, source=source)
                 previous = results.get(custom_id)
                 if previous is not None and previous.status == "ok" and result.status != "ok":
                     continue
@@ -182,22 +189,64 @@ def load_results(paths: Iterable[Path]) -> dict[str, RowResult]:
     return results
 
 
+Lookup = Callable[[Sequence[str]], Mapping[str, RowResult]]
+
+_JOIN_CHUNK = 2048
+
+
 def join_rows(
     requests: Iterable[Any],
     results: Mapping[str, RowResult],
     *,
     missing_reason: str = "no result from the provider",
+    ledger: Lookup | None = None,
+    answered: Callable[[Any, RowResult], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one result record per input request, in input order (pure).
+    """Yield one result record per input request, in input order.
+
+    ``results`` are the job's own answers (its batches' files), by the ``custom_id``
+    they were sent with: the request's ledger ``key`` (specrun.ledger), or for
+    requests sent before the ledger existed, the row's custom_id. ``ledger(keys)``
+    answers the rest (those lines say ``"reused": true``); an ok answer beats an
+    error wherever it comes from. ``answered(request, result)`` is told of every
+    request the job's own files answered (to record them in the ledger).
 
     A request with a ``skip_reason`` (``on_too_long: skip``) was never sent: its
     record says ``skipped`` and why.
     """
+    chunk: list[Any] = []
     for request in requests:
-        custom_id = request.custom_id
-        record: dict[str, Any] = {"custom_id": custom_id, "index": request.index}
-        result = results.get(custom_id)
+        chunk.append(request)
+        if len(chunk) >= _JOIN_CHUNK:
+            yield from _join_chunk(chunk, results, missing_reason, ledger, answered)
+            chunk = []
+    if chunk:
+        yield from _join_chunk(chunk, results, missing_reason, ledger, answered)
+
+
+def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reason: str,
+                ledger: Lookup | None, answered: Callable[[Any, RowResult], None] | None,
+                ) -> Iterator[dict[str, Any]]:
+    own: list[RowResult | None] = []
+    for request in chunk:
+        key = getattr(request, "key", "")
+        result = results.get(key) if key else None
+        own.append(result if result is not None else results.get(request.custom_id))
+    wanted = [request.key for request, result in zip(chunk, own, strict=True)
+              if getattr(request, "key", "") and getattr(request, "skip_reason", None) is None
+              and (result is None or result.status != "ok")]
+    stored = ledger(wanted) if (ledger is not None and wanted) else {}
+    for request, result in zip(chunk, own, strict=True):
+        record: dict[str, Any] = {"custom_id": request.custom_id, "index": request.index}
+        reused = False
         skip_reason = getattr(request, "skip_reason", None)
+        if skip_reason is None:
+            if result is not None and answered is not None and is_answer(result):
+                answered(request, result)
+            other = stored.get(getattr(request, "key", ""))
+            if other is not None and (result is None or (result.status != "ok" and other.status == "ok")
+                                      or not is_answer(result)):
+                result, reused = other, True
         if skip_reason is not None:
             record.update(status="skipped", content=None,
                           error={"code": "skipped", "message": skip_reason}, usage=None)
@@ -206,6 +255,7 @@ def join_rows(
                           error={"code": "missing", "message": missing_reason}, usage=None)
         else:
             record.update(status=result.status, content=result.content, error=result.error, usage=result.usage)
+        record["reused"] = reused
         record["row"] = dict(request.row)
         yield record
 

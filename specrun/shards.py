@@ -7,6 +7,7 @@ import hashlib
 import os
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -74,6 +75,7 @@ class _ShardWriter:
         self._file: IO[bytes] | None = None
         self._temp: Path | None = None
         self._first_id = ""
+        self.on_close: Callable[[Shard], None] | None = None  # told of every finished shard
 
     def add(self, line: bytes, custom_id: str) -> None:
         size = len(line)
@@ -122,8 +124,11 @@ class _ShardWriter:
             path = self.out_dir / filename
             os.replace(self._temp, path)
             self._file, self._temp = None, None
-        self.shards.append(Shard(index=len(self.shards), path=path, requests=self._requests, bytes=self._bytes,
-                                 sha256=sha256, filename=filename, custom_ids_first=self._first_id))
+        shard = Shard(index=len(self.shards), path=path, requests=self._requests, bytes=self._bytes,
+                      sha256=sha256, filename=filename, custom_ids_first=self._first_id)
+        self.shards.append(shard)
+        if self.on_close is not None:
+            self.on_close(shard)
         self.total_requests += self._requests
         self.total_bytes += self._bytes
         self._requests, self._bytes, self._sha256 = 0, 0, hashlib.sha256()

@@ -73,6 +73,7 @@ class Job:
     limits: Limits = Limits()
     budget_max_cost_usd: float | None = None
     on_too_long: str = "error"        # error | skip
+    dedupe: bool = True               # identical requests share one answer (DESIGN §7); false: keyed by custom_id too
     line: int | None = None           # spec line of the job's key
     resolved: Mapping[str, Any] = field(default_factory=dict)  # merged job section (for fingerprints)
     description: str | None = None    # free text; metadata, never part of the fingerprint
@@ -98,7 +99,7 @@ class Spec:
 DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
 #: Params that bound one answer's tokens; without either, only the model's context does.
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long")
+_JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long", "dedupe")
 
 
 def select_jobs(spec: Spec, names: Iterable[str] = ()) -> tuple[Job, ...]:
@@ -338,6 +339,7 @@ class _Resolver:
         budget = {**(defaults.get("budget") or {}), **(section.get("budget") or {})}
         id_template = section.get("id", defaults.get("id", DEFAULT_ID_TEMPLATE))
         on_too_long = section.get("on_too_long", defaults.get("on_too_long", "error"))
+        dedupe = section.get("dedupe", defaults.get("dedupe", True))
         output_display = section.get("output", f"results/{name}.jsonl")
         if "\0" in output_display:
             self._problem((*path, "output"), "a path cannot contain a NUL character")
@@ -356,6 +358,7 @@ class _Resolver:
                      else {"path": data.display_path, "format": data.format}),
             "limits": limits,
             "on_too_long": on_too_long,
+            "dedupe": dedupe,
             "budget": budget,
             "output": output_display,
             "description": section.get("description"),
@@ -372,6 +375,7 @@ class _Resolver:
             limits=Limits(**limits),
             budget_max_cost_usd=budget.get("max_cost_usd"),
             on_too_long=on_too_long,
+            dedupe=dedupe,
             line=self.lines.of_key(path),
             resolved=resolved,
             description=section.get("description"),

@@ -1,6 +1,7 @@
 """Where a spec's working files live, and the glue the state commands share.
 
 ``.specrun/`` beside the spec holds ``state.json`` (the state), ``state.lock``,
+``ledger.sqlite`` (the row ledger, DESIGN §7),
 ``build/`` (rendered request shards), ``downloads/`` (provider output files,
 cached under a hash of the provider and file id) and, for ``provider: local``,
 ``local/`` (the embedded provider's data, shared by the folder's specs).
@@ -17,12 +18,34 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from specrun._files import atomic_write_bytes
 from specrun.errors import SpecError
+from specrun.ledger import LEDGER_FILE, Ledger
 from specrun.provider import Provider
 from specrun.spec import Spec, load_spec
-from specrun.state import FileStateStore, State, spec_home
+from specrun.state import FileStateStore, State, spec_home, state_dir
 
-__all__ = ["Workspace", "open_workspace"]
+__all__ = ["Workspace", "open_workspace", "ignore_outputs"]
+
+#: ``.specrun/.gitignore``: the row ledger, the local provider's data and the downloads
+#: hold model outputs (and the build folder the requests, rows included): never commit them.
+GITIGNORE = b"""# Written by specrun: these hold model outputs and rendered rows (state.json is yours to keep).
+ledger.sqlite*
+**/ledger.sqlite*
+local/
+**/downloads/
+**/build/
+*.lock
+**/*.lock
+"""
+
+
+def ignore_outputs(root: Path) -> None:
+    """Give ``.specrun/`` its own .gitignore (once; an edited one is left alone)."""
+    path = root / ".gitignore"
+    if not path.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, GITIGNORE)
 
 
 @dataclass
@@ -49,6 +72,14 @@ class Workspace:
     def downloads_dir(self) -> Path:
         return self.directory / "downloads"
 
+    @property
+    def ledger_path(self) -> Path:
+        return self.directory / LEDGER_FILE
+
+    def open_ledger(self) -> Ledger:
+        """The spec's row ledger (DESIGN §7), created on first use."""
+        return Ledger(self.ledger_path)
+
     def load_state(self) -> State | None:
         return self.store.load()
 
@@ -73,6 +104,8 @@ def open_workspace(spec_path: Path, *, var_overrides: Mapping[str, str] | None =
     client, provider = open_client(spec, base_url, verbose=verbose)
     try:
         home = spec_home(spec.path, spec.jobs, claim=claim)
+        if claim:
+            ignore_outputs(state_dir(spec.path))
         yield Workspace(spec=spec, client=client, provider=provider, directory=home)
     finally:
         client.close()

@@ -9,6 +9,7 @@ batch (files are found through batches) and a second apply must create nothing.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -88,23 +89,25 @@ def test_lost_state_is_adopted_through_batches_when_files_are_not_listed(tmp_pat
         results = [json.loads(line) for line in (root / "results" / "greet.jsonl").read_text().splitlines()]
         assert [r["status"] for r in results] == ["ok", "ok", "ok"]
 
-        # 2. The state file is lost.
+        # 2. The state file and the row ledger are lost.
         state_path.unlink()
+        (root / ".specrun" / "ledger.sqlite").unlink()
+        shutil.rmtree(root / ".specrun" / "downloads")
         assert load_state(state_path) is None
 
-        # 3. Plan again, with a fresh client (a new run): the batch is adopted,
-        #    its file found through the batch listing and GET /files/{id}.
+        # 3. Plan again, with a fresh client (a new run): the ledger is rebuilt from the
+        #    batch's output, its file found through the batch listing and GET /files/{id}.
         client.close()
         transport = NoFileListing(inner := embedded_transport(tmp_path / "prov"))
         client = Client(BASE, None, transport=transport)
         fresh = State(provider=BASE)
         plan, _ = make_plan(spec, fresh, client, provider=BASE, build_dir=build_dir)
         [job] = plan.jobs
-        assert job.action == "download", job.reason
-        assert "adopted" in job.reason
+        assert (job.action, job.to_send, job.reused) == ("create", 0, 3), job.reason
+        assert "the ledger answers all 3 requests" in job.reason
         [batch] = client.list_batches().data
-        assert job.batch_ids == (batch.id,)
         assert ("GET", f"/v1/files/{batch.input_file_id}") in transport.calls
+        assert ("GET", f"/v1/files/{batch.output_file_id}/content") in transport.calls
 
         # 4. Apply it: nothing is created, the one batch's results are downloaded.
         transport.calls.clear()
@@ -113,10 +116,9 @@ def test_lost_state_is_adopted_through_batches_when_files_are_not_listed(tmp_pat
         assert [call for call in transport.calls if call[0] == "POST"] == []
         assert [b.id for b in client.list_batches().data] == [batch.id]
         state = load_state(state_path)
-        assert state is not None
-        assert [s.batch_id for s in state.jobs["greet"].shards] == [batch.id]
-        assert [json.loads(line)["status"] for line in
-                (root / "results" / "greet.jsonl").read_text().splitlines()] == ["ok", "ok", "ok"]
+        assert state is not None and state.jobs["greet"].shards == []  # nothing sent, nothing to track
+        assert [(json.loads(line)["status"], json.loads(line)["reused"]) for line in
+                (root / "results" / "greet.jsonl").read_text().splitlines()] == [("ok", True)] * 3
     finally:
         client.close()
         inner.close()

@@ -17,6 +17,7 @@ from specrun.apply import ApplyInterrupted, ApplyOptions, Executor
 from specrun.client import Client
 from specrun.errors import ApplyError, ProviderError, SpecrunError
 from specrun.plan import Plan, make_plan
+from specrun.render import iter_requests
 from specrun.spec import Spec, load_spec
 from specrun.state import JobState, ShardState, State, load_state, save_state
 
@@ -448,17 +449,20 @@ def test_wait_polls_downloads_and_joins_in_input_order_then_a_second_apply_sends
 def test_lost_state_adopts_the_completed_batch_and_only_downloads(ws, client, httpx_mock):
     shard = shard_of(ws.plan(None))
     httpx_mock.add_response(method="GET", url=f"{BASE}/model-config", json={"data": [{"id": "test-model"}]})
-    httpx_mock.add_response(method="GET", url=FILES, json=listing(file_json("file-1", shard.filename, shard.bytes)))
+    # listed twice: to rebuild the lost row ledger, then to adopt the shard's file
+    httpx_mock.add_response(method="GET", url=FILES, json=listing(file_json("file-1", shard.filename, shard.bytes)),
+                            is_reusable=True)
     httpx_mock.add_response(method="GET", url=BATCHES, json=listing(
-        batch_json("batch_1", "completed", "file-1", output_file_id="file-out", completed=3)))
+        batch_json("batch_1", "completed", "file-1", output_file_id="file-out", completed=3)), is_reusable=True)
+    # answered before the ledger existed (row custom_ids): the rebuild cannot key them, the join can
+    httpx_mock.add_response(method="GET", url=f"{BASE}/files/file-out/content", content=jsonl(
+        output_line("greet-0", "a"), output_line("greet-1", "b"), output_line("greet-2", "c")), is_reusable=True)
     plan, _ = make_plan(ws.spec, None, client, provider=BASE, build_dir=ws.build_dir)
     assert [(j.action, j.batch_ids) for j in plan.jobs] == [("download", ("batch_1",))]
     assert "adopted" in plan.jobs[0].reason
     httpx_mock.add_response(method="GET", url=f"{BASE}/batches/batch_1",
                             json=batch_json("batch_1", "completed", "file-1", output_file_id="file-out", completed=3),
                             is_optional=True)
-    httpx_mock.add_response(method="GET", url=f"{BASE}/files/file-out/content", content=jsonl(
-        output_line("greet-0", "a"), output_line("greet-1", "b"), output_line("greet-2", "c")), is_optional=True)
 
     finish_listings(httpx_mock)
     report = ws.executor(State(provider=BASE), client, wait=True).run(plan)
@@ -549,7 +553,8 @@ def test_a_batch_expiring_during_apply_is_retried_once_with_only_the_missing_req
     assert posts(httpx_mock, "/v1/batches") == 2
     sent_ids = [json.loads(line)["custom_id"] for line in retry_upload["content"].split(b"\n")
                 if line.startswith(b'{"custom_id"')]
-    assert sent_ids == ["greet-0", "greet-2"]
+    keys = [r.key for r in iter_requests(ws.spec, ws.spec.jobs["greet"])]
+    assert sent_ids == [keys[0], keys[2]]  # sent under their ledger keys
     assert any("batch_1 expired; retrying" in line for line in lines)
     assert (report.outcomes[0].status, report.outcomes[0].ok, report.outcomes[0].error) == ("completed", 3, 0)
     records = [json.loads(line) for line in ws.spec.jobs["greet"].output.read_text().splitlines()]

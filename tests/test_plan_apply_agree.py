@@ -14,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from specrun.cli import main
+from specrun.render import iter_requests
+from specrun.spec import load_spec
 from specrun.tokens import TOKENS_ENV, counter_for
 
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
@@ -72,17 +74,18 @@ def sent_by_apply(before: dict[str, list[dict]]) -> list[dict]:
 
 
 def check_agreement(job: dict, sent: list[dict]) -> None:
-    to_send = job["requests"] - job["reused_requests"] - job["skipped"]
-    assert len(sent) == to_send, (job["action"], job["reason"])
-    if to_send == job["requests"]:  # the estimate covers exactly the requests sent
-        from specrun._heuristic import heuristic_tokens
-        from specrun.tokens import chat_format_for
+    """Apply uploaded exactly the plan's ``to_send`` requests, and the estimate counted exactly those."""
+    assert len(sent) == job["to_send"], (job["action"], job["reason"])
+    assert job["to_send"] + job["reused"] + job["in_flight"] + job["duplicates"] + job["skipped"] \
+        == job["requests"] + job["skipped"] or job["action"] == "retry"
+    from specrun._heuristic import heuristic_tokens
+    from specrun.tokens import chat_format_for
 
-        chat = chat_format_for(MODEL)
-        tokens = sum(heuristic_tokens(message["content"]) + chat.per_message
-                     for line in sent for message in line["body"]["messages"]) + chat.per_request * len(sent)
-        assert job["estimated_input_tokens"] == tokens
-        assert job["max_output_tokens"] == 8 * len(sent)
+    chat = chat_format_for(MODEL)
+    tokens = sum(heuristic_tokens(message["content"]) + chat.per_message
+                 for line in sent for message in line["body"]["messages"]) + chat.per_request * len(sent)
+    assert job["estimated_input_tokens"] == tokens
+    assert job["max_output_tokens"] == 8 * len(sent)
 
 
 def test_create_sends_every_request_the_plan_counts():
@@ -110,5 +113,54 @@ def test_retry_errors_sends_just_the_failed_rows():
     result = CliRunner().invoke(main, ["apply", "--auto-approve", "--retry-errors", "--poll-interval", "0.1"])
     assert result.exit_code in (0, 1), result.output  # the rows fail again: the echo engine is deterministic
     sent = [line for name, lines in uploaded_lines().items() if name not in before for line in lines]
-    assert sorted(line["custom_id"] for line in sent) == ["a-1", "a-3"]
+    keys = {r.custom_id: r.key for r in iter_requests(load_spec(Path("specrun.yaml")), load_spec(
+        Path("specrun.yaml")).jobs["a"])}
+    assert sorted(line["custom_id"] for line in sent) == sorted([keys["a-1"], keys["a-3"]])  # sent by ledger key
     assert len(sent) == job["requests"] - job["reused_requests"]
+
+
+def test_update_sends_only_the_rows_the_ledger_cannot_answer():
+    write_spec(["one", "two", "three"])
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    write_spec(["one", "two", "three", "four"])
+    job = planned_job()
+    assert (job["action"], job["to_send"], job["reused"]) == ("update", 1, 3)
+    sent = sent_by_apply(uploaded_lines())
+    check_agreement(job, sent)
+    assert [m["content"] for line in sent for m in line["body"]["messages"]] == ["Answer: four"]
+    rows = [json.loads(line) for line in Path("results/a.jsonl").read_text().splitlines()]
+    assert [(r["status"], r["reused"]) for r in rows] == [("ok", True)] * 3 + [("ok", False)]
+
+
+def test_reverting_an_edit_sends_nothing():
+    write_spec(["one", "two"])
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    write_spec(["one", "two"], template="Briefly: {{ row.q }}")
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    write_spec(["one", "two"])
+    job = planned_job()
+    assert (job["action"], job["to_send"], job["reused"]) == ("update", 0, 2)
+    assert job["estimated_cost_usd"] in (None, {"min": 0.0, "max": 0.0})
+    check_agreement(job, sent_by_apply(uploaded_lines()))
+    assert "update" in run("plan") or planned_job()["action"] == "noop"
+    assert planned_job()["action"] == "noop"
+
+
+def test_identical_requests_are_sent_once_and_answer_every_row():
+    write_spec(["same", "same", "other", "same"])
+    job = planned_job()
+    assert (job["action"], job["to_send"], job["duplicates"]) == ("create", 2, 2)
+    check_agreement(job, sent_by_apply({}))
+    rows = [json.loads(line) for line in Path("results/a.jsonl").read_text().splitlines()]
+    assert [r["content"] for r in rows] == ["echo: Answer: same"] * 2 + ["echo: Answer: other", "echo: Answer: same"]
+
+
+def test_replace_flag_ignores_the_ledger():
+    write_spec(["one", "two"])
+    run("apply", "--auto-approve", "--poll-interval", "0.1")
+    [job] = json.loads(run("plan", "--json", "--replace", "a"))["jobs"]
+    assert (job["action"], job["to_send"], job["reused"]) == ("replace", 2, 0)
+    before = uploaded_lines()
+    run("apply", "--auto-approve", "--replace", "a", "--poll-interval", "0.1")
+    sent = [line for name, lines in uploaded_lines().items() if name not in before for line in lines]
+    check_agreement(job, sent)

@@ -35,12 +35,16 @@ def sample_plan() -> Plan:
             job("summarize", "create", "job not in state", requests=12_000, shards=2,
                 input_sha256="d4b7e6805ee84510cbc6213a6e20aa78fc3c2a29b9ee82db7f9568fe68e717ad",
                 estimated_input_tokens=1_840_000, max_output_tokens=3_072_000,
-                estimated_cost=CostRange(0.092, 0.2456), budget_usd=0.20, skipped=3),
+                estimated_cost=CostRange(0.092, 0.2456), budget_usd=0.20, skipped=3, to_send=12_000),
             job("classify", "replace", "requests changed: messages[0] template edited | params changed",
                 requests=500, model="meta-llama/Llama-3.3-70B-Instruct",
                 input_sha256="0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
                 batch_ids=("batch_old1",), estimated_input_tokens=60_000, max_output_tokens=64_000,
-                estimated_cost=CostRange(0.021, 0.0466), spent_usd=0.0391),
+                estimated_cost=CostRange(0.021, 0.0466), spent_usd=0.0391, to_send=500),
+            job("tag", "update", "requests changed: data changed (data/posts.csv)", requests=500_001,
+                input_sha256="89abcdef0123456789abcdef0123456789abcdef0123456789abcdef01234567",
+                batch_ids=("batch_tag1",), estimated_input_tokens=120, max_output_tokens=256,
+                estimated_cost=CostRange(0.000006, 0.0000188), to_send=1, reused=500_000),
             job("translate", "noop", "up to date", requests=40,
                 input_sha256="fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
                 batch_ids=("batch_aaa", "batch_bbb"), estimated_input_tokens=2_000, max_output_tokens=5_120),
@@ -79,14 +83,15 @@ def test_markdown_plan_matches_the_snapshot():
 
 def test_markdown_plan_table_rows_have_one_cell_per_column():
     lines = format_plan_markdown(sample_plan()).splitlines()
-    header = lines.index("| | job | action | requests | model | est. cost | reason |")
-    assert lines[header + 1] == "|---|---|---|---:|---|---:|---|"
-    rows = lines[header + 2:header + 6]
+    header = lines.index("| | job | action | requests | to send | model | est. cost | reason |")
+    assert lines[header + 1] == "|---|---|---|---:|---:|---|---:|---|"
+    rows = lines[header + 2:header + 7]
     # an escaped "\|" inside a reason is text, not a column separator
-    assert [row.replace("\\|", "").count("|") for row in rows] == [8, 8, 8, 8]
-    assert rows[1] == ("| `-/+` | `classify` | replace | 500 | meta-llama/Llama-3.3-70B-Instruct | $0.021–$0.047 | "
-                       "requests changed: messages[0] template edited \\| params changed |")
-    assert lines[header + 6] == ""
+    assert [row.replace("\\|", "").count("|") for row in rows] == [9, 9, 9, 9, 9]
+    assert rows[1] == ("| `-/+` | `classify` | replace | 500 | 500 | meta-llama/Llama-3.3-70B-Instruct | "
+                       "$0.021–$0.047 | requests changed: messages[0] template edited \\| params changed |")
+    assert rows[2].startswith("| `~` | `tag` | update | 500,001 | 1 | ")
+    assert lines[header + 7] == ""
 
 
 def test_markdown_plan_without_changes_or_prices_is_short():
@@ -97,9 +102,9 @@ def test_markdown_plan_without_changes_or_prices_is_short():
         "\n"
         "**No changes. Results are up to date.**\n"
         "\n"
-        "| | job | action | requests | model | est. cost | reason |\n"
-        "|---|---|---|---:|---|---:|---|\n"
-        f"| `=` | `translate` | noop | 40 | {MODEL} | – | up to date |\n"
+        "| | job | action | requests | to send | model | est. cost | reason |\n"
+        "|---|---|---|---:|---:|---|---:|---|\n"
+        f"| `=` | `translate` | noop | 40 | – | {MODEL} | – | up to date |\n"
         "\n"
         "<details><summary>Details</summary>\n"
         "\n"
@@ -129,6 +134,11 @@ def test_human_plan_shows_each_jobs_money_and_the_total():
         "               requests changed: messages[0] template edited | params changed",
         "               ~60,000 input tokens, ≤64,000 output tokens, est. $0.021–$0.047 (already spent: $0.039)",
         "               batches: batch_old1",
+        f"  ~ tag        update    500,001 requests    1 shard  {MODEL}",
+        "               requests changed: data changed (data/posts.csv)",
+        "               1 to send, 500,000 from the ledger",  # the row ledger answers the rest
+        "               ~120 input tokens, ≤256 output tokens, est. $0.0000060–$0.000019",
+        "               batches: batch_tag1",
         # a job that submits nothing has no money line
         f"  = translate  noop         40 requests    1 shard  {MODEL}",
         "               up to date",
@@ -137,7 +147,7 @@ def test_human_plan_shows_each_jobs_money_and_the_total():
         "               job no longer in the spec; cancel 1 in-flight batch",
         "               batches: batch_zzz",
         "",
-        "Plan: 1 to create, 1 to replace, 0 to retry, 1 to remove, 1 unchanged.",
+        "Plan: 1 to create, 1 to update, 1 to replace, 0 to retry, 1 to remove, 1 unchanged.",
         "Estimated cost: $0.113–$0.292 (budget $0.250)  [input only – every reply at its max tokens]",
         "Over budget: job 'summarize' may cost up to $0.246, over its budget of $0.200 (budget.max_cost_usd)",
         "Over budget: this plan may cost up to $0.292 in all, over --max-cost of $0.250",

@@ -9,7 +9,7 @@ what it reports.
 from __future__ import annotations
 
 from specrun.apply.executor import CRASH_ENV, Executor
-from specrun.apply.finish import download_name, output_problem
+from specrun.apply.finish import output_problem
 from specrun.apply.values import (
            ApplyInterrupted,
            ApplyOptions,
@@ -17,6 +17,7 @@ from specrun.apply.values import (
            JobOutcome,
            ProgressSink,
 )
+from specrun.reconcile import download_name
 
 __all__ = ["ApplyOptions", "JobOutcome", "ApplyReport", "Executor", "ApplyInterrupted", "ProgressSink",
            "CRASH_ENV", "download_name", "output_problem"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from specrun.apply.values import ApplyOptions, JobOutcome, ProgressSink
     from specrun.client import Batch
+    from specrun.ledger import Ledger
     from specrun.plan import JobPlan
     from specrun.provider import Provider
     from specrun.spec import Job, Spec
@@ -29,6 +30,7 @@ class _ExecutorBase:
     state: State
     store: StateStore
     client: Provider
+    ledger: Ledger
     build_dir: Path
     downloads_dir: Path
     options: ApplyOptions
@@ -37,14 +39,15 @@ class _ExecutorBase:
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     _retried: set[str]                # jobs retried in this run (an expired batch is retried once)
-    _deferred_retry: set[str]         # planned retries waiting for live shards
+    _deferred_retry: set[str]         # planned waits whose last round ended early
     _retry_errors: dict[str, bool]    # jobs whose retry also re-sends rows with errors
 
     if TYPE_CHECKING:
         # Executor
         def _save(self) -> None: ...
         def _crash_point(self, name: str) -> None: ...
-        def _retry(self, job: Job, job_plan: JobPlan) -> bool: ...
+        def _submit_shards(self, job: Job, job_plan: JobPlan) -> None: ...
+        def _next_round(self, job: Job) -> bool: ...
 
         # _Waiting
         def _update_shard(self, shard: ShardState, batch: Batch) -> bool: ...

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from specrun._batch_status import is_dead
 from specrun.apply.finish import _Finishing, output_problem
 from specrun.apply.submit import _Submitting
 from specrun.apply.values import (
@@ -34,9 +35,9 @@ from specrun.apply.values import (
 )
 from specrun.apply.wait import _is_terminal, _Waiting
 from specrun.errors import ApplyError, SpecrunError
-from specrun.plan import JobPlan, Plan
+from specrun.ledger import LEDGER_FILE, Ledger
+from specrun.plan import Action, JobPlan, Plan
 from specrun.provider import Provider
-from specrun.results import is_answer, load_results
 from specrun.spec import Job, Spec
 from specrun.state import (
     FileStateStore,
@@ -44,7 +45,6 @@ from specrun.state import (
     ShardState,
     State,
     StateStore,
-    batch_status,
 )
 
 __all__ = ["Executor", "CRASH_ENV"]
@@ -70,6 +70,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         downloads_dir: Path,
         options: ApplyOptions = ApplyOptions(),
         progress: ProgressSink | None = None,
+        ledger: Ledger | None = None,
         echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -79,6 +80,8 @@ class Executor(_Submitting, _Waiting, _Finishing):
         # where every step saves the state (a path means the state file there)
         self.store: StateStore = FileStateStore(store) if isinstance(store, Path) else store
         self.client = client
+        # the row ledger: beside the build folder, in the spec's home (unless given)
+        self.ledger = ledger if ledger is not None else Ledger(build_dir.parent / LEDGER_FILE)
         self.build_dir = build_dir
         self.downloads_dir = downloads_dir
         self.options = options
@@ -87,7 +90,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         self.sleep = sleep
         self.clock = clock
         self._retried: set[str] = set()
-        self._deferred_retry: set[str] = set()   # planned retries waiting for live shards
+        self._deferred_retry: set[str] = set()   # planned waits whose last round ended early
         self._retry_errors: dict[str, bool] = {}  # jobs whose retry also re-sends rows with errors
 
     # ----------------------------------------------------------------- driver
@@ -112,16 +115,32 @@ class Executor(_Submitting, _Waiting, _Finishing):
                 outcome = self._outcome_from_state(job_plan.job, "completed")
                 report.outcomes.append(outcome)
                 continue
-            if job_plan.action == "replace":
+            if job_plan.action in (Action.REPLACE, Action.UPDATE):
+                # the new version's shards (kept running batches included) replace the old record
                 self._cancel(job_plan.job, job_plan.cancel_batch_ids)
                 self.state.jobs.pop(job_plan.job, None)
                 self._save()
-            if job_plan.action in ("create", "replace"):
+            if job_plan.retry_errors:
+                self._retry_errors[job.name] = True
+            if job_plan.action is Action.RETRY and not any(not s.batch_id for s in job_plan.shard_plans):
+                # a retry the plan could not render (no new round in it): plan the job's round now
+                self._adopt_into_state(job, job_plan)
+                if self._next_round(job):
+                    active.append(job_plan.job)
+                    continue
+            if job_plan.action.submits:
+                if job_plan.action is Action.RETRY:
+                    self._retried.add(job.name)
+                    new = [s for s in job_plan.shard_plans if not s.batch_id]
+                    what = "without an ok result" if job_plan.retry_errors else "without a result"
+                    self.echo(f"{job.name}: retrying {sum(s.requests for s in new):,} request(s) {what} in "
+                              f"{len(new)} new batch(es)")
                 self._submit_shards(job, job_plan)
-            elif job_plan.action == "retry":
-                self._retry(job, job_plan)
             else:  # wait / download
-                self._adopt_provider_rounds(job, self._adopt_into_state(job, job_plan))
+                self._adopt_into_state(job, job_plan)
+                if job_plan.action is Action.WAIT and any(s.status and is_dead(s.status)
+                                                         for s in job_plan.shard_plans):
+                    self._deferred_retry.add(job.name)
             active.append(job_plan.job)
         if not self.options.wait:
             for name in active:
@@ -266,84 +285,3 @@ class Executor(_Submitting, _Waiting, _Finishing):
         self._cancel(job_plan.job, job_plan.cancel_batch_ids)
         if self.state.jobs.pop(job_plan.job, None) is not None:
             self._save()
-
-    def _adopt_provider_rounds(self, job: Job, job_state: JobState) -> None:
-        """Record retry rounds of this job version that the provider holds but the state does not.
-
-        A state restored from a backup (or a second checkout) can be behind the
-        provider: later rounds already answered some requests. Adopting them first
-        means their results are joined and their requests are never paid for twice.
-        """
-        from specrun.plan import parse_retry_filename
-        from specrun.render import retry_prefix
-
-        known: set[str | None] = {s.file_id for s in job_state.shards if s.file_id}
-        known |= {s.filename for s in job_state.shards}
-        files = [f for f in self.client.files_with_prefix(retry_prefix(job.name, job_state.input_sha256))
-                 if f.id not in known and f.filename not in known]
-        if not files:
-            return
-        batches = self.client.batches_by_input_file({f.id for f in files})
-        adopted = 0
-        for f in sorted(files, key=lambda f: f.filename or ""):
-            parsed = parse_retry_filename(f.filename or "")
-            on_file = [b for b in batches.get(f.id, ()) if batch_status(b) != "failed"]
-            if parsed is None or not on_file:
-                continue
-            batch = max(on_file, key=lambda b: b.created_at or 0)
-            generation, sha16 = parsed
-            index = sum(1 for s in job_state.shards if s.generation == generation)
-            shard = ShardState(index=index, filename=f.filename or "", sha256=sha16, bytes=f.bytes or 0,
-                               requests=batch.request_counts.total, generation=generation, file_id=f.id,
-                               batch_id=batch.id)
-            self._update_shard(shard, batch)
-            job_state.shards.append(shard)
-            known |= {f.id, f.filename}
-            adopted += 1
-        if adopted:
-            self._save()
-            self.echo(f"{job.name}: adopted {adopted} retry batch(es) the state did not know of")
-
-    def _retry(self, job: Job, job_plan: JobPlan) -> bool:
-        """Submit a new generation holding only the requests without a result (with --retry-errors: without an ok one).
-
-        While other shards of the job are still running, their requests have no
-        result yet: the retry waits for them (the wait phase submits it), so it never
-        re-sends a request that is still being worked on.
-        """
-        from specrun.render import iter_requests, render_job, retry_filename
-
-        job_state = self._adopt_into_state(job, job_plan)
-        self._adopt_provider_rounds(job, job_state)
-        for shard in job_state.shards:
-            if shard.batch_id and not shard.is_dead and not shard.is_completed:
-                self._update_shard(shard, self.client.get_batch(shard.batch_id))
-        self._save()
-        if job_plan.retry_errors:
-            self._retry_errors[job.name] = True
-        if any(s.is_live for s in job_state.shards):
-            self._deferred_retry.add(job.name)
-            return False
-        results = load_results(path for _, path in self._download_outputs(job_state))
-        # DESIGN §4: a retry is for the requests that have no result; rows that failed
-        # inside a completed batch are re-sent only when asked (--retry-errors).
-        with_errors = self._retry_errors.get(job.name, False)
-        missing = [r.custom_id for r in iter_requests(self.spec, job, context_length=job_state.context_length)
-                   if r.skip_reason is None and (not is_answer(res := results.get(r.custom_id))
-                                                 or (with_errors and res.status != "ok"))]
-        self._retried.add(job.name)
-        if not missing:
-            return False
-        generation = job_state.generation + 1
-        rendered = render_job(self.spec, job, self.build_dir, only_custom_ids=missing,
-                              context_length=job_state.context_length)
-        for written in rendered.shards:
-            filename = retry_filename(job.name, job_state.input_sha256, generation, written.sha256)
-            os.replace(written.path, self.build_dir / filename)
-            job_state.shards.append(ShardState(index=written.index, filename=filename, sha256=written.sha256,
-                                               bytes=written.bytes, requests=written.requests, generation=generation))
-        self._save()
-        what = "without an ok result" if with_errors else "without a result"
-        self.echo(f"{job.name}: retrying {len(missing)} request(s) {what} in {len(rendered.shards)} new batch(es)")
-        self._submit(job, job_state, job_state.current_shards())
-        return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -13,6 +12,7 @@ from specrun.apply.values import (
 )
 from specrun.errors import SpecrunError
 from specrun.provider import Provider
+from specrun.reconcile import download, ingest_job, ledger_lookup
 from specrun.results import join_rows, load_results, write_results
 from specrun.spec import Job
 from specrun.state import (
@@ -43,29 +43,31 @@ class _Finishing(_ExecutorBase):
             self._save()
         for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
             for file_id in (shard.error_file_id, shard.output_file_id):
-                if not file_id:
-                    continue
-                dest = self.downloads_dir / download_name(self.state.provider, file_id)
-                if not dest.exists():
-                    self.downloads_dir.mkdir(parents=True, exist_ok=True)
-                    self.client.download_file(file_id, dest)
-                paths.append((file_id, dest))
+                if file_id:
+                    paths.append((file_id, download(self.client, self.state.provider, self.downloads_dir, file_id)))
         return paths
 
     def _finish(self, job: Job) -> JobOutcome:
-        """Download, join and write results; report the job's final state."""
+        """Download, record the answers in the ledger, join and write results; report the job's final state.
+
+        The ledger is written first, then the results file, then the state: a crash in
+        between leaves answers the state does not mention yet (reused next time), never
+        the other way round.
+        """
         from specrun.render import iter_requests
 
         job_state = self.state.jobs[job.name]
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
         downloaded = self._download_outputs(job_state)
-        results = load_results(path for _, path in downloaded)
+        ingest_job(self.ledger, self.client, self.state.provider, self.downloads_dir, self.spec, job, job_state)
+        results = load_results(downloaded)
         reason = "no result from the provider"
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
         requests = iter_requests(self.spec, job, context_length=job_state.context_length)
-        summary = write_results(job.output, join_rows(requests, results, missing_reason=reason))
+        summary = write_results(job.output, join_rows(requests, results, missing_reason=reason,
+                                                      ledger=ledger_lookup(self.ledger)))
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
@@ -113,11 +115,6 @@ def output_problem(path: Path) -> str | None:
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"the folder {parent} is not writable"
     return None
-
-
-def download_name(provider: str, file_id: str) -> str:
-    """Local cache name of a provider file: a hash, so the provider cannot pick a path."""
-    return hashlib.sha256(f"{provider}\0{file_id}".encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".jsonl"
 
 
 def _batch_errors(client: Provider, batch_id: str | None) -> str:

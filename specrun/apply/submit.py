@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from specrun.apply._base import _ExecutorBase
-from specrun.apply.values import (
-    retry_plan_for,
-)
 from specrun.errors import ApplyError, OutcomeUnknown
 from specrun.spec import Job
 from specrun.state import (
@@ -34,16 +31,8 @@ class _Submitting(_ExecutorBase):
         pending = [s for s in shards if not s.batch_id]
         if not pending:
             return
-        lost = [s for s in pending if s.generation > 0 and not s.file_id
-                and not (self.build_dir / s.filename).exists()]
-        if lost:
-            # A retry round recorded but never uploaded, its file since deleted: drop it
-            # and work out the retry again from the results (it is deterministic).
-            job_state.shards = [s for s in job_state.shards if s not in lost]
-            self._save()
-            self._retried.discard(job.name)
-            self._retry(job, retry_plan_for(job.name, job_state,
-                                             errors=self._retry_errors.get(job.name, False)))
+        lost = [s for s in pending if not s.file_id and not (self.build_dir / s.filename).exists()]
+        if lost and self._rendered_again(job, job_state, lost):
             return
         files = self.client.files_by_name({s.filename for s in pending if not s.file_id})
         known_files = {s.file_id for s in pending if s.file_id}
@@ -68,23 +57,40 @@ class _Submitting(_ExecutorBase):
             fresh = self._ensure_file(job, job_state, shard)
             self._ensure_batch(job, shard, listed=fresh or shard.file_id in known_files)
 
-    def _shard_path(self, job: Job, job_state: JobState, shard: ShardState) -> Path:
-        """The shard's request file on disk, re-rendered (deterministically) if missing."""
+    def _rendered_again(self, job: Job, job_state: JobState, lost: list[ShardState]) -> bool:
+        """Shards recorded but never uploaded whose files are gone (a crash, a cleaned build folder).
+
+        Render the job again as planning does: when that gives the same files, carry on
+        (False). Otherwise the ledger or the data moved on since: drop the lost shards
+        (nothing was uploaded for them) and plan the job's next round afresh (True).
+        """
+        from specrun.reconcile import send_filter
         from specrun.render import render_job
+
+        send = send_filter(self.ledger, self.state, resend_errors=self._retry_errors.get(job.name, False))
+        rendered = render_job(self.spec, job, self.build_dir, context_length=job_state.context_length, send=send)
+        if rendered.input_sha256 == job_state.input_sha256 and all(
+                (self.build_dir / s.filename).exists() for s in lost):
+            return False
+        if job.name in self._retried:
+            raise ApplyError(f"job '{job.name}': its rendered requests {lost[0].filename} are missing from "
+                             f"{self.build_dir} and cannot be made again; run `specrun plan` again")
+        job_state.shards = [s for s in job_state.shards if s not in lost]
+        self._save()
+        log.info("%s: %d recorded shard(s) were never uploaded and their files are gone; planning again",
+                 job.name, len(lost))
+        self._next_round(job)
+        return True
+
+    def _shard_path(self, job: Job, job_state: JobState, shard: ShardState) -> Path:
+        """The shard's request file on disk (checked against its recorded sha256)."""
         from specrun.results import file_sha256
 
         path = self.build_dir / shard.filename
-        if path.exists() and file_sha256(path) == shard.sha256:
+        if path.exists() and (len(shard.sha256) != 64 or file_sha256(path) == shard.sha256):
             return path
-        if shard.generation > 0:
-            raise ApplyError(f"job '{job.name}': retry file {shard.filename} is missing from {self.build_dir}; "
-                             "run `specrun apply` again to re-plan the retry")
-        rendered = render_job(self.spec, job, self.build_dir, context_length=job_state.context_length)
-        if rendered.input_sha256 != job_state.input_sha256:
-            raise ApplyError(f"job '{job.name}': its inputs changed while applying; run `specrun plan` again")
-        if not path.exists():
-            raise ApplyError(f"job '{job.name}': rendering did not produce {shard.filename}")
-        return path
+        raise ApplyError(f"job '{job.name}': the rendered requests {shard.filename} in {self.build_dir} are not "
+                         "what was planned (changed or removed while applying); run `specrun apply` again")
 
     def _ensure_file(self, job: Job, job_state: JobState, shard: ShardState) -> bool:
         """Upload the shard unless it has a file; True when this call uploaded it just now."""

@@ -5,12 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from specrun.errors import SpecrunError
-from specrun.plan import Action, JobPlan
-from specrun.state import (
-    JobState,
-)
 
-__all__ = ["ApplyInterrupted", "ApplyOptions", "JobOutcome", "ApplyReport", "ProgressSink", "retry_plan_for"]
+__all__ = ["ApplyInterrupted", "ApplyOptions", "JobOutcome", "ApplyReport", "ProgressSink"]
 
 
 class ApplyInterrupted(SpecrunError):
@@ -63,10 +59,3 @@ class ProgressSink:
 
     def update(self, rows: list[tuple[str, str, int, int, int]], elapsed: float) -> None: ...
     def close(self) -> None: ...
-
-
-def retry_plan_for(name: str, job_state: JobState, *, errors: bool = False) -> JobPlan:
-    return JobPlan(job=name, action=Action.RETRY, reason="expired during apply", requests=job_state.requests,
-                   shards=len(job_state.current_shards()), model=job_state.model,
-                   input_sha256=job_state.input_sha256, fingerprint=job_state.fingerprint,
-                   fingerprint_parts=job_state.fingerprint_parts, retry_errors=errors)

@@ -11,9 +11,10 @@ from specrun.apply._base import _ExecutorBase
 from specrun.apply.values import (
     ApplyInterrupted,
     JobOutcome,
-    retry_plan_for,
 )
 from specrun.errors import ApplyError
+from specrun.plan import Action
+from specrun.spec import Job
 from specrun.state import (
     ShardState,
     batch_status,
@@ -43,23 +44,37 @@ class _Waiting(_ExecutorBase):
             next_round: list[str] = []
             for name in pending:
                 job = self.spec.jobs[name]
-                job_state = self.state.jobs[name]
-                current = job_state.current_shards()
-                if name in self._deferred_retry and not any(s.is_live for s in job_state.shards):
-                    self._deferred_retry.discard(name)
-                    if self._retry(job, retry_plan_for(name, job_state, errors=self._retry_errors.get(name, False))):
-                        next_round.append(name)
-                        continue
+                current = self.state.jobs[name].current_shards()
                 expired = [s for s in current if s.status == "expired"]
-                if (expired and self.options.auto_retry_expired and name not in self._retried
-                        and all(not s.is_live for s in current)):
-                    self.echo(f"{name}: batch {expired[0].batch_id} expired; retrying the requests without a result")
-                    self._retry(job, retry_plan_for(name, job_state))
+                deferred = name in self._deferred_retry
+                if (deferred or (expired and self.options.auto_retry_expired and name not in self._retried)) \
+                        and self._next_round(job):
                     next_round.append(name)
                     continue
                 outcomes[name] = self._finish(job)
             pending = next_round
         return [outcomes[name] for name in names]
+
+    def _next_round(self, job: Job) -> bool:
+        """A round ended early mid-run: plan the job again (the same refresh and decide as
+        ``specrun plan``) and submit the new round it decides, if it decides one."""
+        from specrun.plan import make_plan
+
+        self._deferred_retry.discard(job.name)
+        self._retried.add(job.name)
+        the_plan, _ = make_plan(self.spec, self.state, self.client, provider=self.state.provider or "",
+                                build_dir=self.build_dir, targets=[job.name], ledger=self.ledger,
+                                downloads_dir=self.downloads_dir,
+                                retry_errors=self._retry_errors.get(job.name, False), mid_run=True)
+        job_plan = next((j for j in the_plan.jobs if j.job == job.name), None)
+        if job_plan is None or job_plan.action is not Action.RETRY:
+            return False
+        ended = next((s for s in self.state.jobs[job.name].current_shards() if s.is_dead), None)
+        what = f"batch {ended.batch_id} {ended.status}" if ended is not None else "a batch ended early"
+        sending = sum(s.requests for s in job_plan.shard_plans if not s.batch_id)
+        self.echo(f"{job.name}: {what}; retrying the requests without a result ({sending:,} to send)")
+        self._submit_shards(job, job_plan)
+        return True
 
     def _poll(self, names: Sequence[str], started: float) -> None:
         """Poll every in-flight shard of every job in one loop until all are terminal."""

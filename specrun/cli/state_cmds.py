@@ -19,6 +19,7 @@ from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 # commands do not pay for them, and `plan` does not import the executor.
 if TYPE_CHECKING:
     from specrun.apply import ApplyOptions
+    from specrun.ledger import Ledger
     from specrun.plan import Plan
     from specrun.state import State
     from specrun.workspace import Workspace
@@ -80,6 +81,10 @@ retry_errors_option = click.option(
     "--retry-errors", is_flag=True,
     help="Also re-send rows that failed inside completed batches (a retry of just those).")
 
+replace_option = click.option(
+    "--replace", "replace_jobs", multiple=True, metavar="JOB",
+    help="Send every request of JOB again, ignoring the row ledger (repeatable).")
+
 max_cost_option = click.option("--max-cost", type=FiniteFloat(min=0), default=None, metavar="USD",
                                help="Refuse plans that may cost more than this in all (high end of the estimate).")
 
@@ -94,18 +99,20 @@ max_cost_option = click.option("--max-cost", type=FiniteFloat(min=0), default=No
 @click.option("--no-refresh", is_flag=True, help="Do not contact the provider.")
 @max_cost_option
 @retry_errors_option
+@replace_option
 @common_options
 def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exitcode: bool, no_refresh: bool,
-         max_cost: float | None, retry_errors: bool, opts: CommonOptions) -> None:
+         max_cost: float | None, retry_errors: bool, replace_jobs: tuple[str, ...], opts: CommonOptions) -> None:
     """Show what apply would do, and what it may cost."""
     from specrun.plan import make_plan, save_plan
     from specrun.report import format_plan, format_plan_markdown, use_color
 
-    with _workspace(opts, claim=True) as ws, ws.lock("plan", opts.lock_timeout):
+    with _workspace(opts, claim=True) as ws, ws.lock("plan", opts.lock_timeout), ws.open_ledger() as ledger:
         state = ws.load_state()
         the_plan, _ = make_plan(ws.spec, state, None if no_refresh else ws.client, provider=ws.provider,
                                 build_dir=ws.build_dir, targets=opts.targets, refresh_provider=not no_refresh,
-                                max_cost_usd=max_cost, retry_errors=retry_errors)
+                                max_cost_usd=max_cost, retry_errors=retry_errors, ledger=ledger,
+                                downloads_dir=ws.downloads_dir, replace=replace_jobs)
         if out_file is not None and not the_plan.budget_violations:
             save_plan(out_file, the_plan, spec=ws.spec, var_overrides=opts.vars, targets=opts.targets)
     if as_json or output_format == "json":
@@ -135,10 +142,11 @@ def plan(out_file: Path | None, output_format: str, as_json: bool, detailed_exit
 @click.option("--fail-on-row-errors", is_flag=True, help="Exit 1 if any row failed inside a completed batch.")
 @max_cost_option
 @retry_errors_option
+@replace_option
 @common_options
 def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interval: float,
           timeout: float | None, fail_on_row_errors: bool, max_cost: float | None, retry_errors: bool,
-          opts: CommonOptions) -> None:
+          replace_jobs: tuple[str, ...], opts: CommonOptions) -> None:
     """Upload, create batches, wait, download and join results."""
     from specrun.apply import ApplyOptions
     from specrun.plan import budget_violations, check_saved_plan, load_plan, make_plan
@@ -146,13 +154,14 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
 
     options = ApplyOptions(wait=not no_wait, poll_interval=max(poll_interval, 0.05), timeout=timeout,
                            fail_on_row_errors=fail_on_row_errors)
-    with _workspace(opts, claim=True) as ws, ws.lock("apply", opts.lock_timeout):
+    with _workspace(opts, claim=True) as ws, ws.lock("apply", opts.lock_timeout), ws.open_ledger() as ledger:
         state = ws.load_state()
         if plan_file is not None:
             the_plan, document = load_plan(plan_file)
-            if retry_errors:
-                raise StalePlan("--retry-errors is decided when planning: run `specrun plan --retry-errors "
-                                "--out FILE` and apply that plan")
+            if retry_errors or replace_jobs:
+                flag = "--retry-errors" if retry_errors else "--replace"
+                raise StalePlan(f"{flag} is decided when planning: run `specrun plan {flag} ... --out FILE` and "
+                                "apply that plan")
             saved_targets = tuple(document.get("targets") or ())
             if opts.targets and tuple(opts.targets) != saved_targets:
                 raise StalePlan(f"a saved plan carries its own targets ({', '.join(saved_targets) or 'all jobs'}); "
@@ -162,20 +171,21 @@ def apply(plan_file: Path | None, auto_approve: bool, no_wait: bool, poll_interv
                 given = " ".join(f"--var {k}={v}" for k, v in saved_vars.items()) or "no --var options"
                 raise StalePlan(f"Saved plan is stale: it was made with {given}; pass the same --var options "
                                 "to apply it, or run `specrun plan` again")
-            check_saved_plan(the_plan, ws.spec, state, provider=ws.provider)
+            check_saved_plan(the_plan, ws.spec, state, provider=ws.provider, ledger_revision=ledger.revision)
             # Budgets are checked again against the spec as it is now, and --max-cost.
             violations = budget_violations(the_plan, ws.spec, max_cost_usd=max_cost)
             _refuse_over_budget(replace(the_plan, budget_violations=tuple(violations)), applying=True)
         else:
             the_plan, _ = make_plan(ws.spec, state, ws.client, provider=ws.provider, build_dir=ws.build_dir,
-                                    targets=opts.targets, max_cost_usd=max_cost, retry_errors=retry_errors)
+                                    targets=opts.targets, max_cost_usd=max_cost, retry_errors=retry_errors,
+                                    ledger=ledger, downloads_dir=ws.downloads_dir, replace=replace_jobs)
             click.echo(format_plan(the_plan, color=use_color()))
             _refuse_over_budget(the_plan, applying=True)
             if not the_plan.has_changes:
                 _fail_on_recorded_row_errors(state, the_plan, fail_on_row_errors)
                 return
             _confirm("apply", auto_approve)
-        report = _execute(ws, state, the_plan, options)
+        report = _execute(ws, state, the_plan, options, ledger)
     click.echo("\nApply complete." if not report.failed_jobs else "\nApply finished with failures.")
     click.echo(format_apply_summary(report, color=use_color()))
     if report.failed_jobs:
@@ -196,14 +206,14 @@ def _fail_on_recorded_row_errors(state: State | None, the_plan: Plan, enabled: b
                          "the results are unchanged. Re-run them with `specrun apply --retry-errors`")
 
 
-def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions) -> Any:
+def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions, ledger: Ledger) -> Any:
     from specrun.apply import Executor
     from specrun.state import State
 
     if state is None:
         state = State(provider=ws.provider)
     executor = Executor(ws.spec, state, ws.store, ws.client, build_dir=ws.build_dir,
-                        downloads_dir=ws.downloads_dir, options=options, progress=_progress(),
+                        downloads_dir=ws.downloads_dir, options=options, progress=_progress(), ledger=ledger,
                         echo=lambda line: click.echo(safe(line, None, newlines=True), err=True))
     return executor.run(the_plan)
 
@@ -261,6 +271,7 @@ def destroy(auto_approve: bool, opts: CommonOptions) -> None:
             return
         click.echo(format_plan(the_plan, color=use_color()))
         _confirm("destroy", auto_approve)
-        report = _execute(ws, state, the_plan, ApplyOptions(wait=False))
+        with ws.open_ledger() as ledger:
+            report = _execute(ws, state, the_plan, ApplyOptions(wait=False), ledger)
     click.echo("\nDestroy complete.")
     click.echo(format_apply_summary(report, color=use_color()))

@@ -16,19 +16,25 @@ Planning is three steps, each in its own module, so that ``plan`` is trustworthy
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from specrun._batch_status import is_completed, is_dead, is_live
 from specrun.errors import PlanError
+from specrun.ledger import LEDGER_FILE, Ledger
 from specrun.plan.planfile import check_saved_plan, load_plan, save_plan
-from specrun.plan.planner import decide, decide_destroy, parse_retry_filename
+from specrun.plan.planner import answered_in, decide, decide_destroy, parse_retry_filename
 from specrun.plan.pricing import budget_violations, price
 from specrun.plan.refresh import (
     context_length_of,
     fetch_models,
     job_inputs,
     refresh,
+    refresh_batches,
     refresh_for_destroy,
     results_on_disk,
 )
@@ -44,47 +50,118 @@ from specrun.plan.values import (
     Plan,
     ProviderView,
     ShardPlan,
+    shard_plan_of,
 )
 from specrun.provider import Provider
+from specrun.reconcile import Rebuilt, ingest_job, rebuild_ledger, rename_shard, send_filter
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Spec
-from specrun.state import State
+from specrun.state import JobState, State
 
 __all__ = [
     "Action", "ACTIONS", "SYMBOLS", "CHANGING", "SUBMITTING", "PLAN_FORMAT_VERSION",
     "ShardPlan", "JobPlan", "Plan", "JobInputs", "ProviderView",
     "fingerprint_parts", "fingerprint_of", "job_inputs", "results_on_disk", "fetch_models", "refresh",
     "decide", "parse_retry_filename", "price", "budget_violations",
-    "make_plan", "make_destroy_plan", "refresh_for_destroy", "decide_destroy",
+    "make_plan", "needs_new_round", "make_destroy_plan", "refresh_for_destroy", "decide_destroy",
     "save_plan", "load_plan", "check_saved_plan",
 ]
 
 
 def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provider: str, build_dir: Path,
               targets: Sequence[str] = (), refresh_provider: bool = True,
-              max_cost_usd: float | None = None, retry_errors: bool = False) -> tuple[Plan, list[JobInputs]]:
-    """Render what changed, refresh from the provider (unless told not to), decide, price."""
-    unknown = [t for t in targets if t not in spec.jobs and not (state and t in state.jobs)]
+              max_cost_usd: float | None = None, retry_errors: bool = False,
+              ledger: Ledger | None = None, downloads_dir: Path | None = None,
+              replace: Sequence[str] = (), mid_run: bool = False) -> tuple[Plan, list[JobInputs]]:
+    """Refresh (provider, ledger, render what changed), decide, price.
+
+    ``ledger``: the row ledger (DESIGN §7); by default the one in the spec's home, beside
+    ``build_dir`` (as are the ``downloads_dir``). ``replace``: jobs to re-send in full,
+    ignoring the ledger (``--replace``). ``mid_run``: the executor plans a job again while
+    applying (a round ended early): the models and the ledger are as the first plan left them.
+    """
+    if ledger is None:
+        ledger = Ledger(build_dir.parent / LEDGER_FILE)
+    if downloads_dir is None:
+        downloads_dir = build_dir.parent / "downloads"
+    unknown = [t for t in [*targets, *replace] if t not in spec.jobs and not (state and t in state.jobs)]
     if unknown:
         names = ", ".join(spec.jobs) or "none"
-        raise PlanError(f"--target {unknown[0]!r}: no such job in the spec (jobs: {names})")
+        flag = "--target" if unknown[0] in targets else "--replace"
+        raise PlanError(f"{flag} {unknown[0]!r}: no such job in the spec (jobs: {names})")
     provider_matches = state is None or not state.provider or state.provider == provider
     known = state.jobs if (state is not None and provider_matches) else {}
-    models: dict[str, Any] | None = None
-    notes: list[str] = []
-    if refresh_provider and client is not None:
-        models, notes = fetch_models(client)
-    inputs = [job_inputs(spec, job, known.get(name), build_dir,
-                         context_length=context_length_of(models, job.model))
-              for name, job in spec.jobs.items() if not targets or name in targets]
+    refreshing = refresh_provider and client is not None
+    selected = [(name, job) for name, job in spec.jobs.items() if not targets or name in targets]
     removed = [n for n in known if n not in spec.jobs and (not targets or n in targets)]
+    models: dict[str, Any] | None = None
     view = ProviderView()
-    if refresh_provider and client is not None:
-        view = refresh(client, state, inputs, provider_matches=provider_matches, removed=removed,
-                       models=models, notes=notes)
+    rebuilt = Rebuilt()
+    if refreshing:
+        assert client is not None
+        models, notes = fetch_models(client) if not mid_run else (None, [])
+        view = refresh_batches(client, state, [n for n, _ in selected] + removed, provider_matches=provider_matches,
+                               models=models, notes=notes)
+        if not mid_run and ledger.meta("rebuilt") is None:
+            rebuilt = rebuild_ledger(ledger, client, provider, downloads_dir)
+            ledger.set_meta("rebuilt", str(time.time()))
+            view.notes.extend(rebuilt.notes)
+            if rebuilt.answers:
+                view.notes.append(f"the row ledger was rebuilt from the provider: {rebuilt.answers:,} answers "
+                                  f"from {rebuilt.files:,} result files")
+    claimed: set[bytes] = set()  # keys this plan sends: identical requests of later jobs share them
+    inputs = []
+    for name, job in selected:
+        job_state = known.get(name)
+        forced = name in replace
+        new_round = not forced and job_state is not None and needs_new_round(job_state, view, retry_errors)
+        if new_round and refreshing:
+            assert client is not None and job_state is not None
+            ingest_job(ledger, client, provider, downloads_dir, spec, job, job_state, view.batches)
+        send = send_filter(None if forced else ledger, state if provider_matches else None,
+                           resend_errors=retry_errors, claimed=claimed, also_live=rebuilt.live,
+                           batches=view.batches)
+        item = job_inputs(spec, job, job_state, build_dir, context_length=context_length_of(models, job.model),
+                          force_render=new_round or forced, send=send, forced=forced, retry_round=new_round)
+        if forced:  # named apart from the files sent before, so they are sent again, not adopted
+            tag = f"-replace{state.serial if state is not None else 0}.jsonl"
+            shards = []
+            for shard in item.shards:
+                renamed = shard.filename.removesuffix(".jsonl") + tag
+                rename_shard(ledger, build_dir, shard.filename, renamed)
+                shards.append(dataclasses.replace(shard, filename=renamed))
+            item = dataclasses.replace(item, shards=tuple(shards))
+        inputs.append(item)
+    if refreshing:
+        assert client is not None
+        view = refresh(client, state, inputs, view, provider_matches=provider_matches)
     plan = decide(spec, inputs, state, view, provider=provider, targets=targets, retry_errors=retry_errors)
     plan = price(plan, spec, inputs, state if provider_matches else None, view, max_cost_usd=max_cost_usd)
+    if ledger is not None:
+        plan = dataclasses.replace(plan, ledger_revision=ledger.revision)
+        sent = [j for j in plan.jobs if j.action in SUBMITTING]
+        asked = sum(j.requests for j in sent)
+        ledger.set_meta("last_plan", json.dumps({"requests": asked, "to_send": sum(j.to_send or 0 for j in sent),
+                                                 "reused": sum(j.reused for j in sent), "at": time.time()}))
     return plan, inputs
+
+
+def needs_new_round(job_state: JobState, view: ProviderView, retry_errors: bool) -> bool:
+    """An unchanged job has requests without a result (a batch ended early, rows unanswered, or
+    errors to re-send with --retry-errors) and nothing of it still runs: render what to send."""
+    current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
+               for s in job_state.current_shards()]
+    if any(not s.batch_id or s.status is None or is_live(s.status) for s in current):
+        return False
+    output = job_state.output
+    if not current and output is None:
+        return True  # recorded, but nothing was ever submitted for it (its shards were dropped)
+    if output is not None and any(is_completed(s.status) and not s.result_files <= set(output.sources)
+                                  for s in current):
+        return False  # a round finished since the last join: join it first (download)
+    if any(is_dead(s.status) and not answered_in(s, output) for s in current):
+        return True
+    return output is not None and bool(output.unanswered or (retry_errors and output.error))
 
 
 def make_destroy_plan(state: State | None, client: Provider | None, *, provider: str,

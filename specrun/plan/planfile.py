@@ -32,6 +32,7 @@ def save_plan(path: Path, plan: Plan, *, spec: Spec, var_overrides: Mapping[str,
         "state": {"lineage": plan.lineage, "serial": plan.serial} if plan.lineage else None,
         "provider": plan.provider,
         "provider_changed": plan.provider_changed,
+        "ledger_revision": plan.ledger_revision,
         "warnings": list(plan.warnings),
         "budget": {"max_cost_usd": plan.budget_usd, "violations": list(plan.budget_violations)},
         "jobs": [
@@ -85,7 +86,8 @@ def _plan_from_document(document: dict[str, Any]) -> Plan:
             spent_usd=raw.get("spent_cost_usd"), budget_usd=raw.get("budget_usd"), skipped=raw.get("skipped", 0),
             reused_requests=raw.get("reused_requests", 0),
             context_length=raw.get("context_length"), retry_errors=bool(raw.get("retry_errors")),
-            token_counting=raw.get("token_counting"),
+            token_counting=raw.get("token_counting"), to_send=raw.get("to_send", 0), reused=raw.get("reused", 0),
+            in_flight=raw.get("in_flight", 0), duplicates=raw.get("duplicates", 0),
         ))
     bound = document.get("state")
     budget = document.get("budget") or {}
@@ -93,13 +95,18 @@ def _plan_from_document(document: dict[str, Any]) -> Plan:
                 lineage=bound["lineage"] if bound else None, serial=bound["serial"] if bound else None,
                 warnings=tuple(document.get("warnings", ())), budget_usd=budget.get("max_cost_usd"),
                 budget_violations=tuple(budget.get("violations", ())),
-                provider_changed=bool(document.get("provider_changed")))
+                provider_changed=bool(document.get("provider_changed")),
+                ledger_revision=document.get("ledger_revision"))
     return plan
 
 
-def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: str) -> None:
-    """Refuse a plan whose state or inputs moved since it was made (nothing is sent)."""
+def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: str,
+                     ledger_revision: int | None = None) -> None:
+    """Refuse a plan whose state, inputs or row ledger moved since it was made (nothing is sent)."""
     stale = "Saved plan is stale: "
+    if plan.ledger_revision is not None and ledger_revision is not None and plan.ledger_revision != ledger_revision:
+        raise StalePlan(stale + "the row ledger gained or lost answers since it was made, so what it would send "
+                        "changed. Run `specrun plan` again.")
     if plan.lineage is None:
         if state is not None:
             raise StalePlan(stale + "it was made before any state existed, and a state exists now "

@@ -27,9 +27,9 @@ from specrun.plan.values import (
     with_batch,
 )
 from specrun.spec import Job, Spec
-from specrun.state import JobState, ShardState, State, batch_status, newest_usable_batch
+from specrun.state import JobState, OutputState, ShardState, State, batch_status, newest_usable_batch
 
-__all__ = ["decide", "decide_destroy", "parse_retry_filename", "describe_change"]
+__all__ = ["decide", "decide_destroy", "parse_retry_filename", "describe_change", "answered_in"]
 
 
 def describe_change(old: Mapping[str, str], new: Mapping[str, str], job: Job) -> str:
@@ -106,31 +106,68 @@ def _live(batch: Any, shard: ShardState) -> bool:
 def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView, *,
                 retry_errors: bool = False) -> JobPlan:
     job = item.job
-    base: dict[str, Any] = dict(job=job.name, requests=item.requests, shards=len(item.shards) or 1, model=job.model,
+    base: dict[str, Any] = dict(job=job.name, requests=item.requests, shards=len(item.shards), model=job.model,
                                 input_sha256=item.input_sha256, fingerprint=item.fingerprint,
                                 fingerprint_parts=dict(item.fingerprint_parts))
+    if item.rendered:
+        base.update(to_send=item.to_send, reused=item.reused, in_flight=item.in_flight, duplicates=item.duplicates)
     if job_state is None:
         return _decide_new_job(item, view, base)
-    if job_state.input_sha256 != item.input_sha256:
-        live = tuple(s.batch_id for s in job_state.shards
-                     if s.batch_id and _live(view.batches.get(s.batch_id), s))
-        reason = describe_change(job_state.fingerprint_parts, item.fingerprint_parts, job)
-        if live:
-            reason += f"; cancel {len(live)} in-flight batch{'es' if len(live) != 1 else ''}"
-        return JobPlan(action=Action.REPLACE, reason=reason, shard_plans=item.shards,
-                       cancel_batch_ids=live, batch_ids=tuple(job_state.batch_ids()), **base)
+    if job_state.input_sha256 != item.input_sha256 or item.forced:
+        return _decide_changed_job(item, job_state, view, base)
     current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
                for s in job_state.current_shards()]
     # Shards a crash left without a batch: adopt what the provider holds.
     current = [_adopt(s, view) if not s.batch_id else s for s in current]
-    base["shards"] = len([s for s in job_state.shards if s.generation == 0]) or base["shards"]
-    batch_ids = tuple(dict.fromkeys([*job_state.batch_ids(), *(s.batch_id for s in current if s.batch_id)]))
+    base["shards"] = len([s for s in job_state.shards if s.generation == 0])
+    new_round = tuple(_adopt(s, view) if view.refreshed else s for s in item.shards) if item.retry_round else None
+    batch_ids = tuple(dict.fromkeys([*job_state.batch_ids(), *(s.batch_id for s in current if s.batch_id),
+                                     *(s.batch_id for s in new_round or () if s.batch_id)]))
     base["batch_ids"] = batch_ids
     return _decide_from_shards(job, job_state, current, base, adopted=False, retry_errors=retry_errors,
-                               results=item.results)
+                               results=item.results, new_round=new_round, item=item)
+
+
+def _decide_changed_job(item: JobInputs, job_state: JobState, view: ProviderView, base: dict[str, Any]) -> JobPlan:
+    """The job's requests changed: send what the ledger cannot answer (update), or all of it (replace).
+
+    Running batches of the old version that hold requests the new one asks are kept
+    and waited for (their answers serve the new version); the others are cancelled.
+    """
+    live = [s for s in job_state.shards if s.batch_id and _live(view.batches.get(s.batch_id), s)]
+    kept = [shard_plan_of(s, view.batches.get(s.batch_id or "")) for s in live if s.filename in item.waiting_on]
+    cancel = tuple(s.batch_id for s in live if s.filename not in item.waiting_on and s.batch_id)
+    new = [_adopt(s, view) if view.refreshed else s for s in item.shards]
+    plans = tuple(replace(s, index=i, generation=0) for i, s in enumerate([*kept, *new]))
+    if job_state.input_sha256 == item.input_sha256:
+        reason = "--replace: every request is sent again, the ledger is not used"
+    else:
+        reason = describe_change(job_state.fingerprint_parts, item.fingerprint_parts, item.job)
+        if item.forced:
+            reason += "; --replace: every request is sent again, the ledger is not used"
+    if cancel:
+        reason += f"; cancel {len(cancel)} in-flight batch{'es' if len(cancel) != 1 else ''}"
+    if kept:
+        reason += f"; wait for {len(kept)} running batch{'es' if len(kept) != 1 else ''} that hold some of them"
+    base = {**base, "shards": len(plans), "batch_ids": tuple(job_state.batch_ids())}
+    action = Action.UPDATE if (item.reused or item.in_flight) and not item.forced else Action.REPLACE
+    return JobPlan(action=action, reason=reason, shard_plans=plans, cancel_batch_ids=cancel, **base)
 
 
 def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -> JobPlan:
+    running = _running_elsewhere(item, view) if view.refreshed else []
+    if running:
+        # State lost while batches ran: their requests are in flight (the ledger says which);
+        # adopt those batches so their answers are collected, and send only the rest.
+        shards = [replace(s, index=i) for i, s in enumerate([*running, *(_adopt(s, view) for s in item.shards)])]
+        reason = (f"job not in state; adopted {len(running)} running batch{'es' if len(running) != 1 else ''} "
+                  "found on the provider")
+        base = {**base, "shards": len(shards), "batch_ids": tuple(s.batch_id for s in shards if s.batch_id)}
+        action = Action.CREATE if any(not s.batch_id for s in shards) else Action.WAIT
+        return JobPlan(action=action, reason=reason, shard_plans=tuple(shards), adopted=True, **base)
+    if item.rendered and not item.shards and item.requests:
+        return JobPlan(action=Action.CREATE, shard_plans=(), **base,
+                       reason=f"job not in state; the ledger answers all {item.requests:,} requests: nothing to send")
     if not view.refreshed or not item.shards:
         return JobPlan(action=Action.CREATE, reason="job not in state", shard_plans=item.shards, **base)
     shards = [_adopt(s, view) for s in item.shards]
@@ -154,6 +191,20 @@ def _decide_new_job(item: JobInputs, view: ProviderView, base: dict[str, Any]) -
         return _decide_from_shards(item.job, None, current, base, adopted=True,
                                    all_shards=[*shards, *retries])
     return _decide_from_shards(item.job, None, shards, base, adopted=True)
+
+
+def _running_elsewhere(item: JobInputs, view: ProviderView) -> list[ShardPlan]:
+    """Running shards (found by name on the provider) that hold requests this new job needs."""
+    own = {s.filename for s in item.shards}
+    found = []
+    for name in sorted(item.waiting_on - own):
+        for f in view.files_by_name.get(name, ()):
+            shard = _adopt(ShardPlan(index=0, filename=name, sha256=name.rsplit("-", 1)[-1].split(".")[0],
+                                     bytes=getattr(f, "bytes", None) or 0, requests=0, file_id=f.id), view)
+            if shard.batch_id:
+                found.append(replace(shard, requests=shard.total))
+                break
+    return found
 
 
 _RETRY_NAME = re.compile(r"-retry(\d+)-([0-9a-f]{16})\.jsonl$")
@@ -215,24 +266,32 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
 def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[ShardPlan],
                         base: dict[str, Any], *, adopted: bool,
                         all_shards: list[ShardPlan] | None = None, retry_errors: bool = False,
-                        results: str | None = None) -> JobPlan:
+                        results: str | None = None, new_round: tuple[ShardPlan, ...] | None = None,
+                        item: JobInputs | None = None) -> JobPlan:
     """Decide from the shards the job waits on now (``all_shards`` are recorded too).
 
     ``results``: what refresh found of the recorded results file ("same", "missing",
-    "changed"); this function reads no file itself.
+    "changed"); this function reads no file itself. ``new_round``: the shards refresh
+    rendered for what still has no answer (the row ledger's view), when nothing runs.
     """
     prefix = "adopted from the provider; " if adopted else ""
     plans = tuple(all_shards if all_shards is not None else shards)
+    if new_round is not None and item is not None:
+        retry = _decide_new_round(job, job_state, shards, plans, base, new_round, item, retry_errors=retry_errors)
+        if retry is not None:
+            return retry
     unsubmitted = [s for s in shards if not s.batch_id]
     if unsubmitted:
         return JobPlan(action=Action.CREATE, shard_plans=plans, adopted=adopted,
                        reason=f"{prefix}resuming: {len(unsubmitted)} of {len(shards)} shard(s) not yet submitted",
                        **base)
-    dead = [s for s in shards if is_dead(s.status)]
     output = job_state.output if job_state is not None else None
-    if dead and output is not None and not output.unanswered and all(
-            s.result_files <= set(output.sources) for s in shards):
-        dead = []  # the last round ended early, but every request already has its answer
+    dead = [s for s in shards if is_dead(s.status) and not answered_in(s, output)]
+    if dead and any(s.status is None or is_live(s.status) for s in shards):
+        first = dead[0]
+        return JobPlan(action=Action.WAIT, shard_plans=plans, adopted=adopted, retry_errors=retry_errors,
+                       reason=f"{prefix}batch {first.batch_id} {first.status}; its requests without a result are "
+                              "sent once the batches still running end", **base)
     if dead:
         first = dead[0]
         done = ""
@@ -278,6 +337,46 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
                        reason=f"{output.error:,} row(s) failed inside completed batches; re-sending just those "
                               "(--retry-errors)", **base)
     return JobPlan(action=Action.NOOP, shard_plans=plans, reason="up to date", **base)
+
+
+def answered_in(shard: ShardPlan, output: OutputState | None) -> bool:
+    """The shard's batch ended early, but its results are joined and every request has its answer."""
+    return output is not None and not output.unanswered and shard.result_files <= set(output.sources)
+
+
+def _decide_new_round(job: Job, job_state: JobState | None, shards: list[ShardPlan], plans: tuple[ShardPlan, ...],
+                      base: dict[str, Any], new_round: tuple[ShardPlan, ...], item: JobInputs, *,
+                      retry_errors: bool) -> JobPlan | None:
+    """Nothing of the job runs, and some requests have no result: send exactly the new round.
+
+    None when the recorded results still need joining first (nothing to send yet).
+    """
+    output = job_state.output if job_state is not None else None
+    dead = [s for s in shards if is_dead(s.status) and not answered_in(s, output)]
+    why: str
+    if dead:
+        first = dead[0]
+        done = f" with {first.completed}/{first.total} done" if first.total else ""
+        if first.failed:
+            done += f", {first.failed} failed"
+        more = f" (+{len(dead) - 1} more)" if len(dead) > 1 else ""
+        why, then = f"batch {first.batch_id} {first.status}{done}{more}", "resubmitting the requests without a result"
+    elif output is not None and output.unanswered:
+        why, then = f"{output.unanswered:,} request(s) have no result yet", "sending them"
+    elif output is not None and retry_errors and output.error:
+        why, then = (f"{output.error:,} row(s) failed inside completed batches",
+                     "re-sending just those (--retry-errors)")
+    else:
+        return None
+    if not new_round and not item.in_flight:
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
+                       reason=f"{why}; the ledger answers every request without a result: rebuilding the results",
+                       **base)
+    if not new_round:
+        return JobPlan(action=Action.WAIT, shard_plans=plans,
+                       reason=f"{why}; batches of other jobs already running will answer the rest", **base)
+    return JobPlan(action=Action.RETRY, shard_plans=(*plans, *new_round), retry_errors=retry_errors,
+                   reason=f"{why}; {then}", **base)
 
 
 def decide_destroy(state: State, view: ProviderView, *, provider: str, targets: Sequence[str] = ()) -> Plan:

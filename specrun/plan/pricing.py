@@ -42,7 +42,14 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         job_state = known.get(job_plan.job)
         reused = 0
         resuming = job_state is not None or any(s.batch_id for s in job_plan.shard_plans)
-        if job_plan.action == "create" and item.requests and resuming and job_plan.shard_plans:
+        if item.rendered and (job_plan.action != "retry" or item.retry_round):
+            # The render counted exactly the requests in its shards (what the ledger could not
+            # answer); shards that already have a batch (adopted, or kept running) are paid for.
+            reused = item.reused
+            unsubmitted = sum(s.requests for s in job_plan.shard_plans if not s.batch_id)
+            share = min(unsubmitted / item.to_send, 1.0) if item.to_send else 0.0
+            tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
+        elif job_plan.action == "create" and item.requests and resuming and job_plan.shard_plans:
             # resuming: only shards without a batch are still to be paid for
             unsubmitted = sum(s.requests for s in job_plan.shard_plans if not s.batch_id)
             share = min(unsubmitted / item.requests, 1.0)

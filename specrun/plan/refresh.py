@@ -15,6 +15,7 @@ from typing import Any
 
 from specrun._batch_status import is_live
 from specrun.errors import APIError, NotFound
+from specrun.ledger import SendFilter
 from specrun.plan.values import (
     JobInputs,
     ProviderView,
@@ -26,19 +27,23 @@ from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Job, Spec
 from specrun.state import JobState, OutputState, State, batch_status
 
-__all__ = ["job_inputs", "results_on_disk", "fetch_models", "refresh", "context_length_of",
+__all__ = ["job_inputs", "results_on_disk", "fetch_models", "refresh_batches", "refresh", "context_length_of",
            "unrecorded_live_batches"]
 
 log = logging.getLogger("specrun.plan")
 
 
 def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path, *,
-               context_length: int | None = None, force_render: bool = False) -> JobInputs:
-    """Fingerprint the job; render it only when its inputs changed since the state.
+               context_length: int | None = None, force_render: bool = False,
+               send: SendFilter | None = None, forced: bool = False, retry_round: bool = False) -> JobInputs:
+    """Fingerprint the job; render it only when its inputs changed since the state
+    (or ``force_render``: a new round of an unchanged job, for what has no answer yet).
 
     A no-op plan reuses the fingerprint and never re-renders, which keeps
     ``plan`` fast for big, unchanged jobs. ``context_length`` (the model's, when
-    the provider publishes it) turns on the context check while rendering.
+    the provider publishes it) turns on the context check while rendering. ``send``
+    (the row ledger's filter) keeps out of the shards what the ledger answers or a
+    running batch holds; ``forced`` (``--replace``) says it was built without the ledger.
     """
     from specrun.render import render_job
 
@@ -55,15 +60,22 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
                          state_job.estimated_input_tokens, state_job.max_output_tokens,
                          state_job.context_length, state_job.skipped, counting=state_job.token_counting,
                          results=results_on_disk(job, state_job.output))
-    rendered = render_job(spec, job, build_dir, context_length=context_length, fingerprint=fingerprint)
+    retry_round = retry_round and state_job is not None
+    generation = state_job.generation + 1 if retry_round and state_job is not None else 0
+    send = send if send is not None else SendFilter(None)
+    rendered = render_job(spec, job, build_dir, context_length=context_length, fingerprint=fingerprint, send=send)
     shards = tuple(
-        ShardPlan(index=s.index, filename=s.filename, sha256=s.sha256, bytes=s.bytes, requests=s.requests)
+        ShardPlan(index=s.index, filename=s.filename, sha256=s.sha256, bytes=s.bytes, requests=s.requests,
+                  generation=generation)
         for s in rendered.shards
     )
     return JobInputs(job, fingerprint, parts, rendered.input_sha256, rendered.requests, shards, True,
                      rendered.estimated_input_tokens, rendered.max_output_tokens, context_length, rendered.skipped,
                      tuple(rendered.warnings), rendered.counting.describe(), rendered.counting.note,
-                     results_on_disk(job, state_job.output if state_job is not None else None))
+                     results_on_disk(job, state_job.output if state_job is not None else None),
+                     to_send=rendered.to_send, reused=rendered.reused, in_flight=rendered.in_flight,
+                     duplicates=rendered.duplicates, prompt_chars=rendered.prompt_chars,
+                     waiting_on=frozenset(send.used_files), forced=forced, retry_round=retry_round)
 
 
 def results_on_disk(job: Job, output: OutputState | None) -> str | None:
@@ -93,15 +105,14 @@ def fetch_models(client: Provider) -> tuple[dict[str, Any] | None, list[str]]:
         raise
 
 
-def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], *,
-            provider_matches: bool, removed: Iterable[str] = (),
-            models: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> ProviderView:
-    """Ask the provider what the plan needs to know. The only I/O of planning."""
+def refresh_batches(client: Provider, state: State | None, names: Iterable[str], *, provider_matches: bool,
+                    models: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> ProviderView:
+    """The recorded in-flight batches of these jobs, as the provider has them now."""
     view = ProviderView(refreshed=True, notes=list(notes), models=dict(models or {}),
                         active_models=list(models) if models is not None else None)
     known = state.jobs if (state is not None and provider_matches) else {}
     batch_ids: list[str] = []
-    for name in [i.job.name for i in inputs] + list(removed):
+    for name in names:
         job_state = known.get(name)
         if job_state is None:
             continue
@@ -113,7 +124,15 @@ def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], 
             view.batches[batch_id] = client.get_batch(batch_id)
         except NotFound:
             view.notes.append(f"batch {batch_id} recorded in state no longer exists on the provider")
+    return view
+
+
+def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], view: ProviderView, *,
+            provider_matches: bool) -> ProviderView:
+    """Look on the provider for files and batches the rendered shards can adopt (by file name)."""
     from specrun.render import retry_prefix
+
+    known = state.jobs if (state is not None and provider_matches) else {}
 
     lookups: list[ShardPlan] = []
     prefixes: dict[str, str] = {}  # retry-file prefix → job
@@ -125,8 +144,11 @@ def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], 
         elif item.rendered:
             lookups += item.shards
             prefixes[retry_prefix(item.job.name, item.input_sha256)] = item.job.name
+        if job_state is not None and item.rendered:
+            lookups += [s for s in item.shards if not s.batch_id]  # a new round, or the new version's shards
     # One listing pass for all files, one for all batches, however many shards.
     names = {s.filename for s in lookups if not s.file_id}
+    names |= {name for item in inputs if item.job.name not in known for name in item.waiting_on}
     files = client.files_matching(names, prefixes) if (names or prefixes) else []
     for name in names:  # sizes are checked per shard, in _adopt
         view.files_by_name[name] = [f for f in files if f.filename == name]

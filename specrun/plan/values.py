@@ -26,6 +26,7 @@ class Action(str, enum.Enum):
     """What apply does to one job (DESIGN §4); a plain string where text is expected."""
 
     CREATE = "create"
+    UPDATE = "update"                 # the job changed; only the requests the ledger cannot answer are sent
     REPLACE = "replace"
     RETRY = "retry"
     REMOVE = "remove"
@@ -44,15 +45,16 @@ class Action(str, enum.Enum):
 
     @property
     def submits(self) -> bool:
-        """Sends requests, so costs money: create, replace, retry."""
-        return self in (Action.CREATE, Action.REPLACE, Action.RETRY)
+        """Sends requests, so costs money: create, update, replace, retry."""
+        return self in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.RETRY)
 
     @property
     def changes(self) -> bool:
         return self is not Action.NOOP
 
 
-_SYMBOLS = {Action.CREATE: "+", Action.REPLACE: "-/+", Action.RETRY: "~", Action.WAIT: ">", Action.DOWNLOAD: ">",
+_SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.RETRY: "~", Action.WAIT: ">",
+            Action.DOWNLOAD: ">",
             Action.REMOVE: "-", Action.NOOP: "="}
 ACTIONS = tuple(action.value for action in Action)
 SYMBOLS = {action.value: action.symbol for action in Action}
@@ -111,6 +113,11 @@ class JobPlan:
     context_length: int | None = None         # the model's, when the requests were rendered
     retry_errors: bool = False                # retry: also re-send rows that failed inside completed batches
     token_counting: str | None = None         # how the input tokens were counted: "heuristic", "tiktoken o200k_base"
+    # the row ledger (DESIGN §7): what apply sends, and what the ledger answers
+    to_send: int | None = 0                   # request lines apply uploads (None: known only after an upstream job)
+    reused: int = 0                           # requests answered from the ledger
+    in_flight: int = 0                        # requests a batch already running will answer
+    duplicates: int = 0                       # requests identical to one sent once already in this plan
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", Action(self.action))  # an unknown action is a ValueError here
@@ -138,6 +145,10 @@ class JobPlan:
             "budget_usd": self.budget_usd,
             "skipped": self.skipped,
             "token_counting": self.token_counting,
+            "to_send": self.to_send,
+            "reused": self.reused,
+            "in_flight": self.in_flight,
+            "duplicates": self.duplicates,
         }
 
 
@@ -153,6 +164,7 @@ class Plan:
     # The state was made against another provider: its jobs are unreachable from here and are
     # planned afresh; apply forgets them before anything else (decided here, not by the executor).
     provider_changed: bool = False
+    ledger_revision: int | None = None        # the row ledger this plan's to_send was counted against
 
     @property
     def estimated_cost(self) -> CostRange | None:
@@ -173,7 +185,10 @@ class Plan:
         counts = self.summary()
         if not self.has_changes:
             return "No changes. Results are up to date."
-        parts = [f"{counts['create']} to create", f"{counts['replace']} to replace",
+        parts = [f"{counts['create']} to create"]
+        if counts["update"]:
+            parts.append(f"{counts['update']} to update")
+        parts += [f"{counts['replace']} to replace",
                  f"{counts['retry']} to retry", f"{counts['remove']} to remove"]
         if counts["wait"]:
             parts.append(f"{counts['wait']} to wait for")
@@ -214,6 +229,15 @@ class JobInputs:
     counting: str | None = None        # how the input tokens were counted (Counting.describe())
     counting_note: str | None = None   # why exact counting was not possible, when it was wanted
     results: str | None = None         # the recorded results file now: "same", "missing", "changed" (or None)
+    # the row ledger: what the rendered shards hold (rendered with a SendFilter), and what they leave out
+    to_send: int = 0
+    reused: int = 0
+    in_flight: int = 0
+    duplicates: int = 0
+    prompt_chars: int = 0              # message characters of the requests sent
+    waiting_on: frozenset[str] = frozenset()  # running shards (by name) that hold requests this job needs
+    forced: bool = False               # --replace: the ledger was ignored for this job
+    retry_round: bool = False          # the shards are a new round of an unchanged job (what still has no answer)
 
 
 @dataclass

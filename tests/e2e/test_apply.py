@@ -58,8 +58,9 @@ def test_deleted_state_adopts_existing_batches(tmp_path, cli, server):
     plan = cli("plan", "--json", cwd=spec.parent)
     assert plan.code == 0, plan.stderr
     job = json.loads(plan.stdout)["jobs"][0]
-    assert job["action"] == "download" and "adopted" in job["reason"]
-    assert len(job["batch_ids"]) == 3
+    # the row ledger holds every answer the three batches gave: nothing is sent again
+    assert (job["action"], job["to_send"], job["reused"]) == ("create", 0, 7)
+    assert "the ledger answers all 7 requests" in job["reason"]
     (spec.parent / "results" / "greet.jsonl").unlink()
     applied = cli("apply", "--auto-approve", "-v", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
@@ -92,12 +93,13 @@ def test_every_action_in_one_lifecycle(tmp_path, cli, server):
     actions = {j["job"]: (j["action"], j["reason"]) for j in plan["jobs"]}
     assert actions["greet"] == ("replace", "requests changed: messages[0] template edited")
     assert actions["thank"] == ("remove", "job no longer in the spec")
-    assert plan["summary"] == {"create": 0, "replace": 1, "retry": 0, "remove": 1, "wait": 0, "download": 0,
-                               "noop": 0}
+    assert plan["summary"] == {"create": 0, "update": 0, "replace": 1, "retry": 0, "remove": 1, "wait": 0,
+                               "download": 0, "noop": 0}
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert "goodbye" in read_results(spec.parent / "results" / "greet.jsonl")[0]["content"]
-    assert len(server.batches()) == 3
+    # greet and thank asked the same questions: the row ledger sent them once (one batch), then the edit
+    assert len(server.batches()) == 2
 
 
 def test_no_wait_then_a_later_apply_collects(tmp_path, cli, server):

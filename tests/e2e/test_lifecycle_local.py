@@ -162,9 +162,9 @@ def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(six_rows_e
     (spec.parent / ".specrun" / "state.json").unlink()
 
     job = plan_json(cli, spec.parent)["count"]
-    assert job["action"] == "retry"
-    assert job["reason"].startswith("adopted from the provider; batch ")
-    assert "expired with " in job["reason"]
+    # the row ledger kept the answers the expired batch gave: only the rest is sent
+    assert job["action"] == "create" and job["reason"] == "job not in state"
+    assert job["reused"] > 0 and job["to_send"] == 6 - job["reused"]
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     rows = read_results(spec.parent / "results" / "count.jsonl")
@@ -187,9 +187,8 @@ def test_lost_state_after_expired_retries_re_sends_only_requests_without_a_resul
     (spec.parent / ".specrun" / "state.json").unlink()
 
     job = plan_json(cli, spec.parent)["count"]
-    assert job["action"] == "retry" and job["reason"].startswith("adopted from the provider")
-    assert len(job["batch_ids"]) == 2  # the first batch and the retry round, both adopted
-    assert job["reused_requests"] == ok_before
+    assert job["action"] == "create"  # a new job to the state; the ledger answers what was answered
+    assert job["reused"] == ok_before and job["to_send"] == 8 - ok_before
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 8
@@ -208,7 +207,7 @@ def test_a_planned_retry_waits_for_the_shards_still_running_then_retries(tmp_pat
     assert cli("batches", "cancel", first, cwd=spec.parent).code == 0
     cli("batches", "wait", first, "--poll-interval", "0.2", cwd=spec.parent)
     job = plan_json(cli, spec.parent)["count"]
-    assert job["action"] == "retry", job
+    assert job["action"] == "wait" and f"batch {first} cancelled" in job["reason"], job
     spec.write_text(spec.read_text().replace("delay_ms: 1000", "delay_ms: 0"))  # provider option, not an input
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
@@ -233,7 +232,7 @@ def test_a_state_restored_from_a_backup_never_re_sends_what_later_rounds_answere
     state_path.write_bytes(backup)
     restored = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert restored.code == 0, restored.stderr
-    assert "adopted 2 retry batch(es) the state did not know of" in restored.stderr
+    assert "the ledger answers every request without a result" in restored.stdout
     after = {b["id"] for b in json.loads(cli("batches", "ls", "--json", cwd=spec.parent).stdout)}
     assert after == before  # nothing re-sent
     assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 8

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from specrun.render import iter_requests
+from specrun.spec import load_spec
 from tests.e2e.conftest import MODEL, read_results, write_project
 
 BIG = "meta-llama/Llama-3.3-70B-Instruct"
@@ -80,9 +82,9 @@ def test_plan_shows_tokens_and_cost_in_every_format(tmp_path, cli, server):
     assert markdown.code == 0, markdown.stderr
     assert markdown.stdout.startswith("### specrun plan\n\n"
                                       "**Plan: 1 to create, 0 to replace, 0 to retry, 0 to remove, 0 unchanged.**\n")
-    assert ("| | job | action | requests | model | est. cost | reason |\n"
-            "|---|---|---|---:|---|---:|---|\n"
-            f"| `+` | `greet` | create | 5 | {BIG} | {COST} | job not in state |\n") in markdown.stdout
+    assert ("| | job | action | requests | to send | model | est. cost | reason |\n"
+            "|---|---|---|---:|---:|---|---:|---|\n"
+            f"| `+` | `greet` | create | 5 | 5 | {BIG} | {COST} | job not in state |\n") in markdown.stdout
     assert f"**Estimated cost:** {COST} (input only – every reply at its max tokens)\n" in markdown.stdout
     assert "<details><summary>Details</summary>" in markdown.stdout and markdown.stdout.endswith("</details>\n")
     assert server.files() == [] and server.batches() == []  # planning sends nothing
@@ -92,7 +94,7 @@ def test_embedded_provider_publishes_prices_too(tmp_path, cli):
     spec = money_project(tmp_path / "proj", None)
     result = cli("plan", "--format", "markdown", cwd=spec.parent)
     assert result.code == 0, result.stderr
-    assert f"| `+` | `greet` | create | 5 | {BIG} | {COST} | job not in state |" in result.stdout
+    assert f"| `+` | `greet` | create | 5 | 5 | {BIG} | {COST} | job not in state |" in result.stdout
 
 
 # ---------------------------------------------------------------- budgets
@@ -129,7 +131,8 @@ def test_top_level_budget_violation_fails_plan_and_apply_sends_nothing(tmp_path,
 
 def test_job_budget_violation_names_the_job(tmp_path, cli, server):
     spec = money_project(tmp_path / "proj", server.url, jobs=("greet", "shout"),
-                         job_extra={"shout": "    budget: {max_cost_usd: 0.001}\n"})
+                         # dedupe: false, or shout would ask exactly what greet asks and send nothing
+                         job_extra={"shout": "    budget: {max_cost_usd: 0.001}\n    dedupe: false\n"})
     violation = "job 'shout' may cost up to $0.0041, over its budget of $0.0010 (budget.max_cost_usd)"
     planned = cli("plan", cwd=spec.parent)
     assert planned.code == 1
@@ -238,15 +241,16 @@ def test_on_too_long_skip_sends_the_rest_and_marks_the_row_skipped(tmp_path, cli
         (4, "greet-4", "ok")]
     assert rows[2] == {"custom_id": "greet-2", "index": 2, "status": "skipped", "content": None,
                        "error": {"code": "skipped", "message": f"too long: {TOO_LONG}"}, "usage": None,
-                       "row": {"id": "2", "name": LONG_NAME}}
+                       "reused": False, "row": {"id": "2", "name": LONG_NAME}}
 
     # the provider never saw the skipped row
     [uploaded] = server.files()
     [batch] = server.batches()
     assert batch["request_counts"]["total"] == 4
     content = server.file_content(uploaded['id'])
+    keys = {r.custom_id: r.key for r in iter_requests(load_spec(spec), load_spec(spec).jobs["greet"])}
     assert [json.loads(line)["custom_id"] for line in content.splitlines()] == [
-        "greet-0", "greet-1", "greet-3", "greet-4"]
+        keys["greet-0"], keys["greet-1"], keys["greet-3"], keys["greet-4"]]  # sent under their ledger keys
 
     again = cli("plan", "--detailed-exitcode", cwd=spec.parent)
     assert again.code == 0, again.stdout + again.stderr  # skipped rows are not a pending change

@@ -124,6 +124,15 @@ def test_ctrl_c_while_waiting_saves_state_and_says_how_to_resume(tmp_path):
     assert state["jobs"]["count"]["shards"][0]["batch_id"].startswith("batch")
 
 
+def request_keys(spec: Path, job: str) -> list[str]:
+    """The ledger keys of a job's requests (what specrun sends as their custom_ids)."""
+    from specrun.render import iter_requests
+    from specrun.spec import load_spec
+
+    loaded = load_spec(spec)
+    return [r.key for r in iter_requests(loaded, loaded.jobs[job])]
+
+
 def ok_answers_per_custom_id(project: Path) -> dict[str, int]:
     """How many ok answers the embedded provider produced for each custom_id (money audit)."""
     from specrun.client import Client
@@ -161,7 +170,7 @@ def test_a_backup_knowing_round_zero_as_in_flight_joins_it_and_pays_nothing_twic
     rows = read_results(spec.parent / "results" / "count.jsonl")
     assert [r["status"] for r in rows] == ["ok"] * 12
     answers = ok_answers_per_custom_id(spec.parent)
-    assert sorted(answers) == sorted(r["custom_id"] for r in rows)
+    assert sorted(answers) == sorted(request_keys(spec, "count"))  # requests are sent under their ledger keys
     assert set(answers.values()) == {1}  # nothing paid for twice
 
 
