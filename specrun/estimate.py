@@ -18,6 +18,11 @@ its output bound is ``answers_per_request`` times as large (the prompt is billed
 that unit is interpreted. A cost estimate is a range: the low end is the input
 alone (every reply empty), the high end adds every reply at its maximum length.
 Budgets are checked against the high end, so a passing budget cannot be exceeded.
+
+**History** (``Calibration``): once the row ledger holds answers of a model, what they
+really took calibrates an *expected* figure beside the range: input tokens per
+character of message text, and completion tokens per answer. It is shown with the
+number of answers it comes from; budgets still use the high end.
 """
 
 from __future__ import annotations
@@ -38,7 +43,12 @@ __all__ = [
     "CostRange",
     "cost_range",
     "format_usd",
+    "Calibration",
+    "MIN_HISTORY",
 ]
+
+#: Fewest past answers of a model before its history makes an expected figure.
+MIN_HISTORY = 10
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
 #: Body fields that bound one answer's length, the first present wins.
@@ -112,6 +122,30 @@ class CostRange:
         if format_usd(self.min_usd) == format_usd(self.max_usd):
             return format_usd(self.max_usd)
         return f"{format_usd(self.min_usd)}–{format_usd(self.max_usd)}"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What a model's past answers really took (from the row ledger's usage)."""
+
+    answers: int
+    prompt_chars: int
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def usable(self) -> bool:
+        return self.answers >= MIN_HISTORY and self.prompt_chars > 0
+
+    def expected(self, prompt_chars: int, requests: int, answers_per_request: int = 1) -> tuple[int, int]:
+        """Expected (input, output) tokens of ``requests`` requests holding ``prompt_chars`` characters.
+
+        Input: characters times the tokens per character seen (the chat template's share
+        is in the ratio too); output: the completion tokens per answer seen.
+        """
+        input_tokens = round(prompt_chars * self.prompt_tokens / self.prompt_chars) if self.prompt_chars else 0
+        output = round(requests * answers_per_request * self.completion_tokens / self.answers) if self.answers else 0
+        return input_tokens, output
 
 
 def cost_range(input_tokens: int, output_tokens: int, prices: Prices) -> CostRange:

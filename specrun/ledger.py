@@ -88,14 +88,15 @@ class Ledger:
         self.path = path
         self.created = not path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+        self._db = _Guarded(connection, path)
         try:
-            self._db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StateError(f"the row ledger {path} cannot be read ({exc}); move it aside and run "
-                             "`specrun plan` again: it is rebuilt from the provider") from None
+        except BaseException:
+            connection.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -109,7 +110,8 @@ class Ledger:
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > _SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"made by a newer specrun (ledger schema {version})")
+            raise StateError(f"the row ledger {self.path} was made by a newer specrun (ledger schema {version}, "
+                             f"this one reads {_SCHEMA_VERSION}); upgrade specrun to use it")
         if version == _SCHEMA_VERSION:
             return
         with self._transaction():
@@ -205,7 +207,8 @@ class Ledger:
                     "status=excluded.status, content=excluded.content, error=excluded.error, usage=excluded.usage, "
                     "model=excluded.model, batch_id=excluded.batch_id, file_id=excluded.file_id, at=excluded.at, "
                     "prompt_chars=MAX(excluded.prompt_chars, outcomes.prompt_chars) "
-                    "WHERE outcomes.status != 'ok' OR excluded.status = 'ok'",
+                    "WHERE outcomes.status != 'ok' OR (excluded.status = 'ok' AND (outcomes.content IS NOT "
+                    "excluded.content OR outcomes.batch_id IS NOT excluded.batch_id))",
                     (bytes.fromhex(key), outcome.status, outcome.content, _dump(outcome.error),
                      _dump(outcome.usage), outcome.model, outcome.batch_id, outcome.file_id,
                      outcome.at or now, outcome.prompt_chars))
@@ -222,6 +225,12 @@ class Ledger:
     def revision(self) -> int:
         """Grows with every change to the outcomes: a saved plan made at another revision is stale."""
         return int(self.meta("revision") or 0)
+
+    def set_prompt_chars(self, items: Iterable[tuple[str, int]]) -> None:
+        """Record how long the asking requests were (for calibrated estimates), where not known yet."""
+        with self._transaction():
+            self._db.executemany("UPDATE outcomes SET prompt_chars = ? WHERE key = ? AND prompt_chars = 0",
+                                 ((chars, bytes.fromhex(key)) for key, chars in items if chars > 0))
 
     def note_shard(self, filename: str, keys: Iterable[str]) -> None:
         """Remember which keys an uploaded (or about to be uploaded) shard holds."""
@@ -243,12 +252,58 @@ class Ledger:
         """Forget outcomes recorded more than ``older_than_days`` ago; returns how many."""
         cutoff = time.time() - older_than_days * 86400.0
         with self._transaction():
+            # shard contents matter only for requests still without an answer
+            self._db.execute("DELETE FROM shard_keys WHERE key IN (SELECT key FROM outcomes)")
             removed = self._db.execute("DELETE FROM outcomes WHERE at < ?", (cutoff,)).rowcount
             self._db.execute("DELETE FROM ingested WHERE at < ?", (cutoff,))
             if removed:
                 self._bump()
         self._db.execute("VACUUM")
         return int(removed)
+
+
+@dataclass(frozen=True)
+class _Result:
+    rows: list[Any]
+    rowcount: int
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+class _Guarded:
+    """The SQLite connection, with every database failure turned into one clear ``StateError``."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._connection = connection
+        self._path = path
+
+    def _refuse(self, exc: sqlite3.Error) -> StateError:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            return StateError(f"the row ledger {self._path} is busy (another specrun holds it): {exc}")
+        return StateError(f"the row ledger {self._path} cannot be read ({exc}); move it aside and run "
+                          "`specrun plan` again: it is rebuilt from the provider")
+
+    def execute(self, sql: str, parameters: Any = ()) -> _Result:
+        """Run one statement and read all its rows (a damaged page can fail while reading, too)."""
+        try:
+            cursor = self._connection.execute(sql, parameters)
+            return _Result(cursor.fetchall(), cursor.rowcount)
+        except sqlite3.DatabaseError as exc:
+            raise self._refuse(exc) from None
+
+    def executemany(self, sql: str, parameters: Iterable[Any]) -> _Result:
+        try:
+            cursor = self._connection.executemany(sql, parameters)
+            return _Result([], cursor.rowcount)
+        except sqlite3.DatabaseError as exc:
+            raise self._refuse(exc) from None
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 def _dump(value: Mapping[str, Any] | None) -> str | None:

@@ -142,6 +142,24 @@ def rebuild_ledger(ledger: Ledger, client: Provider, provider: str, downloads_di
     return found
 
 
+def _keys_by_row(spec: Spec, job: Job, job_state: JobState) -> dict[str, str]:
+    """Row custom_id → request key, for answers sent before the ledger existed (keyed by row).
+
+    Only while the spec still renders the requests the state recorded (same input_sha256):
+    after an edit, a row's custom_id names another question, and its old answer must not
+    be filed under the new one's key. Empty then.
+    """
+    from specrun.render import iter_requests
+
+    digest = hashlib.sha256()
+    found = {}
+    for request in iter_requests(spec, job, context_length=job_state.context_length):
+        if request.skip_reason is None:
+            digest.update(request.line)
+            found[request.custom_id] = request.key
+    return found if digest.hexdigest() == job_state.input_sha256 else {}
+
+
 def keys_in(path: Path) -> list[str]:
     """The request keys a keyed shard file holds (its custom_ids)."""
     keys = []
@@ -200,10 +218,7 @@ def ingest_job(ledger: Ledger, client: Provider, provider: str, downloads_dir: P
         results = load_results([(file_id, download(client, provider, downloads_dir, file_id))])
         answers = [(custom_id, r) for custom_id, r in results.items() if is_answer(r)]
         if any(not is_key(custom_id) for custom_id, _ in answers) and by_row is None:
-            from specrun.render import iter_requests
-
-            by_row = {r.custom_id: r.key for r in iter_requests(spec, job, context_length=job_state.context_length)
-                      if r.skip_reason is None}
+            by_row = _keys_by_row(spec, job, job_state)
         items = []
         for custom_id, result in answers:
             key = custom_id if is_key(custom_id) else (by_row or {}).get(custom_id)

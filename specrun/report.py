@@ -102,6 +102,10 @@ def _money_line(job: JobPlan) -> str:
         text += f"; reusing {job.reused_requests:,} result(s) already paid for"
     if job.budget_usd is not None:
         text += f", budget {format_usd(job.budget_usd)}"
+    if job.expected_input_tokens is not None:
+        cost = f" ≈ {format_usd(job.expected_cost_usd)}" if job.expected_cost_usd is not None else ""
+        text += (f"; expected ~{job.expected_input_tokens:,} input + ~{job.expected_output_tokens or 0:,} output "
+                 f"tokens{cost} from {job.expected_from:,} past answers")
     return text
 
 
@@ -177,4 +181,11 @@ def format_apply_summary(report: Any, *, color: bool = False) -> str:
         if outcome.message and not good:
             line += f" ({message})"
         lines.append(line)
+        if outcome.sent:
+            lines.append(f"     sent {_plural(outcome.sent, 'request')}: ~{outcome.estimated_input_tokens:,} input "
+                         f"tokens estimated, {outcome.reported_input_tokens:,} reported; "
+                         f"{outcome.reported_output_tokens:,} output tokens reported "
+                         f"(bound {outcome.max_output_tokens:,})")
+        if outcome.reused:
+            lines.append(f"     {_plural(outcome.reused, 'row')} answered from the ledger")
     return "\n".join(lines)

@@ -64,6 +64,9 @@ class ResultsSummary:
     completion_tokens: int
     rewritten: bool                   # False when the file was already byte-identical
     unanswered: int = 0               # error rows never answered (batch ended first); counted in ``error``
+    reused: int = 0                   # rows answered from the row ledger, not by the job's own batches
+    fresh_prompt_tokens: int = 0      # usage of the rows the job's own batches answered
+    fresh_completion_tokens: int = 0
 
 
 def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
@@ -269,8 +272,8 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     counts = {"ok": 0, "error": 0, "skipped": 0}
-    unanswered = 0
-    prompt_tokens = completion_tokens = 0
+    unanswered = reused = 0
+    prompt_tokens = completion_tokens = fresh_prompt = fresh_completion = 0
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         use_default_mode(fd)  # results are the user's files: the umask decides, not mkstemp's 0600
@@ -284,8 +287,14 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
                     unanswered += 1
                 usage = record.get("usage")
                 if isinstance(usage, Mapping):
-                    prompt_tokens += _tokens(usage.get("prompt_tokens"))
-                    completion_tokens += _tokens(usage.get("completion_tokens"))
+                    prompt, completion = _tokens(usage.get("prompt_tokens")), _tokens(usage.get("completion_tokens"))
+                    prompt_tokens += prompt
+                    completion_tokens += completion
+                    if not record.get("reused"):
+                        fresh_prompt += prompt
+                        fresh_completion += completion
+                if record.get("reused"):
+                    reused += 1
             handle.flush()
             os.fsync(handle.fileno())
         sha = digest.hexdigest()
@@ -298,8 +307,8 @@ def write_results(path: Path, records: Iterable[Mapping[str, Any]]) -> ResultsSu
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return ResultsSummary(sha, counts["ok"], counts["error"], counts["skipped"],
-                          prompt_tokens, completion_tokens, rewritten, unanswered)
+    return ResultsSummary(sha, counts["ok"], counts["error"], counts["skipped"], prompt_tokens, completion_tokens,
+                          rewritten, unanswered, reused, fresh_prompt, fresh_completion)
 
 
 def _json_line(record: Mapping[str, Any], path: Path) -> bytes:

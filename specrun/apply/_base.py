@@ -41,6 +41,7 @@ class _ExecutorBase:
     _retried: set[str]                # jobs retried in this run (an expired batch is retried once)
     _deferred_retry: set[str]         # planned waits whose last round ended early
     _retry_errors: dict[str, bool]    # jobs whose retry also re-sends rows with errors
+    _sent: dict[str, tuple[set[str], int, int]]  # job → (shards sent by this apply, est. input, output bound)
 
     if TYPE_CHECKING:
         # Executor

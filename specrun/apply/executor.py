@@ -38,6 +38,7 @@ from specrun.errors import ApplyError, SpecrunError
 from specrun.ledger import LEDGER_FILE, Ledger
 from specrun.plan import Action, JobPlan, Plan
 from specrun.provider import Provider
+from specrun.reconcile import ingest_job
 from specrun.spec import Job, Spec
 from specrun.state import (
     FileStateStore,
@@ -92,6 +93,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         self._retried: set[str] = set()
         self._deferred_retry: set[str] = set()   # planned waits whose last round ended early
         self._retry_errors: dict[str, bool] = {}  # jobs whose retry also re-sends rows with errors
+        self._sent: dict[str, tuple[set[str], int, int]] = {}
 
     # ----------------------------------------------------------------- driver
 
@@ -116,8 +118,10 @@ class Executor(_Submitting, _Waiting, _Finishing):
                 report.outcomes.append(outcome)
                 continue
             if job_plan.action in (Action.REPLACE, Action.UPDATE):
-                # the new version's shards (kept running batches included) replace the old record
+                # the new version's shards (kept running batches included) replace the old record;
+                # what the old one's batches answered goes into the ledger first (a revert reuses it)
                 self._cancel(job_plan.job, job_plan.cancel_batch_ids)
+                self._keep_answers(job)
                 self.state.jobs.pop(job_plan.job, None)
                 self._save()
             if job_plan.retry_errors:
@@ -143,9 +147,14 @@ class Executor(_Submitting, _Waiting, _Finishing):
                     self._deferred_retry.add(job.name)
             active.append(job_plan.job)
         if not self.options.wait:
+            running = {name for name in active if any(s.is_live for s in self.state.jobs[name].shards)}
             for name in active:
-                job_state = self.state.jobs[name]
-                if not any(s.is_live for s in job_state.shards) and name not in self._deferred_retry:
+                planned = next(j for j in plan.jobs if j.job == name)
+                if name not in running and (planned.duplicates or planned.in_flight) and running - {name}:
+                    report.outcomes.append(JobOutcome(name, "submitted", message=(
+                        "its answers come from batches of other jobs still running; run `specrun apply` again "
+                        "to collect results")))
+                elif name not in running and name not in self._deferred_retry:
                     report.outcomes.append(self._finish(self.spec.jobs[name]))
                 elif name in self._deferred_retry:
                     report.outcomes.append(JobOutcome(name, "submitted", message=
@@ -160,6 +169,17 @@ class Executor(_Submitting, _Waiting, _Finishing):
         report.outcomes.extend(finished)
         self._prune_build_dir()
         return report
+
+    def _keep_answers(self, job: Job) -> None:
+        """Record in the ledger what the job's recorded batches answered, before the record goes."""
+        old = self.state.jobs.get(job.name)
+        if old is None:
+            return
+        try:
+            ingest_job(self.ledger, self.client, self.state.provider, self.downloads_dir, self.spec, job, old)
+        except SpecrunError as exc:  # best effort: the new version does not need them
+            log.warning("%s: could not read the previous version's answers into the ledger: %s", job.name,
+                        exc.message)
 
     def _prune_build_dir(self) -> None:
         """Delete rendered shards nothing needs any more: every file but those of shards not yet uploaded.
@@ -249,6 +269,10 @@ class Executor(_Submitting, _Waiting, _Finishing):
         return job_state
 
     def _submit_shards(self, job: Job, job_plan: JobPlan) -> None:
+        new = {s.filename for s in job_plan.shard_plans if not s.batch_id}
+        names, tokens_in, tokens_out = self._sent.get(job.name, (set(), 0, 0))
+        self._sent[job.name] = (names | new, tokens_in + job_plan.estimated_input_tokens,
+                                tokens_out + job_plan.max_output_tokens)
         job_state = self._adopt_into_state(job, job_plan)
         self._submit(job, job_state, job_state.current_shards())
 

@@ -13,7 +13,8 @@ from specrun.apply.values import (
 from specrun.errors import SpecrunError
 from specrun.provider import Provider
 from specrun.reconcile import download, ingest_job, ledger_lookup
-from specrun.results import join_rows, load_results, write_results
+from specrun.render import RenderedRequest
+from specrun.results import RowResult, join_rows, load_results, write_results
 from specrun.spec import Job
 from specrun.state import (
     JobState,
@@ -66,8 +67,17 @@ class _Finishing(_ExecutorBase):
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
         requests = iter_requests(self.spec, job, context_length=job_state.context_length)
+        lengths: list[tuple[str, int]] = []  # how long the requests this job's batches answered were
+
+        def answered(request: RenderedRequest, _result: RowResult) -> None:
+            lengths.append((request.key, request.prompt_chars))
+            if len(lengths) >= 10_000:
+                self.ledger.set_prompt_chars(lengths)
+                lengths.clear()
+
         summary = write_results(job.output, join_rows(requests, results, missing_reason=reason,
-                                                      ledger=ledger_lookup(self.ledger)))
+                                                      ledger=ledger_lookup(self.ledger), answered=answered))
+        self.ledger.set_prompt_chars(lengths)
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
@@ -88,8 +98,13 @@ class _Finishing(_ExecutorBase):
             errors = _batch_errors(self.client, dead[0].batch_id) if dead[0].status == "failed" else ""
             if errors:
                 message += f": {errors}"
+        planned = self._sent.get(job.name)
+        sent = {} if planned is None else dict(
+            sent=sum(s.requests for s in job_state.shards if s.filename in planned[0]),
+            estimated_input_tokens=planned[1], max_output_tokens=planned[2],
+            reported_input_tokens=summary.fresh_prompt_tokens, reported_output_tokens=summary.fresh_completion_tokens)
         return JobOutcome(job.name, status, summary.ok, summary.error, summary.skipped, summary.prompt_tokens,
-                          summary.completion_tokens, job.output_display, message)
+                          summary.completion_tokens, job.output_display, message, reused=summary.reused, **sent)
 
     def _outcome_from_state(self, name: str, status: str) -> JobOutcome:
         output = self.state.jobs[name].output

@@ -35,6 +35,13 @@ class JobOutcome:
     completion_tokens: int = 0
     output: str | None = None
     message: str = ""
+    reused: int = 0                   # rows answered from the row ledger
+    # what this apply sent for the job: the plan's estimate against what the provider reported
+    sent: int = 0
+    estimated_input_tokens: int = 0
+    max_output_tokens: int = 0
+    reported_input_tokens: int = 0
+    reported_output_tokens: int = 0
 
 
 @dataclass

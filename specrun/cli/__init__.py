@@ -6,6 +6,7 @@ Each group of commands lives in its own module and registers itself on ``main``:
 - ``provider_cmds`` models, files ..., batches ...
 - ``serve_cmd``     serve
 - ``state_cmds``    plan, apply, status, destroy
+- ``ledger_cmds``   ledger stats, ledger prune
 
 A module is imported only when one of its commands runs (or ``--help`` lists them),
 so ``specrun --version`` and ``specrun plan`` do not pay for the server stack or the
@@ -37,6 +38,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "files": "specrun.cli.provider_cmds:files",
     "batches": "specrun.cli.provider_cmds:batches",
     "serve": "specrun.cli.serve_cmd:serve_command",
+    "ledger": "specrun.cli.ledger_cmds:ledger",
 }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from specrun._batch_status import is_completed, is_dead, is_live
 from specrun.errors import PlanError
+from specrun.estimate import Calibration
 from specrun.ledger import LEDGER_FILE, Ledger
 from specrun.plan.planfile import check_saved_plan, load_plan, save_plan
 from specrun.plan.planner import answered_in, decide, decide_destroy, parse_retry_filename
@@ -136,9 +137,11 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         assert client is not None
         view = refresh(client, state, inputs, view, provider_matches=provider_matches)
     plan = decide(spec, inputs, state, view, provider=provider, targets=targets, retry_errors=retry_errors)
-    plan = price(plan, spec, inputs, state if provider_matches else None, view, max_cost_usd=max_cost_usd)
-    if ledger is not None:
-        plan = dataclasses.replace(plan, ledger_revision=ledger.revision)
+    history = {model: Calibration(*usage) for model, usage in ledger.usage_by_model().items()}
+    plan = price(plan, spec, inputs, state if provider_matches else None, view, max_cost_usd=max_cost_usd,
+                 history=history)
+    plan = dataclasses.replace(plan, ledger_revision=ledger.revision)
+    if not mid_run:
         sent = [j for j in plan.jobs if j.action in SUBMITTING]
         asked = sum(j.requests for j in sent)
         ledger.set_meta("last_plan", json.dumps({"requests": asked, "to_send": sum(j.to_send or 0 for j in sent),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from specrun.estimate import (
     DEFAULT_MAX_OUTPUT_TOKENS,
+    Calibration,
     CostRange,
     Prices,
+    answers_per_request,
     cost_range,
     format_usd,
     sets_output_limit,
@@ -21,12 +24,13 @@ __all__ = ["price", "budget_violations"]
 
 
 def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: ProviderView, *,
-          max_cost_usd: float | None = None) -> Plan:
+          max_cost_usd: float | None = None, history: Mapping[str, Calibration] | None = None) -> Plan:
     """Add token and cost estimates to a plan and check the budgets (pure).
 
-    Only what a plan *submits* costs new money: create and replace cost the whole
-    job, retry the share of requests still without a result. Budgets are checked
-    against the high end of the range (see specrun.estimate).
+    Only what a plan *submits* costs new money: the requests its shards hold (what
+    the row ledger cannot answer). Budgets are checked against the high end of the
+    range (see specrun.estimate). ``history``: per model, what its answers in the
+    ledger really took, for an expected figure beside the range.
     """
     by_name = {item.job.name: item for item in inputs}
     known = state.jobs if state is not None else {}
@@ -41,6 +45,7 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)
         reused = 0
+        share = 0.0
         resuming = job_state is not None or any(s.batch_id for s in job_plan.shard_plans)
         if item.rendered and (job_plan.action != "retry" or item.retry_round):
             # The render counted exactly the requests in its shards (what the ledger could not
@@ -78,7 +83,8 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         spent = None
         if job_plan.action in ("replace", "retry") and job_state is not None and job_state.output and prices:
             spent = prices.usd(job_state.output.prompt_tokens, job_state.output.completion_tokens)
-        jobs.append(replace(job_plan, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
+        expected = _expected(item, job_plan, (history or {}).get(item.job.model), prices, share)
+        jobs.append(replace(job_plan, **expected, estimated_input_tokens=tokens_in, max_output_tokens=tokens_out,
                             estimated_cost=cost, spent_usd=spent, reused_requests=reused,
                             budget_usd=item.job.budget_max_cost_usd,
                             skipped=item.skipped, context_length=item.context_length,
@@ -90,6 +96,20 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
                          "the provider publishes no prices for these models: the budget cannot be checked"))
     return replace(priced, budget_usd=min(limits) if limits else None,
                    budget_violations=tuple(budget_violations(priced, spec, max_cost_usd=max_cost_usd)))
+
+
+def _expected(item: JobInputs, job_plan: JobPlan, history: Calibration | None, prices: Prices | None,
+              share: float) -> dict[str, Any]:
+    """The expected tokens (and cost) of what the job sends, from the model's history in the ledger."""
+    if (history is None or not history.usable or not item.rendered or job_plan.action not in SUBMITTING
+            or not share or (job_plan.action == "retry" and not item.retry_round)):
+        return {}
+    sending = round(item.to_send * share)
+    tokens_in, tokens_out = history.expected(round(item.prompt_chars * share), sending,
+                                             answers_per_request(item.job.params))
+    return {"expected_input_tokens": tokens_in, "expected_output_tokens": tokens_out,
+            "expected_cost_usd": prices.usd(tokens_in, tokens_out) if prices is not None else None,
+            "expected_from": history.answers}
 
 
 def _unbounded_output_note(item: JobInputs, cost: CostRange | None) -> str | None:

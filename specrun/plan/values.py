@@ -118,6 +118,11 @@ class JobPlan:
     reused: int = 0                           # requests answered from the ledger
     in_flight: int = 0                        # requests a batch already running will answer
     duplicates: int = 0                       # requests identical to one sent once already in this plan
+    # history (the ledger's usage of this model): what sending is expected to take, from how many answers
+    expected_input_tokens: int | None = None
+    expected_output_tokens: int | None = None
+    expected_cost_usd: float | None = None
+    expected_from: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", Action(self.action))  # an unknown action is a ValueError here
@@ -149,6 +154,10 @@ class JobPlan:
             "reused": self.reused,
             "in_flight": self.in_flight,
             "duplicates": self.duplicates,
+            "expected": None if self.expected_input_tokens is None else {
+                "input_tokens": self.expected_input_tokens, "output_tokens": self.expected_output_tokens,
+                "cost_usd": round(self.expected_cost_usd, 6) if self.expected_cost_usd is not None else None,
+                "from_answers": self.expected_from},
         }
 
 

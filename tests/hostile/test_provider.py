@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-from types import SimpleNamespace
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from specrun._text import safe, safe_json
+from specrun.apply import ApplyReport, JobOutcome
 from specrun.cli import main
 from specrun.client import Batch, Client, FileObject, ModelConfig, check_id, is_valid_id
 from specrun.errors import APIError, OutcomeUnknown, ProviderError
@@ -399,9 +399,8 @@ def test_the_reports_show_provider_text_safely():
     for text in (format_plan(plan), format_plan(plan, color=True), format_plan_markdown(plan)):
         assert "\x07" not in text and "\x1b]" not in text and "\x1b[2J" not in text, repr(text)
         assert "\\x1b]0;pwned\\x07" in text
-    outcome = SimpleNamespace(job="j", status="failed", message=f"batch b1 failed: {evil}", ok=0, error=1,
-                              skipped=0, prompt_tokens=0, completion_tokens=0, output=None)
-    summary = format_apply_summary(SimpleNamespace(outcomes=[outcome]))
+    outcome = JobOutcome(job="j", status="failed", message=f"batch b1 failed: {evil}", ok=0, error=1)
+    summary = format_apply_summary(ApplyReport(outcomes=[outcome]))
     assert no_raw_controls(summary) and "\\x1b]0;pwned\\x07" in summary
 
 
