@@ -14,14 +14,17 @@ import json
 import os
 import socket
 import time
+import types
+import typing
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import filelock
+from annotated_types import Ge, MinLen
 
 from specrun._batch_status import is_completed, is_dead, is_live
 from specrun._files import atomic_write_bytes
@@ -65,20 +68,20 @@ def newest_usable_batch(batches: Iterable[Any]) -> Any:
 class ShardState:
     """One uploaded file and the batch that runs it."""
 
-    index: int
+    index: Count
     filename: str
     sha256: str
-    bytes: int
-    requests: int
-    generation: int = 0               # 0 = the job's requests; 1.. = retries of the missing ones
+    bytes: Count
+    requests: Count
+    generation: Count = 0               # 0 = the job's requests; 1.. = retries of the missing ones
     file_id: str | None = None
     batch_id: str | None = None
     status: str | None = None         # batch status as last seen
     output_file_id: str | None = None
     error_file_id: str | None = None
-    completed: int = 0
-    failed: int = 0
-    total: int = 0
+    completed: Count = 0
+    failed: Count = 0
+    total: Count = 0
 
     @property
     def is_live(self) -> bool:
@@ -97,14 +100,14 @@ class ShardState:
 class OutputState:
     path: str                         # as written in the spec, relative to the spec's directory
     sha256: str
-    ok: int = 0
-    error: int = 0
-    skipped: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    ok: Count = 0
+    error: Count = 0
+    skipped: Count = 0
+    prompt_tokens: Count = 0
+    completion_tokens: Count = 0
     sources: list[str] = field(default_factory=list)  # provider output/error file ids joined into it
-    unanswered: int = 0               # rows with no answer yet (their batch ended first); part of ``error``
-    stat: list[int] | None = None     # [size, mtime_ns, inode] when written: unchanged → no need to re-hash
+    unanswered: Count = 0               # rows with no answer yet (their batch ended first); part of ``error``
+    stat: list[Count] | None = None     # [size, mtime_ns, inode] when written: unchanged → no need to re-hash
 
     def matches_stat(self, path: Path) -> bool:
         """True when ``path`` still has the size, mtime and inode recorded when it was written.
@@ -131,15 +134,15 @@ def file_stat(path: Path) -> list[int]:
 class JobState:
     input_sha256: str
     fingerprint: str
-    requests: int
+    requests: Count
     model: str
     fingerprint_parts: dict[str, str] = field(default_factory=dict)
     shards: list[ShardState] = field(default_factory=list)
     output: OutputState | None = None
-    estimated_input_tokens: int = 0   # of the job's requests (see specrun.estimate)
-    max_output_tokens: int = 0
-    context_length: int | None = None  # the model's, when the job was rendered (on_too_long: skip)
-    skipped: int = 0                  # rows kept out by on_too_long: skip
+    estimated_input_tokens: Count = 0   # of the job's requests (see specrun.estimate)
+    max_output_tokens: Count = 0
+    context_length: Count | None = None  # the model's, when the job was rendered (on_too_long: skip)
+    skipped: Count = 0                  # rows kept out by on_too_long: skip
     token_counting: str | None = None  # how estimated_input_tokens were counted (specrun.tokens)
 
     @property
@@ -157,110 +160,116 @@ class JobState:
 
 @dataclass
 class State:
-    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
-    serial: int = 0
+    lineage: Annotated[str, MinLen(1)] = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: Count = 0
     provider: str = ""
     jobs: dict[str, JobState] = field(default_factory=dict)
-    version: int = STATE_VERSION
+    version: Count = STATE_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "lineage": self.lineage,
-            "serial": self.serial,
-            "provider": self.provider,
-            "jobs": {name: asdict(job) for name, job in self.jobs.items()},
-        }
+        """The state file's document (written through the same typed model it is read with)."""
+        document: dict[str, Any] = _adapter().dump_python(self, mode="json")
+        return document
 
     @classmethod
     def from_json(cls, data: dict[str, Any], *, source: str = "state") -> State:
-        """Build a State from its JSON document, checking every field's type.
+        """Build a State from its JSON document, checking every field's type (pydantic, strict).
 
         A state file is trusted input only as far as it is checked: a hand-edited or
         corrupted value (``"batch_id": 5``, a list where a job belongs) is one clear
-        error naming the field, not a crash deep inside plan or apply.
+        error naming the field, not a crash deep inside plan or apply. Unknown keys are
+        dropped (a newer minor version may add some); missing ones take their defaults.
         """
-        def bad(where: str, expected: str, value: Any) -> StateError:
-            return StateError(f"state file {source} is not valid: {where} must be {expected}, "
-                              f"not {json.dumps(value)[:80]}; restore it from a backup, or delete it to let "
-                              "specrun adopt the batches from the provider")
+        from pydantic import ValidationError
 
-        if not isinstance(data.get("lineage"), str) or not data["lineage"]:
-            raise bad("lineage", "a non-empty string", data.get("lineage"))
-        for key in ("serial", "version"):
-            if not _is_count(data.get(key)):
-                raise bad(key, "a whole number >= 0", data.get(key))
-        provider = data.get("provider")
-        if provider is not None and not isinstance(provider, str):
-            raise bad("provider", "a string", provider)
-        raw_jobs = data.get("jobs")
-        if raw_jobs is None:
-            raw_jobs = {}
-        if not isinstance(raw_jobs, dict):
-            raise bad("jobs", "a mapping of job names", raw_jobs)
-        jobs = {}
-        for name, raw in raw_jobs.items():
-            if not isinstance(raw, dict):
-                raise bad(f"jobs.{name}", "a mapping", raw)
-            raw_shards = raw.get("shards") or []
-            if not isinstance(raw_shards, list):
-                raise bad(f"jobs.{name}.shards", "a list", raw_shards)
-            shards = [ShardState(**_checked(ShardState, shard, f"jobs.{name}.shards[{i}]", bad))
-                      for i, shard in enumerate(raw_shards)]
-            output = raw.get("output")
-            jobs[name] = JobState(
-                **_checked(JobState, raw, f"jobs.{name}", bad),
-                shards=shards,
-                output=OutputState(**_checked(OutputState, output, f"jobs.{name}.output", bad)) if output else None,
-            )
-        return cls(lineage=data["lineage"], serial=data["serial"], provider=provider or "", jobs=jobs,
-                   version=data["version"])
+        # null where a default is meant (written by hand, or by an older specrun): the default
+        # (the lineage has no default in a file: a state without one is not one specrun wrote)
+        data = {**data, "lineage": data.get("lineage"), "provider": _default(data.get("provider"), ""),
+                "jobs": _default(data.get("jobs"), {})}
+        if isinstance(data["jobs"], dict):
+            data["jobs"] = {name: {**job, "shards": _default(job.get("shards"), [])} if isinstance(job, dict) else job
+                            for name, job in data["jobs"].items()}
+        try:
+            state: State = _adapter().validate_json(json.dumps(data), strict=True)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where, words = _where(error["loc"])
+            if error["type"] == "missing":
+                words = "present"
+            raise StateError(f"state file {source} is not valid: {where} must be {words}, not "
+                             f"{json.dumps(error.get('input'))[:80] if error['type'] != 'missing' else 'missing'}; "
+                             "restore it from a backup, or delete it to let specrun adopt the batches from the "
+                             "provider") from None
+        return state
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _default(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
-@functools.cache  # a few annotations, asked once per field of every shard
-def _type_check(annotation: str) -> tuple[str, Any]:
-    """(words, predicate) for the field annotations the state dataclasses use."""
-    optional = annotation.endswith(" | None")
-    base = annotation.removesuffix(" | None")
-    checks: dict[str, tuple[str, Any]] = {
-        "str": ("a string", lambda v: isinstance(v, str)),
-        "int": ("a whole number >= 0", _is_count),
-        "list[str]": ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
-        "list[int]": ("a list of whole numbers", lambda v: isinstance(v, list) and all(_is_count(x) for x in v)),
-        "dict[str, str]": ("a mapping of strings",
-                           lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values())),
-    }
-    words, predicate = checks[base]
-    if optional:
-        return f"{words} or null", lambda v: v is None or predicate(v)
-    return words, predicate
+#: A whole number >= 0 (counts, sizes, indexes, serials), as the state's typed model checks it.
+Count = Annotated[int, Ge(0)]
 
 
-def _checked(cls: type[Any], raw: Any, where: str, bad: Any) -> dict[str, Any]:
-    """The keys of ``raw`` that ``cls`` knows, each checked against its annotation.
+@functools.cache
+def _adapter() -> Any:
+    """The state file's typed model (pydantic, imported on first use: it is not cheap)."""
+    from pydantic import TypeAdapter
 
-    Unknown keys are dropped (a newer minor version may add keys); missing ones
-    take their defaults, or are an error when the field has none.
-    """
-    if not isinstance(raw, dict):
-        raise bad(where, "a mapping", raw)
-    values: dict[str, Any] = {}
-    for name, spec_field in cls.__dataclass_fields__.items():
-        if name in ("shards", "output"):
-            continue
-        if name not in raw:
-            if spec_field.default is dataclasses.MISSING and spec_field.default_factory is dataclasses.MISSING:
-                raise bad(f"{where}.{name}", "present", None)
-            continue
-        words, predicate = _type_check(str(spec_field.type))
-        if not predicate(raw[name]):
-            raise bad(f"{where}.{name}", words, raw[name])
-        values[name] = raw[name]
-    return values
+    return TypeAdapter(State)
+
+
+def _where(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """A pydantic error location as the field's path (``jobs.a.shards[0].batch_id``) and what it must be."""
+    where = ""
+    annotation: Any = State
+    for part in loc:
+        if isinstance(part, int):
+            where += f"[{part}]"
+        else:
+            where += f".{part}" if where else str(part)
+        annotation = _inner(annotation, part)
+    return where, _words(annotation)
+
+
+def _inner(annotation: Any, part: Any) -> Any:
+    """The type one step into ``annotation``: a dataclass field, a dict value or a list item."""
+    annotation = _unwrap(annotation)
+    if dataclasses.is_dataclass(annotation):
+        return typing.get_type_hints(annotation, include_extras=True).get(part, Any)
+    args = typing.get_args(annotation)
+    return args[-1] if args else Any
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` → X (the other members of a union of one type and None)."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def _words(annotation: Any) -> str:
+    """What a value of ``annotation`` must be, in the words the state errors use."""
+    optional = _unwrap(annotation) is not annotation
+    base = _unwrap(annotation)
+    words = "a value of another type"
+    metadata = getattr(base, "__metadata__", ())
+    plain = typing.get_args(base)[0] if metadata else base
+    origin = typing.get_origin(plain)
+    if plain is str:
+        words = "a non-empty string" if any(isinstance(m, MinLen) for m in metadata) else "a string"
+    elif plain is int:
+        words = "a whole number >= 0"
+    elif origin is list:
+        item = _words(typing.get_args(plain)[0])
+        words = "a list of strings" if item == "a string" else (
+            "a list of whole numbers" if item.startswith("a whole number") else "a list")
+    elif origin is dict:
+        words = "a mapping of strings" if typing.get_args(plain)[1] is str else "a mapping of job names"
+    elif dataclasses.is_dataclass(plain):
+        words = "a mapping"
+    return f"{words} or null" if optional and words != "a mapping of job names" else words
 
 
 def state_dir(spec_path: Path) -> Path:

@@ -79,7 +79,8 @@ class _Submitting(_ExecutorBase):
         self._save()
         log.info("%s: %d recorded shard(s) were never uploaded and their files are gone; planning again",
                  job.name, len(lost))
-        self._next_round(job)
+        if not self._next_round(job):
+            self._deferred_retry.add(job.name)  # something still runs: plan the rest once it ends
         return True
 
     def _shard_path(self, job: Job, job_state: JobState, shard: ShardState) -> Path:

@@ -51,7 +51,12 @@ class _Waiting(_ExecutorBase):
                         and self._next_round(job):
                     next_round.append(name)
                     continue
-                outcomes[name] = self._finish(job)
+                outcome = self._finish(job)
+                if deferred and outcome.status == "incomplete" and self._next_round(job):
+                    # joined now, some requests still have no answer: their round, planned as plan would
+                    next_round.append(name)
+                    continue
+                outcomes[name] = outcome
             pending = next_round
         return [outcomes[name] for name in names]
 

@@ -137,7 +137,9 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         assert client is not None
         view = refresh(client, state, inputs, view, provider_matches=provider_matches)
     plan = decide(spec, inputs, state, view, provider=provider, targets=targets, retry_errors=retry_errors)
-    history = {model: Calibration(*usage) for model, usage in ledger.usage_by_model().items()}
+    # (a scan of the whole ledger: only when something will be sent)
+    history = {model: Calibration(*usage) for model, usage in ledger.usage_by_model().items()} if any(
+        job.action.submits for job in plan.jobs) else {}
     plan = price(plan, spec, inputs, state if provider_matches else None, view, max_cost_usd=max_cost_usd,
                  history=history)
     plan = dataclasses.replace(plan, ledger_revision=ledger.revision)

@@ -2,54 +2,86 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from specrun._text import quoted
 from specrun.errors import PlanError, StalePlan
-from specrun.estimate import CostRange
-from specrun.plan.values import ACTIONS, PLAN_FORMAT_VERSION, JobPlan, Plan, ShardPlan
+from specrun.plan.values import PLAN_FORMAT_VERSION, JobPlan, Plan
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Spec
 from specrun.state import State
 
-__all__ = ["save_plan", "load_plan", "check_saved_plan"]
+__all__ = ["save_plan", "load_plan", "check_saved_plan", "SavedPlan", "PLAN_FILE_VERSION"]
+
+
+#: The saved plan file's own layout (``plan --out``); a file of another layout is made again.
+PLAN_FILE_VERSION = 2
+
+
+@dataclass
+class _Bound:
+    lineage: str
+    serial: int
+
+
+@dataclass
+class _Budget:
+    max_cost_usd: float | None = None
+    violations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SavedPlan:
+    """The saved plan file: the Plan's own typed values, bound to the spec, vars and targets it was made with."""
+
+    kind: Literal["specrun-plan"]
+    format_version: int
+    jobs: list[JobPlan]
+    plan_file_version: int | None = None
+    spec: str = ""
+    vars: dict[str, str] = field(default_factory=dict)
+    targets: list[str] = field(default_factory=list)
+    state: _Bound | None = None
+    provider: str = ""
+    provider_changed: bool = False
+    ledger_revision: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    budget: _Budget = field(default_factory=_Budget)
+
+
+@functools.cache
+def _adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(SavedPlan)
 
 
 def save_plan(path: Path, plan: Plan, *, spec: Spec, var_overrides: Mapping[str, str],
               targets: Sequence[str]) -> None:
-    """Save a plan bound to the state's lineage/serial and the inputs' hashes."""
+    """Save a plan bound to the state's lineage/serial, the inputs' hashes and the ledger's revision."""
     from specrun.state import atomic_write_bytes
 
-    document = {
-        "kind": "specrun-plan",
-        "format_version": PLAN_FORMAT_VERSION,
-        "spec": str(spec.path),
-        "vars": dict(var_overrides),
-        "targets": list(targets),
-        "state": {"lineage": plan.lineage, "serial": plan.serial} if plan.lineage else None,
-        "provider": plan.provider,
-        "provider_changed": plan.provider_changed,
-        "ledger_revision": plan.ledger_revision,
-        "warnings": list(plan.warnings),
-        "budget": {"max_cost_usd": plan.budget_usd, "violations": list(plan.budget_violations)},
-        "jobs": [
-            {**job.to_json(), "fingerprint": job.fingerprint, "fingerprint_parts": dict(job.fingerprint_parts),
-             "cancel_batch_ids": list(job.cancel_batch_ids), "adopted": job.adopted,
-             "context_length": job.context_length, "retry_errors": job.retry_errors,
-             "shard_plans": [asdict(s) for s in job.shard_plans]}
-            for job in plan.jobs
-        ],
-    }
-    atomic_write_bytes(path, json.dumps(document, indent=2).encode() + b"\n")
+    saved = SavedPlan(
+        kind="specrun-plan", format_version=PLAN_FORMAT_VERSION, plan_file_version=PLAN_FILE_VERSION,
+        spec=str(spec.path), vars=dict(var_overrides), targets=list(targets),
+        state=_Bound(plan.lineage, plan.serial or 0) if plan.lineage else None, provider=plan.provider,
+        provider_changed=plan.provider_changed, ledger_revision=plan.ledger_revision, warnings=list(plan.warnings),
+        budget=_Budget(plan.budget_usd, list(plan.budget_violations)), jobs=list(plan.jobs))
+    atomic_write_bytes(path, _adapter().dump_json(saved, indent=2) + b"\n")
 
 
 def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
-    """Read a saved plan file; returns the Plan and the raw document."""
+    """Read a saved plan file (checked field by field); returns the Plan and the raw document."""
+    from pydantic import ValidationError
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes()
+        document = json.loads(text)
     except FileNotFoundError:
         raise PlanError(f"plan file {path} not found") from None
     except (OSError, ValueError) as exc:
@@ -62,42 +94,24 @@ def load_plan(path: Path) -> tuple[Plan, dict[str, Any]]:
         raise PlanError(f"plan file {path} has format_version {document.get('format_version')!r}; "
                         f"this specrun reads {PLAN_FORMAT_VERSION}")
     try:
-        return _plan_from_document(document), document
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PlanError(f"plan file {path} is damaged ({type(exc).__name__}: {exc}); make it again with "
+        saved: SavedPlan = _adapter().validate_json(text)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        if error["loc"][-1:] == ("action",) and error["type"] != "missing":
+            raise PlanError(f"plan file {path} is damaged: unknown action {quoted(error.get('input'))} "
+                            f"({where}); make it again with `specrun plan --out {path}`") from None
+        raise PlanError(f"plan file {path} is damaged ({where}: {error['msg']}); make it again with "
                         f"`specrun plan --out {path}`") from None
-
-
-def _plan_from_document(document: dict[str, Any]) -> Plan:
-    jobs = []
-    for raw in document["jobs"]:
-        if raw["action"] not in ACTIONS:
-            raise ValueError(f"unknown action {raw['action']!r}")  # named here: the enum's words are less clear
-        jobs.append(JobPlan(
-            job=raw["job"], action=raw["action"], reason=raw["reason"], requests=raw["requests"],
-            shards=raw["shards"], model=raw["model"], input_sha256=raw["input_sha256"],
-            batch_ids=tuple(raw.get("batch_ids", ())), fingerprint=raw.get("fingerprint"),
-            fingerprint_parts=raw.get("fingerprint_parts") or {},
-            shard_plans=tuple(ShardPlan(**s) for s in raw.get("shard_plans", ())),
-            cancel_batch_ids=tuple(raw.get("cancel_batch_ids", ())), adopted=bool(raw.get("adopted")),
-            estimated_input_tokens=raw.get("estimated_input_tokens", 0),
-            max_output_tokens=raw.get("max_output_tokens", 0),
-            estimated_cost=CostRange(cost["min"], cost["max"]) if (cost := raw.get("estimated_cost_usd")) else None,
-            spent_usd=raw.get("spent_cost_usd"), budget_usd=raw.get("budget_usd"), skipped=raw.get("skipped", 0),
-            reused_requests=raw.get("reused_requests", 0),
-            context_length=raw.get("context_length"), retry_errors=bool(raw.get("retry_errors")),
-            token_counting=raw.get("token_counting"), to_send=raw.get("to_send", 0), reused=raw.get("reused", 0),
-            in_flight=raw.get("in_flight", 0), duplicates=raw.get("duplicates", 0),
-        ))
-    bound = document.get("state")
-    budget = document.get("budget") or {}
-    plan = Plan(jobs=tuple(jobs), provider=document.get("provider", ""),
-                lineage=bound["lineage"] if bound else None, serial=bound["serial"] if bound else None,
-                warnings=tuple(document.get("warnings", ())), budget_usd=budget.get("max_cost_usd"),
-                budget_violations=tuple(budget.get("violations", ())),
-                provider_changed=bool(document.get("provider_changed")),
-                ledger_revision=document.get("ledger_revision"))
-    return plan
+    if saved.plan_file_version != PLAN_FILE_VERSION:
+        raise StalePlan(f"plan file {path} was saved by another specrun version; make it again with "
+                        f"`specrun plan --out {path}`")
+    plan = Plan(jobs=tuple(saved.jobs), provider=saved.provider,
+                lineage=saved.state.lineage if saved.state else None,
+                serial=saved.state.serial if saved.state else None, warnings=tuple(saved.warnings),
+                budget_usd=saved.budget.max_cost_usd, budget_violations=tuple(saved.budget.violations),
+                provider_changed=saved.provider_changed, ledger_revision=saved.ledger_revision)
+    return plan, document
 
 
 def check_saved_plan(plan: Plan, spec: Spec, state: State | None, *, provider: str,
