@@ -144,6 +144,12 @@ class Ledger:
         return {row[0].hex(): row[1] for row in self._rows("SELECT key, status FROM outcomes WHERE key IN ({marks})",
                                                             keys)}
 
+    def answers(self, keys: Sequence[str]) -> dict[str, tuple[str, bool]]:
+        """key → (status, measured) for the keys the ledger answers (no content read); ``measured``:
+        the asking request's length and model are known (an answer rebuilt from the provider lacks them)."""
+        return {row[0].hex(): (row[1], bool(row[2])) for row in self._rows(
+            "SELECT key, status, prompt_chars > 0 AND model IS NOT NULL FROM outcomes WHERE key IN ({marks})", keys)}
+
     def outcomes(self, keys: Sequence[str]) -> dict[str, Outcome]:
         return {row[0].hex(): _outcome(row) for row in self._rows(
             "SELECT key, status, content, error, usage, model, batch_id, file_id, at, prompt_chars "
@@ -226,11 +232,14 @@ class Ledger:
         """Grows with every change to the outcomes: a saved plan made at another revision is stale."""
         return int(self.meta("revision") or 0)
 
-    def set_prompt_chars(self, items: Iterable[tuple[str, int]]) -> None:
-        """Record how long the asking requests were (for calibrated estimates), where not known yet."""
+    def set_prompt_chars(self, items: Iterable[tuple[str, int]], model: str | None = None) -> None:
+        """Record how long the asking requests were, and their model (for calibrated estimates), where not
+        known yet."""
         with self._transaction():
-            self._db.executemany("UPDATE outcomes SET prompt_chars = ? WHERE key = ? AND prompt_chars = 0",
-                                 ((chars, bytes.fromhex(key)) for key, chars in items if chars > 0))
+            self._db.executemany(
+                "UPDATE outcomes SET prompt_chars = CASE WHEN prompt_chars = 0 THEN ? ELSE prompt_chars END, "
+                "model = COALESCE(model, ?) WHERE key = ? AND (prompt_chars = 0 OR model IS NULL)",
+                ((chars, model, bytes.fromhex(key)) for key, chars in items if chars > 0))
 
     def note_shard(self, filename: str, keys: Iterable[str]) -> None:
         """Remember which keys an uploaded (or about to be uploaded) shard holds."""
@@ -336,9 +345,12 @@ class SendFilter:
         self.resend_errors = resend_errors
         self.claimed = claimed if claimed is not None else set()  # keys this plan sends (shared across jobs)
         self.used_files: set[str] = set()  # running shards that hold keys the render needed
+        self.unmeasured: set[str] = set()  # reused keys whose request length the ledger lacks (a rebuild)
 
     def classify(self, keys: Sequence[str]) -> list[str]:
-        answered = self.ledger.statuses(keys) if self.ledger is not None else {}
+        found = self.ledger.answers(keys) if self.ledger is not None else {}
+        answered = {key: status for key, (status, _) in found.items()}
+        self.unmeasured = {key for key, (_, measured) in found.items() if not measured}
         unknown = [k for k in keys if k not in answered or (self.resend_errors and answered[k] != "ok")]
         running: set[str] = set()
         if unknown and self.live_files and self.ledger is not None:

@@ -15,6 +15,7 @@ answered, what is still running and what must be sent:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -32,20 +33,25 @@ from specrun.spec import Job, Spec
 from specrun.state import JobState, State, batch_status
 
 __all__ = ["live_files", "send_filter", "download_name", "download", "outcome_of", "ledger_lookup",
-           "rebuild_ledger", "Rebuilt", "ingest_job", "keys_in", "rename_shard"]
+           "rebuild_ledger", "Rebuilt", "ingest_job", "ingest_recovered", "keys_in", "rename_shard"]
 
 log = logging.getLogger("specrun.reconcile")
 
 
-def live_files(state: State | None, batches: Mapping[str, Any] | None = None) -> set[str]:
+def live_files(state: State | None, batches: Mapping[str, Any] | None = None,
+               recovered: Mapping[str, Any] | None = None) -> set[str]:
     """Names of the recorded shards whose batches may still answer (any job), by the batch
-    statuses just refreshed (``batches``: id → Batch) where there are some, else as recorded."""
+    statuses just refreshed (``batches``: id → Batch) where there are some, else as recorded.
+    ``recovered``: batches found on the files of shards recorded without one (filename → Batch)."""
     if state is None:
         return set()
     found = set()
     for job in state.jobs.values():
         for shard in job.shards:
             if not shard.batch_id:
+                lost = (recovered or {}).get(shard.filename)
+                if lost is not None and is_live(batch_status(lost)):
+                    found.add(shard.filename)
                 continue
             batch = (batches or {}).get(shard.batch_id)
             status = batch_status(batch) if batch is not None else shard.status
@@ -56,9 +62,25 @@ def live_files(state: State | None, batches: Mapping[str, Any] | None = None) ->
 
 def send_filter(ledger: Ledger | None, state: State | None, *, resend_errors: bool = False,
                 claimed: set[bytes] | None = None, also_live: Iterable[str] = (),
-                batches: Mapping[str, Any] | None = None) -> SendFilter:
-    return SendFilter(ledger, live_files=live_files(state, batches) | set(also_live), resend_errors=resend_errors,
-                      claimed=claimed)
+                batches: Mapping[str, Any] | None = None, recovered: Mapping[str, Any] | None = None) -> SendFilter:
+    return SendFilter(ledger, live_files=live_files(state, batches, recovered) | set(also_live),
+                      resend_errors=resend_errors, claimed=claimed)
+
+
+def ingest_recovered(ledger: Ledger, client: Provider, provider: str, downloads_dir: Path, spec: Spec,
+                     state: State, recovered: Mapping[str, Any]) -> None:
+    """Record what the batches found on unrecorded shards' files already answered (they may have
+    finished since the crash that lost their ids), so nothing they answered is sent again."""
+    for name, job_state in state.jobs.items():
+        job = spec.jobs.get(name)
+        found = []
+        for shard in job_state.shards:
+            batch = recovered.get(shard.filename) if not shard.batch_id else None
+            if batch is not None and not is_live(batch_status(batch)):
+                found.append(dataclasses.replace(shard, batch_id=batch.id, output_file_id=batch.output_file_id,
+                                                 error_file_id=batch.error_file_id))
+        if found and job is not None:
+            ingest_job(ledger, client, provider, downloads_dir, spec, job, dataclasses.replace(job_state, shards=found))
 
 
 def download_name(provider: str, file_id: str) -> str:

@@ -211,8 +211,11 @@ def _render_keyed(spec: Spec, job: Job, renderer: _JobRenderer, out_dir: Path, s
     def flush() -> None:
         nonlocal input_tokens, output_tokens, chars
         verdicts = send.classify([key for key, _, _, _ in batch])
+        lengths = []  # answers rebuilt from the provider do not know how long their request was: now we do
         for (key, line, tokens, length), verdict in zip(batch, verdicts, strict=True):
             counts[verdict] += 1
+            if verdict == "reuse" and key in send.unmeasured:
+                lengths.append((key, length))
             if verdict != "send":
                 continue
             claimed.append(key)
@@ -222,6 +225,8 @@ def _render_keyed(spec: Spec, job: Job, renderer: _JobRenderer, out_dir: Path, s
             at = line.find(_SEND_AT)
             writer.add(b'{"custom_id":"' + key.encode() + b'"' + line[at:], key)
             shard_keys.append(key)
+        if lengths and ledger is not None:
+            ledger.set_prompt_chars(lengths, job.model)
         batch.clear()
 
     try:

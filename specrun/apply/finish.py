@@ -72,12 +72,12 @@ class _Finishing(_ExecutorBase):
         def answered(request: RenderedRequest, _result: RowResult) -> None:
             lengths.append((request.key, request.prompt_chars))
             if len(lengths) >= 10_000:
-                self.ledger.set_prompt_chars(lengths)
+                self.ledger.set_prompt_chars(lengths, job.model)
                 lengths.clear()
 
         summary = write_results(job.output, join_rows(requests, results, missing_reason=reason,
                                                       ledger=ledger_lookup(self.ledger), answered=answered))
-        self.ledger.set_prompt_chars(lengths)
+        self.ledger.set_prompt_chars(lengths, job.model)
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,

@@ -54,7 +54,7 @@ from specrun.plan.values import (
     shard_plan_of,
 )
 from specrun.provider import Provider
-from specrun.reconcile import Rebuilt, ingest_job, rebuild_ledger, rename_shard, send_filter
+from specrun.reconcile import Rebuilt, ingest_job, ingest_recovered, rebuild_ledger, rename_shard, send_filter
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Spec
 from specrun.state import JobState, State
@@ -110,6 +110,9 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
             if rebuilt.answers:
                 view.notes.append(f"the row ledger was rebuilt from the provider: {rebuilt.answers:,} answers "
                                   f"from {rebuilt.files:,} result files")
+    if view.recovered and state is not None:
+        assert client is not None
+        ingest_recovered(ledger, client, provider, downloads_dir, spec, state, view.recovered)
     claimed: set[bytes] = set()  # keys this plan sends: identical requests of later jobs share them
     inputs = []
     for name, job in selected:
@@ -121,7 +124,7 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
             ingest_job(ledger, client, provider, downloads_dir, spec, job, job_state, view.batches)
         send = send_filter(None if forced else ledger, state if provider_matches else None,
                            resend_errors=retry_errors, claimed=claimed, also_live=rebuilt.live,
-                           batches=view.batches)
+                           batches=view.batches, recovered=view.recovered)
         item = job_inputs(spec, job, job_state, build_dir, context_length=context_length_of(models, job.model),
                           force_render=new_round or forced, send=send, forced=forced, retry_round=new_round)
         if forced:  # named apart from the files sent before, so they are sent again, not adopted

@@ -70,7 +70,7 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
         warnings.extend(item.warnings)
         if item.counting_note and item.counting_note not in warnings:
             warnings.append(item.counting_note)  # once, however many jobs it concerns
-        plan = _decide_job(item, known.get(item.job.name), view, retry_errors=retry_errors)
+        plan = _counted(_decide_job(item, known.get(item.job.name), view, retry_errors=retry_errors), item)
         if plan.action in SUBMITTING and view.active_models is not None and item.job.model not in view.active_models:
             close = difflib.get_close_matches(item.job.model, view.active_models, n=3, cutoff=0.3)
             hint = f"; closest active models: {', '.join(close)}" if close else \
@@ -96,6 +96,21 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
                 lineage=state.lineage if state is not None else None,
                 serial=state.serial if state is not None else None,
                 warnings=tuple(warnings), provider_changed=not provider_matches)
+
+
+def _counted(plan: JobPlan, item: JobInputs) -> JobPlan:
+    """The rendered shards the provider already ran (adopted by name) are not sent again: count them
+    as reused, so ``to_send`` is exactly what apply uploads."""
+    if not item.rendered:
+        return plan
+    new = {s.filename for s in item.shards}
+    adopted = sum(s.requests for s in plan.shard_plans if s.batch_id and s.filename in new)
+    if not adopted:
+        return plan
+    reason = plan.reason
+    if "adopt" not in reason:
+        reason += f"; {adopted:,} of them already sent in batches found on the provider (adopted)"
+    return replace(plan, to_send=max(item.to_send - adopted, 0), reused=item.reused + adopted, reason=reason)
 
 
 def _live(batch: Any, shard: ShardState) -> bool:
@@ -134,8 +149,12 @@ def _decide_changed_job(item: JobInputs, job_state: JobState, view: ProviderView
     Running batches of the old version that hold requests the new one asks are kept
     and waited for (their answers serve the new version); the others are cancelled.
     """
-    live = [s for s in job_state.shards if s.batch_id and _live(view.batches.get(s.batch_id), s)]
-    kept = [shard_plan_of(s, view.batches.get(s.batch_id or "")) for s in live if s.filename in item.waiting_on]
+    now = {s.filename: view.batches.get(s.batch_id) if s.batch_id else view.recovered.get(s.filename)
+           for s in job_state.shards}  # each recorded shard's batch as refreshed (or found after a crash)
+    live = [shard_plan_of(s, now[s.filename]) if now[s.filename] is not None else shard_plan_of(s)
+            for s in job_state.shards]
+    live = [s for s in live if s.batch_id and is_live(s.status)]
+    kept = [s for s in live if s.filename in item.waiting_on]
     cancel = tuple(s.batch_id for s in live if s.filename not in item.waiting_on and s.batch_id)
     new = [_adopt(s, view) if view.refreshed else s for s in item.shards]
     plans = tuple(replace(s, index=i, generation=0) for i, s in enumerate([*kept, *new]))

@@ -25,7 +25,7 @@ from specrun.plan.values import (
 from specrun.provider import Provider
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Job, Spec
-from specrun.state import JobState, OutputState, State, batch_status
+from specrun.state import JobState, OutputState, State, batch_status, newest_usable_batch
 
 __all__ = ["job_inputs", "results_on_disk", "fetch_models", "refresh_batches", "refresh", "context_length_of",
            "unrecorded_live_batches"]
@@ -124,6 +124,15 @@ def refresh_batches(client: Provider, state: State | None, names: Iterable[str],
             view.batches[batch_id] = client.get_batch(batch_id)
         except NotFound:
             view.notes.append(f"batch {batch_id} recorded in state no longer exists on the provider")
+    # Uploaded, but no batch recorded: a crash may have come right after creating it.
+    unsure = {s.file_id: s.filename for name in names if (job_state := known.get(name)) is not None
+              for s in job_state.shards if s.file_id and not s.batch_id}
+    if unsure:
+        for file_id, batches in client.batches_by_input_file(set(unsure)).items():
+            batch = newest_usable_batch(batches)
+            if batch is not None:
+                view.recovered[unsure[file_id]] = batch
+                view.batches[batch.id] = batch
     return view
 
 

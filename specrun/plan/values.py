@@ -263,6 +263,9 @@ class ProviderView:
     retry_files: dict[str, list[Any]] = field(default_factory=dict)   # job → its retry files (state lost)
     gone: set[str] = field(default_factory=set)                       # recorded batch ids the provider no longer has
     unrecorded_live: dict[str, list[str]] = field(default_factory=dict)  # job → live batches the state never recorded
+    # shard filename → the batch found on its file, for recorded shards uploaded but without a batch id
+    # (a crash between creating the batch and saving the state)
+    recovered: dict[str, Any] = field(default_factory=dict)
 
 
 def shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
