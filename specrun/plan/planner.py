@@ -101,10 +101,10 @@ def decide(spec: Spec, inputs: Sequence[JobInputs], state: State | None, view: P
 def _counted(plan: JobPlan, item: JobInputs) -> JobPlan:
     """The rendered shards the provider already ran (adopted by name) are not sent again: count them
     as reused, so ``to_send`` is exactly what apply uploads."""
-    if not item.rendered:
+    if not item.rendered or not plan.action.submits:
         return plan
     new = {s.filename for s in item.shards}
-    adopted = sum(s.requests for s in plan.shard_plans if s.batch_id and s.filename in new)
+    adopted = sum(s.requests for s in plan.shard_plans if s.adopted and s.batch_id and s.filename in new)
     if not adopted:
         return plan
     reason = plan.reason
