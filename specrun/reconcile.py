@@ -32,7 +32,7 @@ from specrun.results import RowResult, is_answer, load_results
 from specrun.spec import Job, Spec
 from specrun.state import JobState, State, batch_status
 
-__all__ = ["live_files", "send_filter", "download_name", "download", "outcome_of", "ledger_lookup",
+__all__ = ["live_files", "send_filter", "file_for", "download_name", "download", "outcome_of", "ledger_lookup",
            "rebuild_ledger", "Rebuilt", "ingest_job", "ingest_recovered", "keys_in", "rename_shard"]
 
 log = logging.getLogger("specrun.reconcile")
@@ -81,6 +81,12 @@ def ingest_recovered(ledger: Ledger, client: Provider, provider: str, downloads_
                                                  error_file_id=batch.error_file_id))
         if found and job is not None:
             ingest_job(ledger, client, provider, downloads_dir, spec, job, dataclasses.replace(job_state, shards=found))
+
+
+def file_for(files: Iterable[Any], size: int) -> Any:
+    """The first of the files found under a shard's name that can be that shard (its size, when the
+    provider says one), or None. Plan (adopting) and apply (reconciling before upload) both ask this."""
+    return next((f for f in files if getattr(f, "bytes", None) in (None, size)), None)
 
 
 def download_name(provider: str, file_id: str) -> str:

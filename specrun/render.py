@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ from specrun.fingerprint import (
     job_fingerprint,
 )
 from specrun.ledger import SendFilter
-from specrun.naming import retry_filename, retry_prefix, shard_filename
+from specrun.naming import refuse_custom_id, retry_filename, retry_prefix, shard_filename
 from specrun.shards import Shard, _CustomIdSet, _ShardWriter
 from specrun.spec import Job, Spec
 from specrun.tokens import Counting, chat_format_for, counter_for
@@ -408,7 +407,7 @@ class _JobRenderer:
                     raise self._failure(field_name, failure, row, position) from None
                 # a message too large for any request: skipped like one over limits.max_bytes
                 if not custom_id or not custom_id.isprintable() or custom_id.isspace():
-                    _refuse_custom_id(job.name, custom_id, describe(position))
+                    refuse_custom_id(job.name, custom_id, describe(position))
                 custom_ids.add(custom_id)
                 oversized.append(position)
                 yield (index, position, custom_id, b"", row, 0,
@@ -416,7 +415,7 @@ class _JobRenderer:
                        "", 0)
                 continue
             if not custom_id or not custom_id.isprintable() or custom_id.isspace():
-                _refuse_custom_id(job.name, custom_id, describe(position))
+                refuse_custom_id(job.name, custom_id, describe(position))
             custom_ids.add(custom_id)
             text = head + _encode(custom_id) + middle + ",".join(parts) + tail
             try:
@@ -496,32 +495,3 @@ class _JobRenderer:
                 )
             seen[custom_id] = position
         # every suspect was a hash collision between different ids: nothing to report
-
-
-# Characters a custom_id may not hold: it ends up in file names, logs and terminals.
-# Control characters (newlines, tabs, escape sequences), line/paragraph separators and
-# the bidirectional overrides that make text display in another order than it reads.
-_UNSAFE_ID_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _refuse_custom_id(job: str, custom_id: str, row_words: str) -> None:
-    """Raise if ``custom_id`` is empty, only whitespace, or holds a control character.
-
-    Any other text is fine (called only when the fast ``isprintable`` check fails,
-    which it also does for harmless format characters such as emoji joiners).
-    """
-    where = f"job {job!r}, id: the custom_id of {row_words}"
-    if not custom_id:
-        raise RenderError(f"{where} renders empty")
-    if custom_id.isspace():
-        raise RenderError(f"{where} renders only whitespace ({_shorten(custom_id)})")
-    for char in custom_id:
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in _UNSAFE_ID_CATEGORIES:
-            raise RenderError(f"{where} holds the control character U+{ord(char):04X} ({_shorten(custom_id)}); "
-                              "custom_ids go into file names, logs and terminals, so they must be printable text")
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    shown = repr(text if len(text) <= limit else text[:limit])
-    return shown if len(text) <= limit else shown + "..."

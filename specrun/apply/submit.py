@@ -8,6 +8,7 @@ from typing import Any
 
 from specrun.apply._base import _ExecutorBase
 from specrun.errors import ApplyError, OutcomeUnknown
+from specrun.reconcile import file_for
 from specrun.spec import Job
 from specrun.state import (
     JobState,
@@ -38,9 +39,9 @@ class _Submitting(_ExecutorBase):
         known_files = {s.file_id for s in pending if s.file_id}
         for shard in pending:
             if not shard.file_id:
-                match = [f for f in files.get(shard.filename, ()) if f.bytes in (None, shard.bytes)]
-                if match:
-                    shard.file_id = match[0].id
+                found = file_for(files.get(shard.filename, ()), shard.bytes)
+                if found is not None:
+                    shard.file_id = found.id
                     known_files.add(shard.file_id)
                     log.info("adopted file %s for %s", shard.file_id, shard.filename)
         if known_files:

@@ -26,6 +26,7 @@ from specrun.plan.values import (
     shard_plan_of,
     with_batch,
 )
+from specrun.reconcile import file_for
 from specrun.spec import Job, Spec
 from specrun.state import JobState, OutputState, ShardState, State, batch_status, newest_usable_batch
 
@@ -265,11 +266,10 @@ def _adopt(shard: ShardPlan, view: ProviderView) -> ShardPlan:
     """Fill in a file/batch the provider already holds for this shard (by file name)."""
     file_id = shard.file_id
     if not file_id:
-        files = [f for f in view.files_by_name.get(shard.filename, ())
-                 if getattr(f, "bytes", None) in (None, shard.bytes)]
-        if not files:
+        found = file_for(view.files_by_name.get(shard.filename, ()), shard.bytes)
+        if found is None:
             return shard
-        file_id = files[0].id
+        file_id = found.id
     on_file = list(view.batches_by_file.get(file_id, ()))
     batch = newest_usable_batch(on_file)
     if batch is None:
