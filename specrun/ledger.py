@@ -241,6 +241,16 @@ class Ledger:
                 "model = COALESCE(model, ?) WHERE key = ? AND (prompt_chars = 0 OR model IS NULL)",
                 ((chars, model, bytes.fromhex(key)) for key, chars in items if chars > 0))
 
+    def mark_invalid(self, items: Iterable[tuple[str, str]]) -> None:
+        """Answers that do not follow the job's output schema (key, message): errors from now on, so
+        ``--retry-errors`` re-sends them (the key covers the schema, so the verdict holds for every job)."""
+        with self._transaction():
+            changed = self._db.executemany(
+                "UPDATE outcomes SET status = 'error', error = ? WHERE key = ? AND status = 'ok'",
+                ((_dump({"code": "invalid_output", "message": message}), bytes.fromhex(key)) for key, message in items))
+            if changed.rowcount > 0:
+                self._bump()
+
     def note_shard(self, filename: str, keys: Iterable[str]) -> None:
         """Remember which keys an uploaded (or about to be uploaded) shard holds."""
         with self._transaction():

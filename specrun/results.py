@@ -45,6 +45,7 @@ class RowResult:
     error: dict[str, Any] | None
     usage: dict[str, Any] | None
     source: str | None = field(default=None, compare=False)  # the provider file it was read from
+    parsed: Any = field(default=None, compare=False)  # a structured answer's JSON value (specrun.structured)
 
 
 def is_answer(result: RowResult | None) -> TypeGuard[RowResult]:
@@ -204,6 +205,7 @@ def join_rows(
     missing_reason: str = "no result from the provider",
     ledger: Lookup | None = None,
     answered: Callable[[Any, RowResult], None] | None = None,
+    check: Callable[[Any, RowResult], RowResult] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield one result record per input request, in input order.
 
@@ -212,7 +214,9 @@ def join_rows(
     requests sent before the ledger existed, the row's custom_id. ``ledger(keys)``
     answers the rest (those lines say ``"reused": true``); an ok answer beats an
     error wherever it comes from. ``answered(request, result)`` is told of every
-    request the job's own files answered (to record them in the ledger).
+    request the job's own files answered (to record them in the ledger). ``check``
+    (structured output, specrun.structured) turns each request's answer into its checked
+    form: ``parsed`` set, or the row error ``invalid_output``.
 
     A request with a ``skip_reason`` (``on_too_long: skip``) was never sent: its
     record says ``skipped`` and why.
@@ -221,15 +225,15 @@ def join_rows(
     for request in requests:
         chunk.append(request)
         if len(chunk) >= _JOIN_CHUNK:
-            yield from _join_chunk(chunk, results, missing_reason, ledger, answered)
+            yield from _join_chunk(chunk, results, missing_reason, ledger, answered, check)
             chunk = []
     if chunk:
-        yield from _join_chunk(chunk, results, missing_reason, ledger, answered)
+        yield from _join_chunk(chunk, results, missing_reason, ledger, answered, check)
 
 
 def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reason: str,
                 ledger: Lookup | None, answered: Callable[[Any, RowResult], None] | None,
-                ) -> Iterator[dict[str, Any]]:
+                check: Callable[[Any, RowResult], RowResult] | None) -> Iterator[dict[str, Any]]:
     own: list[RowResult | None] = []
     for request in chunk:
         key = getattr(request, "key", "")
@@ -250,6 +254,8 @@ def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reas
             if other is not None and (result is None or (result.status != "ok" and other.status == "ok")
                                       or not is_answer(result)):
                 result, reused = other, True
+            if result is not None and check is not None:
+                result = check(request, result)
         if skip_reason is not None:
             record.update(status="skipped", content=None,
                           error={"code": "skipped", "message": skip_reason}, usage=None)
@@ -258,6 +264,7 @@ def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reas
                           error={"code": "missing", "message": missing_reason}, usage=None)
         else:
             record.update(status=result.status, content=result.content, error=result.error, usage=result.usage)
+        record["parsed"] = result.parsed if (result is not None and skip_reason is None) else None
         record["reused"] = reused
         record["row"] = dict(request.row)
         yield record

@@ -28,6 +28,7 @@ from specrun._yaml import YamlDocument, format_path, load_yaml
 from specrun.data import DataSpec, format_from_extension
 from specrun.errors import SpecError
 from specrun.estimate import sets_output_limit
+from specrun.structured import load_output_schema, response_format
 
 __all__ = [
     "ProviderConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
@@ -74,6 +75,9 @@ class Job:
     budget_max_cost_usd: float | None = None
     on_too_long: str = "error"        # error | skip
     dedupe: bool = True               # identical requests share one answer (DESIGN §7); false: keyed by custom_id too
+    output_schema: Mapping[str, Any] | None = None  # structured output (DESIGN §8): every answer must follow it
+    exports: tuple[Path, ...] = ()    # more files the results are written to (.csv, .parquet)
+    exports_display: tuple[str, ...] = ()
     line: int | None = None           # spec line of the job's key
     resolved: Mapping[str, Any] = field(default_factory=dict)  # merged job section (for fingerprints)
     description: str | None = None    # free text; metadata, never part of the fingerprint
@@ -97,6 +101,8 @@ class Spec:
 # --------------------------------------------------------------------------- loading
 
 DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
+#: What ``exports:`` can write (specrun.exports), by extension.
+EXPORT_SUFFIXES = (".csv", ".parquet")
 #: Params that bound one answer's tokens; without either, only the model's context does.
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long", "dedupe")
@@ -332,6 +338,22 @@ class _Resolver:
                 self._problem((*where, "params", reserved),
                               f"{reserved} cannot be a param; use the job's {reserved}: key", key=True)
                 ok = False
+        output_schema = None
+        if "output_schema" in section:
+            output_schema, _source, problem = load_output_schema(section["output_schema"], base_dir)
+            if problem:
+                self._problem((*path, "output_schema"), problem)
+                ok = False
+            elif "response_format" in params:
+                self._problem((*path, "output_schema"), "use output_schema or params.response_format, not both")
+                ok = False
+            elif output_schema is not None:
+                params["response_format"] = response_format(name, output_schema)
+        exports_display = tuple(section.get("exports") or ())
+        for index, export in enumerate(exports_display):
+            if Path(export).suffix.lower() not in EXPORT_SUFFIXES or "\0" in export:
+                self._problem((*path, "exports", index), f"{export!r}: an export is a .csv or .parquet file")
+                ok = False
         data = self._data(name, section, base_dir)
         if data is None or not ok:
             return None
@@ -359,6 +381,7 @@ class _Resolver:
             "limits": limits,
             "on_too_long": on_too_long,
             "dedupe": dedupe,
+            "exports": list(exports_display),
             "budget": budget,
             "output": output_display,
             "description": section.get("description"),
@@ -376,6 +399,9 @@ class _Resolver:
             budget_max_cost_usd=budget.get("max_cost_usd"),
             on_too_long=on_too_long,
             dedupe=dedupe,
+            output_schema=output_schema,
+            exports=tuple(_absolute(base_dir, e) for e in exports_display),
+            exports_display=exports_display,
             line=self.lines.of_key(path),
             resolved=resolved,
             description=section.get("description"),

@@ -21,6 +21,7 @@ from specrun.state import (
     OutputState,
     file_stat,
 )
+from specrun.structured import Checker
 
 log = logging.getLogger("specrun.apply")
 
@@ -75,9 +76,21 @@ class _Finishing(_ExecutorBase):
                 self.ledger.set_prompt_chars(lengths, job.model)
                 lengths.clear()
 
+        invalid: list[tuple[str, str]] = []  # answers the output schema refuses, found here (not at ingest)
+        checker = Checker(job.output_schema) if job.output_schema is not None else None
+
+        def check(request: RenderedRequest, result: RowResult) -> RowResult:
+            assert checker is not None
+            checked = checker.check(result)
+            if checked.status != result.status and checked.error is not None and request.key:
+                invalid.append((request.key, checked.error["message"]))
+            return checked
+
         summary = write_results(job.output, join_rows(requests, results, missing_reason=reason,
-                                                      ledger=ledger_lookup(self.ledger), answered=answered))
+                                                      ledger=ledger_lookup(self.ledger), answered=answered,
+                                                      check=check if checker is not None else None))
         self.ledger.set_prompt_chars(lengths, job.model)
+        self.ledger.mark_invalid(invalid)
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
