@@ -80,6 +80,8 @@ class DataSpec:
     rows: tuple[Mapping[str, Any], ...] | None = None
     line: int | None = None           # spec line where `data`/`rows` is declared
     row_lines: tuple[int, ...] | None = None  # spec line of each inline row
+    job: str | None = None            # a pipeline (DESIGN §8): the rows are this job's result lines
+    include_errors: bool = False      # with job: the upstream's error lines too (default: ok lines only)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class RowSource:
             return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                                              default=str).encode()).hexdigest()
         digest = hashlib.sha256((self.data.format or "").encode() + b"\0")
+        if self.data.job is not None and self.data.include_errors:
+            digest.update(b"include_errors\0")
         if self.data.path is not None:
             try:
                 hash_file(self.data.path, digest)
@@ -142,6 +146,9 @@ class RowSource:
             # utf-8-sig: spreadsheets like to start CSV files with a byte-order mark
             return open(path, encoding="utf-8-sig", newline="" if self.data.format == "csv" else None)
         except FileNotFoundError:
+            if self.data.job is not None:
+                raise DataError(f"the results of job '{self.data.job}' ({self.display}) are not written yet: "
+                                f"apply '{self.data.job}' first (specrun apply --target {self.data.job})") from None
             raise DataError(f"data file {self.display} not found (looked for {path})") from None
         except IsADirectoryError:
             raise DataError(f"data file {self.display} is a directory ({path})") from None
@@ -454,4 +461,26 @@ def _first_bad_utf8_line(path: Path | None) -> int | str:
 register_format(DataFormat("csv", (".csv",), _csv_rows, "row"))
 register_format(DataFormat("jsonl", (".jsonl", ".ndjson"), _jsonl_rows, "line"))
 register_format(DataFormat("json", (".json",), _json_rows, "item", position_in_brackets=True))
+
+
+def _result_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Another job's results (a pipeline): its ok lines, or every line with ``include_errors``."""
+    for position, row in _jsonl_rows(source):
+        if source.data.include_errors or row.get("status") == "ok":
+            yield position, row
+
+
+#: Not a file format anyone writes: ``data: {job: NAME}`` (no extension maps to it).
+register_format(DataFormat("results", (), _result_rows, "line"))
+FORMATS = tuple(DATA_FORMATS)
+
+
+def _parquet_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Parquet (the optional parquet extra): specrun._parquet imports pyarrow only when a file is read."""
+    from specrun._parquet import parquet_rows
+
+    return parquet_rows(source)
+
+
+register_format(DataFormat("parquet", (".parquet",), _parquet_rows, "row"))
 FORMATS = tuple(DATA_FORMATS)

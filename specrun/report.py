@@ -58,7 +58,8 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
                 ledger = _ledger_line(job)
                 if ledger:
                     lines.append(pad + ledger)
-                lines.append(pad + _money_line(job))
+                if job.to_send is not None:
+                    lines.append(pad + _money_line(job))
             if job.skipped:
                 lines.append(pad + f"{job.skipped:,} row(s) too long: skipped (on_too_long: skip)")
             if job.batch_ids and job.action != "create":
@@ -79,7 +80,7 @@ def format_plan(plan: Plan, *, color: bool = False) -> str:
 def _ledger_line(job: JobPlan) -> str:
     """What the row ledger saves: "1 to send, 500,000 from the ledger" (empty when it saves nothing)."""
     if job.to_send is None:
-        return "requests to send: known after the jobs it reads from apply"
+        return "requests to send and cost: known after the job it reads from applies"
     if not (job.reused or job.in_flight or job.duplicates or job.action == "update"):
         return ""
     parts = [f"{job.to_send:,} to send", f"{job.reused:,} from the ledger"]
@@ -146,7 +147,8 @@ def format_plan_markdown(plan: Plan) -> str:
                 ledger = _ledger_line(job)
                 if ledger:
                     lines.append(f"  - {ledger}")
-                lines.append(f"  - {_money_line(job)}")
+                if job.to_send is not None:
+                    lines.append(f"  - {_money_line(job)}")
             if job.skipped:
                 lines.append(f"  - {job.skipped:,} row(s) too long: skipped")
             if job.input_sha256:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +231,7 @@ class _Resolver:
             if job is not None:
                 jobs[name] = job
         self._check_outputs(jobs, base_dir)
+        jobs = self._link_pipelines(jobs)
         budget = data.get("budget") or {}
         return Spec(
             path=self.path,
@@ -243,6 +244,32 @@ class _Resolver:
             display_path=self.display,
             warnings=tuple(warning for job in jobs.values() for warning in job.warnings),
         )
+
+    def _link_pipelines(self, jobs: dict[str, Job]) -> dict[str, Job]:
+        """Point each ``data: {job: NAME}`` at that job's results file; refuse unknown jobs and cycles."""
+        linked = dict(jobs)
+        for name, job in jobs.items():
+            upstream = job.data.job
+            if upstream is None:
+                continue
+            where = ("jobs", name, "data", "job")
+            if upstream not in jobs:
+                if upstream in (self.data.get("jobs") or {}):
+                    continue  # the upstream itself is invalid: its own problem is reported
+                hint = did_you_mean(upstream, jobs)
+                self._problem(where, f"job {upstream!r} is not in the spec{hint}; job {name!r} reads its results "
+                                     "(remove or rename both together)")
+                continue
+            source = jobs[upstream]
+            linked[name] = replace(job, data=replace(job.data, path=source.output,
+                                                     display_path=source.output_display))
+        cycle = find_cycle({name: job.data.job for name, job in jobs.items() if job.data.job in jobs})
+        if cycle:
+            steps = " → ".join(f"{step} ({self.display}:{self.lines.of(('jobs', step, 'data', 'job'))})"
+                               for step in cycle[:-1])
+            self._problem(("jobs", cycle[0], "data", "job"),
+                          f"the jobs read each other's results in a circle: {steps} → {cycle[-1]}")
+        return linked
 
     def _check_outputs(self, jobs: Mapping[str, Job], base_dir: Path) -> None:
         """Refuse outputs that would overwrite another job's results, a data file, the spec or state."""
@@ -377,6 +404,7 @@ class _Resolver:
             "params": params,
             "id": id_template,
             "data": ({"rows": list(data.rows)} if data.rows is not None
+                     else {"job": data.job, "include_errors": data.include_errors} if data.job is not None
                      else {"path": data.display_path, "format": data.format}),
             "limits": limits,
             "on_too_long": on_too_long,
@@ -433,6 +461,16 @@ class _Resolver:
             self._problem(path, "no data (add data: <file> or rows: [...])", key=True)
             return None
         data = section["data"]
+        if isinstance(data, Mapping) and ("job" in data or "include_errors" in data):
+            if "job" not in data or "path" in data or "format" in data:
+                self._problem((*path, "data"), "data: {job: NAME} reads another job's results: it takes job: "
+                                               "and include_errors:, not path: or format:")
+                return None
+            return DataSpec(job=data["job"], include_errors=bool(data.get("include_errors", False)),
+                            format="results", line=self.lines.of((*path, "data")))
+        if isinstance(data, Mapping) and "path" not in data:
+            self._problem((*path, "data"), "data: needs path: (a data file) or job: (another job's results)")
+            return None
         file, fmt = (data, None) if isinstance(data, str) else (data["path"], data.get("format"))
         data_path = path + (("data",) if isinstance(data, str) else ("data", "path"))
         if "\0" in file:
@@ -448,6 +486,19 @@ class _Resolver:
             return None
         return DataSpec(path=_absolute(base_dir, file), display_path=file, format=fmt,
                         line=self.lines.of((*path, "data")))
+
+
+def find_cycle(reads: Mapping[str, str | None]) -> list[str]:
+    """A circle in "job reads job" (``[a, b, a]``), or [] when there is none."""
+    for start in reads:
+        seen = [start]
+        step = reads.get(start)
+        while step is not None:
+            if step in seen:
+                return [*seen[seen.index(step):], step]
+            seen.append(step)
+            step = reads.get(step)
+    return []
 
 
 def _absolute(base_dir: Path, path: str) -> Path:

@@ -168,7 +168,7 @@ def test_join_keeps_input_order_and_marks_missing_and_skipped():
     assert [r["index"] for r in records] == [0, 1, 2, 3]
     assert [r["status"] for r in records] == ["ok", "error", "skipped", "error"]
     assert records[0] == {"custom_id": "q-0", "index": 0, "status": "ok", "content": "Zero!", "error": None,
-                          "usage": {"prompt_tokens": 4, "completion_tokens": 2}, "reused": False,
+                          "usage": {"prompt_tokens": 4, "completion_tokens": 2}, "parsed": None, "reused": False,
                           "row": {"text": "zero"}}
     assert records[1]["error"] == {"code": "missing", "message": "no result (batch batch_1 expired)"}
     assert records[1]["content"] is None and records[1]["usage"] is None
@@ -177,7 +177,7 @@ def test_join_keeps_input_order_and_marks_missing_and_skipped():
     assert records[2]["content"] is None
     assert records[3]["error"] == {"code": "server_error", "message": "boom"}
     assert [r["row"] for r in records] == [{"text": "zero"}, {"text": "one"}, {"text": "two"}, {"text": "three"}]
-    assert all(list(r) == ["custom_id", "index", "status", "content", "error", "usage", "reused", "row"]
+    assert all(list(r) == ["custom_id", "index", "status", "content", "error", "usage", "parsed", "reused", "row"]
                for r in records)
 
 

@@ -34,7 +34,7 @@ from specrun.apply.values import (
     ProgressSink,
 )
 from specrun.apply.wait import _is_terminal, _Waiting
-from specrun.errors import ApplyError, SpecrunError
+from specrun.errors import ApplyError, BudgetExceeded, SpecrunError
 from specrun.ledger import LEDGER_FILE, Ledger
 from specrun.plan import Action, JobPlan, Plan
 from specrun.provider import Provider
@@ -105,70 +105,101 @@ class Executor(_Submitting, _Waiting, _Finishing):
                 self.state.jobs = {}
             self.state.provider = plan.provider
             self._save()
-        active: list[str] = []
-        for job_plan in plan.jobs:
-            if job_plan.action == "remove":
-                self._remove(job_plan)
-                report.outcomes.append(JobOutcome(job_plan.job, "removed", message="forgotten; result files kept"))
-                continue
-            job = self.spec.jobs[job_plan.job]
-            if job_plan.action == "noop":
-                self._refresh_fingerprint(job_plan)
-                outcome = self._outcome_from_state(job_plan.job, "completed")
-                report.outcomes.append(outcome)
-                continue
-            if job_plan.action in (Action.REPLACE, Action.UPDATE):
-                # the new version's shards (kept running batches included) replace the old record;
-                # what the old one's batches answered goes into the ledger first (a revert reuses it)
-                self._cancel(job_plan.job, job_plan.cancel_batch_ids)
-                self._keep_answers(job)
-                self.state.jobs.pop(job_plan.job, None)
-                self._save()
-            if job_plan.retry_errors:
-                self._retry_errors[job.name] = True
-            if job_plan.action is Action.RETRY and not any(not s.batch_id for s in job_plan.shard_plans):
-                # a retry the plan could not render (no new round in it): plan the job's round now
-                self._adopt_into_state(job, job_plan)
-                if self._next_round(job):
-                    active.append(job_plan.job)
-                    continue
-            if job_plan.action.submits:
-                if job_plan.action is Action.RETRY:
-                    self._retried.add(job.name)
-                    new = [s for s in job_plan.shard_plans if not s.batch_id]
-                    what = "without an ok result" if job_plan.retry_errors else "without a result"
-                    self.echo(f"{job.name}: retrying {sum(s.requests for s in new):,} request(s) {what} in "
-                              f"{len(new)} new batch(es)")
-                self._submit_shards(job, job_plan)
-            else:  # wait / download
-                self._adopt_into_state(job, job_plan)
-                if job_plan.action is Action.WAIT and any(s.status and is_dead(s.status)
-                                                         for s in job_plan.shard_plans):
-                    self._deferred_retry.add(job.name)
-            active.append(job_plan.job)
+        # A job reading the results of a job this apply changes is planned once those are written.
+        later = [job_plan for job_plan in plan.jobs if job_plan.to_send is None]
+        active = [job_plan.job for job_plan in plan.jobs
+                  if job_plan not in later and self._start(job_plan, report)]
         if not self.options.wait:
-            running = {name for name in active if any(s.is_live for s in self.state.jobs[name].shards)}
-            for name in active:
-                planned = next(j for j in plan.jobs if j.job == name)
-                if name not in running and (planned.duplicates or planned.in_flight) and running - {name}:
-                    report.outcomes.append(JobOutcome(name, "submitted", message=(
-                        "its answers come from batches of other jobs still running; run `specrun apply` again "
-                        "to collect results")))
-                elif name not in running and name not in self._deferred_retry:
-                    report.outcomes.append(self._finish(self.spec.jobs[name]))
-                elif name in self._deferred_retry:
-                    report.outcomes.append(JobOutcome(name, "submitted", message=
-                                                      "the retry waits for batches still running; run `specrun "
-                                                      "apply` again to submit it and collect results"))
-                else:
-                    report.outcomes.append(JobOutcome(
-                        name, "submitted", message="batches submitted; run `specrun apply` again to collect results"))
+            self._report_submitted(plan, active, report)
+            report.outcomes.extend(JobOutcome(job_plan.job, "submitted", message=(
+                f"reads the results of job '{self.spec.jobs[job_plan.job].data.job}': run `specrun apply` again "
+                "once they are written")) for job_plan in later)
             self._prune_build_dir()
             return report
-        finished = self._wait_and_finish(active)
-        report.outcomes.extend(finished)
+        report.outcomes.extend(self._wait_and_finish(active))
+        while later:
+            # the next stage: jobs whose upstream jobs are done, planned now that their rows exist
+            waiting = {job_plan.job for job_plan in later}
+            stage = [job_plan.job for job_plan in later if self.spec.jobs[job_plan.job].data.job not in waiting]
+            later = [job_plan for job_plan in later if job_plan.job not in stage]
+            report.outcomes.extend(self._wait_and_finish(self._run_stage(stage, report)))
         self._prune_build_dir()
         return report
+
+    def _run_stage(self, names: list[str], report: ApplyReport) -> list[str]:
+        """Plan jobs whose upstream results are now written (the same make_plan as `specrun plan`) and
+        start them; their budgets are checked before anything of them is sent."""
+        from specrun.plan import budget_violations, make_plan
+
+        the_plan, _ = make_plan(self.spec, self.state, self.client, provider=self.state.provider or "",
+                                build_dir=self.build_dir, targets=names, ledger=self.ledger,
+                                downloads_dir=self.downloads_dir, mid_run=True)
+        violations = budget_violations(the_plan, self.spec)
+        if violations:
+            raise BudgetExceeded("over budget (nothing of " + ", ".join(names) + " was sent): "
+                                 + "; ".join(violations))
+        for job_plan in the_plan.jobs:
+            self.echo(f"{job_plan.job}: {job_plan.action} ({job_plan.reason}); "
+                      f"{job_plan.to_send or 0:,} to send, {job_plan.reused:,} from the ledger")
+        return [job_plan.job for job_plan in the_plan.jobs if self._start(job_plan, report)]
+
+    def _start(self, job_plan: JobPlan, report: ApplyReport) -> bool:
+        """Do the first part of one job's plan (remove, submit, adopt); True when the job is to be waited for."""
+        if job_plan.action == "remove":
+            self._remove(job_plan)
+            report.outcomes.append(JobOutcome(job_plan.job, "removed", message="forgotten; result files kept"))
+            return False
+        job = self.spec.jobs[job_plan.job]
+        if job_plan.action == "noop":
+            self._refresh_fingerprint(job_plan)
+            report.outcomes.append(self._outcome_from_state(job_plan.job, "completed"))
+            return False
+        if job_plan.action in (Action.REPLACE, Action.UPDATE):
+            # the new version's shards (kept running batches included) replace the old record;
+            # what the old one's batches answered goes into the ledger first (a revert reuses it)
+            self._cancel(job_plan.job, job_plan.cancel_batch_ids)
+            self._keep_answers(job)
+            self.state.jobs.pop(job_plan.job, None)
+            self._save()
+        if job_plan.retry_errors:
+            self._retry_errors[job.name] = True
+        if job_plan.action is Action.RETRY and not any(not s.batch_id for s in job_plan.shard_plans):
+            # a retry the plan could not render (no new round in it): plan the job's round now
+            self._adopt_into_state(job, job_plan)
+            if self._next_round(job):
+                return True
+        if job_plan.action.submits:
+            if job_plan.action is Action.RETRY:
+                self._retried.add(job.name)
+                new = [s for s in job_plan.shard_plans if not s.batch_id]
+                what = "without an ok result" if job_plan.retry_errors else "without a result"
+                self.echo(f"{job.name}: retrying {sum(s.requests for s in new):,} request(s) {what} in "
+                          f"{len(new)} new batch(es)")
+            self._submit_shards(job, job_plan)
+        else:  # wait / download
+            self._adopt_into_state(job, job_plan)
+            if job_plan.action is Action.WAIT and any(s.status and is_dead(s.status) for s in job_plan.shard_plans):
+                self._deferred_retry.add(job.name)
+        return True
+
+    def _report_submitted(self, plan: Plan, active: list[str], report: ApplyReport) -> None:
+        """--no-wait: finish what is done already, say what still runs."""
+        running = {name for name in active if any(s.is_live for s in self.state.jobs[name].shards)}
+        for name in active:
+            planned = next(j for j in plan.jobs if j.job == name)
+            if name not in running and (planned.duplicates or planned.in_flight) and running - {name}:
+                report.outcomes.append(JobOutcome(name, "submitted", message=(
+                    "its answers come from batches of other jobs still running; run `specrun apply` again "
+                    "to collect results")))
+            elif name not in running and name not in self._deferred_retry:
+                report.outcomes.append(self._finish(self.spec.jobs[name]))
+            elif name in self._deferred_retry:
+                report.outcomes.append(JobOutcome(name, "submitted", message=(
+                    "the retry waits for batches still running; run `specrun apply` again to submit it and "
+                    "collect results")))
+            else:
+                report.outcomes.append(JobOutcome(
+                    name, "submitted", message="batches submitted; run `specrun apply` again to collect results"))
 
     def _keep_answers(self, job: Job) -> None:
         """Record in the ledger what the job's recorded batches answered, before the record goes."""

@@ -2,7 +2,7 @@
 
 Each group of commands lives in its own module and registers itself on ``main``:
 
-- ``spec_cmds``     validate, render
+- ``spec_cmds``     validate, render, graph
 - ``provider_cmds`` models, files ..., batches ...
 - ``serve_cmd``     serve
 - ``state_cmds``    plan, apply, status, destroy
@@ -30,6 +30,7 @@ __all__ = ["main"]
 LAZY_COMMANDS: dict[str, str] = {
     "validate": "specrun.cli.spec_cmds:validate",
     "render": "specrun.cli.spec_cmds:render",
+    "graph": "specrun.cli.spec_cmds:graph",
     "plan": "specrun.cli.state_cmds:plan",
     "apply": "specrun.cli.state_cmds:apply",
     "status": "specrun.cli.state_cmds:status",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from specrun._text import safe
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, common_options
 from specrun.errors import DataError, RenderError, SpecError
@@ -28,7 +29,12 @@ def validate(opts: CommonOptions) -> None:
     jobs = select_jobs(spec, opts.targets)
     problems: list[str] = []
     lines: list[tuple[str, int, int, str]] = []
+    waiting: list[str] = []
     for job in jobs:
+        if job.data.job is not None and job.data.path is not None and not job.data.path.exists():
+            waiting.append(f"{job.name}: reads the results of job {job.data.job}, not written yet: its rows are "
+                           "checked once they are")
+            continue
         try:
             check = check_job(spec, job)
         except (DataError, RenderError) as exc:
@@ -42,7 +48,22 @@ def validate(opts: CommonOptions) -> None:
     _warn(_spec_warnings(spec, jobs))  # once the spec is valid: errors come first
     for row in _aligned(lines):
         click.echo(row)
+    for line in waiting:
+        click.echo(safe(line))
     click.echo(f"Spec {spec.display_path} is valid ({_plural(len(jobs), 'job')}).")
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "dot", "mermaid"]), default="text",
+              show_default=True, help="dot: Graphviz; mermaid: a flowchart for docs and pull-request comments.")
+@common_options
+def graph(output_format: str, opts: CommonOptions) -> None:
+    """Show which job reads which job's results (pipelines), in the order apply runs them."""
+    from specrun.graph import draw
+    from specrun.spec import load_spec
+
+    spec = load_spec(opts.spec_path, opts.vars)
+    click.echo(safe(draw(spec, output_format), None, newlines=True), nl=False)
 
 
 @main.command()

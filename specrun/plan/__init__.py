@@ -26,6 +26,7 @@ from typing import Any
 from specrun._batch_status import is_completed, is_dead, is_live
 from specrun.errors import PlanError
 from specrun.estimate import Calibration
+from specrun.graph import in_order, with_upstreams
 from specrun.ledger import LEDGER_FILE, Ledger
 from specrun.plan.planfile import check_saved_plan, load_plan, save_plan
 from specrun.plan.planner import answered_in, decide, decide_destroy, parse_retry_filename
@@ -56,7 +57,7 @@ from specrun.plan.values import (
 from specrun.provider import Provider
 from specrun.reconcile import Rebuilt, ingest_job, ingest_recovered, rebuild_ledger, rename_shard, send_filter
 from specrun.render import fingerprint_of, fingerprint_parts
-from specrun.spec import Spec
+from specrun.spec import Job, Spec
 from specrun.state import JobState, State
 
 __all__ = [
@@ -90,10 +91,13 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         names = ", ".join(spec.jobs) or "none"
         flag = "--target" if unknown[0] in targets else "--replace"
         raise PlanError(f"{flag} {unknown[0]!r}: no such job in the spec (jobs: {names})")
+    if targets and not mid_run:  # --target JOB brings in the jobs it reads from
+        targets = [*with_upstreams(spec, [t for t in targets if t in spec.jobs]),
+                   *(t for t in targets if t not in spec.jobs)]
     provider_matches = state is None or not state.provider or state.provider == provider
     known = state.jobs if (state is not None and provider_matches) else {}
     refreshing = refresh_provider and client is not None
-    selected = [(name, job) for name, job in spec.jobs.items() if not targets or name in targets]
+    selected = [(name, spec.jobs[name]) for name in in_order(spec) if not targets or name in targets]
     removed = [n for n in known if n not in spec.jobs and (not targets or n in targets)]
     models: dict[str, Any] | None = None
     view = ProviderView()
@@ -114,9 +118,16 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         assert client is not None
         ingest_recovered(ledger, client, provider, downloads_dir, spec, state, view.recovered)
     claimed: set[bytes] = set()  # keys this plan sends: identical requests of later jobs share them
-    inputs = []
+    inputs: list[JobInputs] = []
+    changing: dict[str, bool] = {}  # job → its results will be written by this apply
     for name, job in selected:
         job_state = known.get(name)
+        upstream = job.data.job
+        if upstream is not None and changing.get(upstream):
+            # its rows are the upstream's results, which this apply rewrites: known after that
+            inputs.append(waiting_inputs(job, job_state, upstream))
+            changing[name] = True
+            continue
         forced = name in replace
         new_round = not forced and job_state is not None and needs_new_round(job_state, view, retry_errors)
         if new_round and refreshing:
@@ -136,6 +147,7 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
                 shards.append(dataclasses.replace(shard, filename=renamed))
             item = dataclasses.replace(item, shards=tuple(shards))
         inputs.append(item)
+        changing[name] = results_change(item, job_state, view)
     if refreshing:
         assert client is not None
         view = refresh(client, state, inputs, view, provider_matches=provider_matches)
@@ -152,6 +164,27 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         ledger.set_meta("last_plan", json.dumps({"requests": asked, "to_send": sum(j.to_send or 0 for j in sent),
                                                  "reused": sum(j.reused for j in sent), "at": time.time()}))
     return plan, inputs
+
+
+def waiting_inputs(job: Job, job_state: JobState | None, upstream: str) -> JobInputs:
+    """A pipeline job planned after its upstream applies: nothing about its rows is known yet."""
+    if job_state is None:
+        return JobInputs(job, "", {}, "", 0, (), False, waits_for=upstream)
+    return JobInputs(job, job_state.fingerprint, dict(job_state.fingerprint_parts), job_state.input_sha256,
+                     job_state.requests, (), False, waits_for=upstream)
+
+
+def results_change(item: JobInputs, job_state: JobState | None, view: ProviderView) -> bool:
+    """Whether applying this job (re)writes its results file: what the jobs reading it wait for."""
+    if job_state is None or item.rendered or item.forced or item.results in ("missing", "changed"):
+        return True
+    output = job_state.output
+    if output is None or output.path != item.job.output_display or output.unanswered:
+        return True
+    current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
+               for s in job_state.current_shards()]
+    return any(not s.batch_id or s.status is None or is_live(s.status) or not s.result_files <= set(output.sources)
+               for s in current)
 
 
 def needs_new_round(job_state: JobState, view: ProviderView, retry_errors: bool) -> bool:

@@ -127,6 +127,10 @@ def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView,
                                 fingerprint_parts=dict(item.fingerprint_parts))
     if item.rendered:
         base.update(to_send=item.to_send, reused=item.reused, in_flight=item.in_flight, duplicates=item.duplicates)
+    if item.waits_for is not None:
+        return JobPlan(action=Action.CREATE if job_state is None else Action.UPDATE, to_send=None,
+                       reason=f"known after apply: reads the results of job '{item.waits_for}', which this apply "
+                              "changes", **{**base, "shards": 0, "fingerprint": None, "input_sha256": None})
     if job_state is None:
         return _decide_new_job(item, view, base)
     if job_state.input_sha256 != item.input_sha256 or item.forced:

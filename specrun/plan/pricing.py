@@ -41,6 +41,12 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
         if item is None:
             jobs.append(job_plan)
             continue
+        if item.waits_for is not None:  # its rows are not known yet: neither is its cost
+            jobs.append(replace(job_plan, budget_usd=item.job.budget_max_cost_usd))
+            if item.job.budget_max_cost_usd is not None or spec.budget_max_cost_usd is not None or max_cost_usd:
+                notes.append(f"the cost of job '{item.job.name}' is known once job '{item.waits_for}' applies: "
+                             "apply checks its budget then, before sending any of it")
+            continue
         prices = Prices.of(view.models.get(item.job.model))
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)

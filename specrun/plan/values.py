@@ -247,6 +247,7 @@ class JobInputs:
     waiting_on: frozenset[str] = frozenset()  # running shards (by name) that hold requests this job needs
     forced: bool = False               # --replace: the ledger was ignored for this job
     retry_round: bool = False          # the shards are a new round of an unchanged job (what still has no answer)
+    waits_for: str | None = None       # a pipeline job whose upstream (this job) changes: planned after it applies
 
 
 @dataclass

@@ -241,7 +241,8 @@ def test_on_too_long_skip_sends_the_rest_and_marks_the_row_skipped(tmp_path, cli
         (4, "greet-4", "ok")]
     assert rows[2] == {"custom_id": "greet-2", "index": 2, "status": "skipped", "content": None,
                        "error": {"code": "skipped", "message": f"too long: {TOO_LONG}"}, "usage": None,
-                       "reused": False, "row": {"id": "2", "name": LONG_NAME}}
+                       "parsed": None, "reused": False,
+                       "row": {"id": "2", "name": LONG_NAME}}
 
     # the provider never saw the skipped row
     [uploaded] = server.files()
