@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/specrun.yaml"))
 
 
-def test_the_three_examples_exist():
-    assert {"quickstart", "summarize-csv", "classify-jsonl"} <= set(EXAMPLES)
+def test_the_examples_exist():
+    assert {"quickstart", "summarize-csv", "classify-jsonl", "pipeline"} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -27,7 +27,7 @@ def test_example_validates_and_renders(name, tmp_path):
     spec = str(ROOT / "examples" / name / "specrun.yaml")
     result = CliRunner().invoke(main, ["validate", "-f", spec])
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("is valid (1 job).\n")
+    assert result.output.endswith("is valid (2 jobs).\n" if name == "pipeline" else "is valid (1 job).\n")
     rendered = CliRunner().invoke(main, ["render", "-f", spec, "--out", str(tmp_path)])
     assert rendered.exit_code == 0, rendered.output
     assert list(tmp_path.glob("specrun-*.jsonl"))

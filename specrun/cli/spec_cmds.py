@@ -80,6 +80,10 @@ def render(job_names: tuple[str, ...], out_dir: Path | None, opts: CommonOptions
     jobs = select_jobs(spec, (*job_names, *opts.targets))
     out_dir = out_dir if out_dir is not None else _default_out_dir(spec)
     for job in jobs:
+        if job.data.job is not None and job.data.path is not None and not job.data.path.exists():
+            click.echo(safe(f"{job.name}: reads the results of job {job.data.job}, not written yet: nothing to "
+                            "render until it applies"))
+            continue
         rendered = render_job(spec, job, out_dir)
         _warn(rendered.warnings)
         click.echo(f"{job.name}: {_plural(rendered.requests, 'row')}, {rendered.bytes:,} bytes, "
