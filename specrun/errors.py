@@ -14,6 +14,7 @@ line and exits 1. Programmer bugs stay outside this tree and keep their tracebac
      │    ├── StalePlan
      │    └── BudgetExceeded
      ├── ApplyError           apply could not finish (timeout, failed batches)
+     ├── MissingExtra         an optional extra is needed (pip install 'specrun[parquet]')
      └── APIError             anything the provider answered or failed to answer
           ├── AuthError       401/403
           ├── NotFound        404
@@ -40,6 +41,7 @@ __all__ = [
     "StalePlan",
     "BudgetExceeded",
     "ApplyError",
+    "MissingExtra",
     "APIError",
     "AuthError",
     "NotFound",
@@ -113,6 +115,10 @@ class BudgetExceeded(PlanError):
 
 class ApplyError(SpecrunError):
     """Apply could not bring every job to completion."""
+
+
+class MissingExtra(SpecrunError):
+    """A file needs a package specrun installs only as an extra (Parquet: ``specrun[parquet]``)."""
 
 
 class APIError(SpecrunError):
