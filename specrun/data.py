@@ -472,7 +472,6 @@ def _result_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
 
 #: Not a file format anyone writes: ``data: {job: NAME}`` (no extension maps to it).
 register_format(DataFormat("results", (), _result_rows, "line"))
-FORMATS = tuple(DATA_FORMATS)
 
 
 def _parquet_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -483,4 +482,5 @@ def _parquet_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 register_format(DataFormat("parquet", (".parquet",), _parquet_rows, "row"))
-FORMATS = tuple(DATA_FORMATS)
+#: The data file formats a spec may name (``results`` is a job's own output, never written by hand).
+FORMATS = tuple(name for name in DATA_FORMATS if name != "results")

@@ -477,12 +477,12 @@ class _Resolver:
             self._problem(data_path, "a path cannot contain a NUL character")
             return None
         if os.path.basename(file) in ("", ".", "..") or _is_dir(_absolute(base_dir, file)):
-            self._problem(data_path, f"{file} is a folder; data: names one data file (csv, jsonl or json)")
+            self._problem(data_path, f"{file} is a folder; data: names one data file (csv, jsonl, json or parquet)")
             return None
         fmt = fmt or format_from_extension(file)
         if fmt is None:
             self._problem((*path, "data"), f"cannot tell the format of {file!r} from its extension; "
-                                            f"write data: {{path: {file}, format: csv|jsonl|json}}")
+                                            f"write data: {{path: {file}, format: csv|jsonl|json|parquet}}")
             return None
         return DataSpec(path=_absolute(base_dir, file), display_path=file, format=fmt,
                         line=self.lines.of((*path, "data")))

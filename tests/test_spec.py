@@ -221,7 +221,7 @@ def test_resolution_problems(tmp_path):
         ["6", " jobs.no_data: no data (add data: <file> or rows: [...])"],
         ["12", " jobs.both.rows: use either data: or rows:, not both"],
         ["16", " jobs.odd_ext.data: cannot tell the format of 'a.txt' from its extension; "
-               "write data: {path: a.txt, format: csv|jsonl|json}"],
+               "write data: {path: a.txt, format: csv|jsonl|json|parquet}"],
         ["22", " jobs.reserved.params.model: model cannot be a param; use the job's model: key"],
     ]
 

@@ -16,6 +16,7 @@ to do each step safely:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from specrun._batch_status import is_dead
+from specrun._parquet import PARQUET_EXTRA
 from specrun.apply.finish import _Finishing, output_problem
 from specrun.apply.submit import _Submitting
 from specrun.apply.values import (
@@ -243,6 +245,13 @@ class Executor(_Submitting, _Waiting, _Finishing):
             if problem:
                 raise ApplyError(f"job '{job.name}': cannot write its results to {job.output_display}: {problem}; "
                                  "nothing was sent. Fix `output:` in the spec")
+            for path, shown in zip(job.exports, job.exports_display, strict=True):
+                problem = output_problem(path) or (
+                    f"it needs the parquet extra: {PARQUET_EXTRA}"
+                    if path.suffix.lower() == ".parquet" and importlib.util.find_spec("pyarrow") is None else None)
+                if problem:
+                    raise ApplyError(f"job '{job.name}': cannot export its results to {shown}: {problem}; "
+                                     "nothing was sent")
 
     # ----------------------------------------------------------------- steps
 

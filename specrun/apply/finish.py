@@ -91,6 +91,10 @@ class _Finishing(_ExecutorBase):
                                                       check=check if checker is not None else None))
         self.ledger.set_prompt_chars(lengths, job.model)
         self.ledger.mark_invalid(invalid)
+        if job.exports:
+            from specrun.exports import write_exports
+
+            write_exports(job.output, job.exports)  # each rewritten only when its bytes change
         job_state.output = OutputState(path=job.output_display, sha256=summary.sha256, ok=summary.ok,
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,

@@ -383,11 +383,11 @@ def test_outputs_in_folders_yet_to_be_made_are_fine(tmp_path: Path):
 
 
 @pytest.mark.parametrize("data, field, problem", [
-    (".", "jobs.a.data", ". is a folder; data: names one data file (csv, jsonl or json)"),
-    ("folder", "jobs.a.data", "folder is a folder; data: names one data file (csv, jsonl or json)"),
-    ("folder/", "jobs.a.data", "folder/ is a folder; data: names one data file (csv, jsonl or json)"),
+    (".", "jobs.a.data", ". is a folder; data: names one data file (csv, jsonl, json or parquet)"),
+    ("folder", "jobs.a.data", "folder is a folder; data: names one data file (csv, jsonl, json or parquet)"),
+    ("folder/", "jobs.a.data", "folder/ is a folder; data: names one data file (csv, jsonl, json or parquet)"),
     ("{path: folder.csv, format: csv}", "jobs.a.data.path",
-     "folder.csv is a folder; data: names one data file (csv, jsonl or json)"),
+     "folder.csv is a folder; data: names one data file (csv, jsonl, json or parquet)"),
     ('"a\\0.csv"', "jobs.a.data", "a path cannot contain a NUL character"),
     ("{path: ''}", "jobs.a.data.path", "must not be empty"),
 ])
