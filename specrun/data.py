@@ -100,6 +100,8 @@ class RowSource:
         """``row 41 of data/articles.csv``, ``item 3 of data/x.json``, ``rows[3] in specrun.yaml:12``."""
         if self.data.rows is not None:
             return f"rows[{position}] in {self.location(position)}"
+        if self.data.job is not None:
+            return f"line {position} of job '{self.data.job}' results ({self.display})"
         words = DATA_FORMATS[self.data.format or "csv"].row_word
         return f"{words} {position} of {self.display}"
 
