@@ -99,7 +99,7 @@ def _money_line(job: JobPlan) -> str:
         text += f", est. {job.estimated_cost}"
     if job.spent_usd is not None:
         text += f" (already spent: {format_usd(job.spent_usd)})"
-    if job.reused_requests:
+    if job.reused_requests and not job.reused:  # (the ledger line says it otherwise)
         text += f"; reusing {job.reused_requests:,} result(s) already paid for"
     if job.budget_usd is not None:
         text += f", budget {format_usd(job.budget_usd)}"

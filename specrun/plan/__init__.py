@@ -159,7 +159,7 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
                  history=history)
     plan = dataclasses.replace(plan, ledger_revision=ledger.revision)
     if not mid_run:
-        sent = [j for j in plan.jobs if j.action in SUBMITTING]
+        sent = [j for j in plan.jobs if j.action in SUBMITTING and j.to_send is not None]
         asked = sum(j.requests for j in sent)
         ledger.set_meta("last_plan", json.dumps({"requests": asked, "to_send": sum(j.to_send or 0 for j in sent),
                                                  "reused": sum(j.reused for j in sent), "at": time.time()}))
