@@ -352,6 +352,9 @@ def _decide_from_shards(job: Job, job_state: JobState | None, shards: list[Shard
     if results == "changed":
         return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
                        reason=f"results file {job.output_display} changed on disk", **base)
+    if results is not None and results.startswith("export:"):
+        return JobPlan(action=Action.DOWNLOAD, shard_plans=plans,
+                       reason=f"export {results.removeprefix('export:')} not written yet", **base)
     if output.unanswered:
         return JobPlan(action=Action.RETRY, shard_plans=plans, retry_errors=retry_errors,
                        reason=f"{output.unanswered:,} request(s) have no result yet; sending them", **base)

@@ -66,7 +66,10 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
             share = min(unsubmitted / item.requests, 1.0)
             tokens_in, tokens_out = int(tokens_in * share), int(tokens_out * share)
         output = job_state.output if job_state is not None else None
-        if job_plan.action == "retry" and item.requests and output is not None and (
+        from_render = item.rendered and (job_plan.action != "retry" or item.retry_round)
+        if from_render:
+            pass  # counted above: exactly what the shards hold
+        elif job_plan.action == "retry" and item.requests and output is not None and (
                 output.unanswered or job_plan.retry_errors):
             # what is still to send, as the last join counted it (never more than that)
             to_send = output.unanswered + ((output.error - output.unanswered) if job_plan.retry_errors else 0)

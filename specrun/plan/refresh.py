@@ -79,7 +79,9 @@ def job_inputs(spec: Spec, job: Job, state_job: JobState | None, build_dir: Path
 
 
 def results_on_disk(job: Job, output: OutputState | None) -> str | None:
-    """What the recorded results file looks like now: "same", "missing" or "changed".
+    """What the recorded results file looks like now: "same", "missing" or "changed" — or
+    "export:<path>" when it is the same but one of the job's exports was never written (added
+    to the spec since, or deleted).
 
     None when no results are recorded for this output path (nothing to compare). A file
     whose size, mtime and inode are as recorded is not re-read (``OutputState.matches_stat``).
@@ -91,7 +93,9 @@ def results_on_disk(job: Job, output: OutputState | None) -> str | None:
     if not job.output.exists():
         return "missing"
     if output.matches_stat(job.output) or file_sha256(job.output) == output.sha256:
-        return "same"
+        missing = next((shown for path, shown in zip(job.exports, job.exports_display, strict=True)
+                        if not path.exists()), None)
+        return "same" if missing is None else f"export:{missing}"
     return "changed"
 
 

@@ -237,7 +237,7 @@ class JobInputs:
     warnings: tuple[str, ...] = ()     # what rendering noticed (a message that renders empty, skipped rows)
     counting: str | None = None        # how the input tokens were counted (Counting.describe())
     counting_note: str | None = None   # why exact counting was not possible, when it was wanted
-    results: str | None = None         # the recorded results file now: "same", "missing", "changed" (or None)
+    results: str | None = None         # the recorded results file now: "same", "missing", "changed", "export:<path>"
     # the row ledger: what the rendered shards hold (rendered with a SendFilter), and what they leave out
     to_send: int = 0
     reused: int = 0

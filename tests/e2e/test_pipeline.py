@@ -308,7 +308,6 @@ def test_invalid_answers_are_invalid_output_row_errors_counted_and_resent(tmp_pa
         {"Label one": 1, "Label two [[invalid-json]]": 2, "Label three [[off-schema]]": 2})
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a --retry-errors plan scales its estimate by the failed share twice")
 def test_a_retry_of_invalid_answers_is_estimated_for_the_rows_it_resends(tmp_path, cli):
     rows = ["one", "two [[invalid-json]]", "three [[off-schema]]", "four"]
     spec = write_spec(tmp_path / "p", plain("label", rows, "Label {{ row.q }}", f", output_schema: {LABEL_SCHEMA}"))
@@ -454,8 +453,6 @@ def test_a_parquet_export_without_pyarrow_stops_apply_before_anything_is_sent(tm
     assert received(cli, spec.parent) == Counter()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an export added to (or deleted from) an applied job is never written: "
-                                       "plan says 'No changes' and apply writes nothing")
 def test_an_export_added_to_an_applied_job_is_written_by_the_next_apply(tmp_path, cli):
     spec = write_spec(tmp_path / "p", plain("a", ["one"], "{{ row.q }}"))
     apply(cli, spec.parent)
