@@ -120,7 +120,7 @@ class _Waiting(_ExecutorBase):
         rows = []
         for name in names:
             shards = self.state.jobs[name].current_shards()
-            statuses = sorted({s.status or "submitted" for s in shards})
+            statuses = sorted({s.status or "submitted" for s in shards}) or ["nothing to send"]
             rows.append((name, "/".join(statuses), sum(s.completed for s in shards),
                          sum(s.failed for s in shards), sum(s.total or s.requests for s in shards)))
         return rows

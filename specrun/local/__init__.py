@@ -17,7 +17,10 @@ Modules, one job each:
 
 The echo engine answers ``"echo: " + <last user message>`` (cut to ``max_tokens*4``
 characters) with usage ≈ characters/4; a last user message containing ``[[fail]]``
-gets a per-line 400 error in the batch's error file.
+gets a per-line 400 error in the batch's error file. Asked for structured output
+(``response_format``), it answers JSON: a deterministic instance of the schema
+(``schema_instance``), or ``{"echo": ...}`` for ``json_object``; ``[[invalid-json]]``
+and ``[[off-schema]]`` in the last user message make that answer not JSON, or off-schema.
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ if TYPE_CHECKING:
     from specrun.local.api import APIFailure, LocalBatchAPI
     from specrun.local.app import create_app, serve
     from specrun.local.embedded import EMBEDDED_BASE_URL, EmbeddedTransport, embedded_transport
-    from specrun.local.engines import DEFAULT_ECHO_MODELS, ECHO_FAIL_MARKER, ModelInfo, echo_reply
+    from specrun.local.engines import (
+        DEFAULT_ECHO_MODELS,
+        ECHO_FAIL_MARKER,
+        ECHO_INVALID_JSON_MARKER,
+        ECHO_OFF_SCHEMA_MARKER,
+        ModelInfo,
+        echo_reply,
+        schema_instance,
+    )
 
 # Name -> submodule, imported on first use: the embedded provider (``provider: local``)
 # runs in-process and must not pay for the server stack (FastAPI, uvicorn) that only
@@ -49,8 +60,11 @@ _EXPORTS = {
     "parse_duration": "_options",
     "DEFAULT_ECHO_MODELS": "engines",
     "ECHO_FAIL_MARKER": "engines",
+    "ECHO_INVALID_JSON_MARKER": "engines",
+    "ECHO_OFF_SCHEMA_MARKER": "engines",
     "ModelInfo": "engines",
     "echo_reply": "engines",
+    "schema_instance": "engines",
 }
 
 __all__ = [
@@ -67,8 +81,11 @@ __all__ = [
     "parse_duration",
     "DEFAULT_ECHO_MODELS",
     "ECHO_FAIL_MARKER",
+    "ECHO_INVALID_JSON_MARKER",
+    "ECHO_OFF_SCHEMA_MARKER",
     "ModelInfo",
     "echo_reply",
+    "schema_instance",
 ]
 
 
