@@ -26,11 +26,12 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from specrun.errors import StateError
 
-__all__ = ["LEDGER_FILE", "Outcome", "Ledger", "SendFilter", "request_key", "canonical_request", "is_key"]
+__all__ = ["LEDGER_FILE", "Outcome", "Ledger", "LedgerStore", "SendFilter", "request_key", "canonical_request",
+           "is_key"]
 
 LEDGER_FILE = "ledger.sqlite"
 _SCHEMA_VERSION = 1
@@ -81,8 +82,33 @@ _TABLES = (
 )
 
 
+@runtime_checkable
+class LedgerStore(Protocol):
+    """What plan, apply and the ledger commands need of a row ledger: the SQLite file beside the
+    state (``Ledger``), or a shared backend (``specrun.backends``)."""
+
+    @property
+    def revision(self) -> int: ...
+    def answers(self, keys: Sequence[str]) -> dict[str, tuple[str, bool]]: ...
+    def statuses(self, keys: Sequence[str]) -> dict[str, str]: ...
+    def outcomes(self, keys: Sequence[str]) -> dict[str, Outcome]: ...
+    def shard_files(self, keys: Sequence[str]) -> dict[str, set[str]]: ...
+    def ingested(self, file_ids: Iterable[str]) -> set[str]: ...
+    def meta(self, name: str) -> str | None: ...
+    def usage_by_model(self) -> dict[str, tuple[int, int, int, int]]: ...
+    def stats(self) -> dict[str, Any]: ...
+    def record(self, items: Iterable[tuple[str, Outcome]]) -> int: ...
+    def set_prompt_chars(self, items: Iterable[tuple[str, int]], model: str | None = None) -> None: ...
+    def mark_invalid(self, items: Iterable[tuple[str, str]]) -> None: ...
+    def note_shard(self, filename: str, keys: Iterable[str]) -> None: ...
+    def mark_ingested(self, file_ids: Iterable[str]) -> None: ...
+    def set_meta(self, name: str, value: str) -> None: ...
+    def prune(self, older_than_days: float) -> int: ...
+    def close(self) -> None: ...
+
+
 class Ledger:
-    """key → Outcome, in one SQLite file (see the module doc)."""
+    """key → Outcome, in one SQLite file (see the module doc). A ``LedgerStore``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -348,7 +374,7 @@ class SendFilter:
     ``resend_errors``: error outcomes are sent again (``--retry-errors``).
     """
 
-    def __init__(self, ledger: Ledger | None, *, live_files: Iterable[str] = (), resend_errors: bool = False,
+    def __init__(self, ledger: LedgerStore | None, *, live_files: Iterable[str] = (), resend_errors: bool = False,
                  claimed: set[bytes] | None = None) -> None:
         self.ledger = ledger
         self.live_files = set(live_files)

@@ -26,7 +26,7 @@ from typing import Any
 
 from specrun._batch_status import is_live
 from specrun.errors import APIError, ProviderError
-from specrun.ledger import Ledger, Outcome, SendFilter, is_key
+from specrun.ledger import LedgerStore, Outcome, SendFilter, is_key
 from specrun.provider import Provider
 from specrun.results import RowResult, is_answer, load_results
 from specrun.spec import Job, Spec
@@ -60,14 +60,14 @@ def live_files(state: State | None, batches: Mapping[str, Any] | None = None,
     return found
 
 
-def send_filter(ledger: Ledger | None, state: State | None, *, resend_errors: bool = False,
+def send_filter(ledger: LedgerStore | None, state: State | None, *, resend_errors: bool = False,
                 claimed: set[bytes] | None = None, also_live: Iterable[str] = (),
                 batches: Mapping[str, Any] | None = None, recovered: Mapping[str, Any] | None = None) -> SendFilter:
     return SendFilter(ledger, live_files=live_files(state, batches, recovered) | set(also_live),
                       resend_errors=resend_errors, claimed=claimed)
 
 
-def ingest_recovered(ledger: Ledger, client: Provider, provider: str, downloads_dir: Path, spec: Spec,
+def ingest_recovered(ledger: LedgerStore, client: Provider, provider: str, downloads_dir: Path, spec: Spec,
                      state: State, recovered: Mapping[str, Any]) -> None:
     """Record what the batches found on unrecorded shards' files already answered (they may have
     finished since the crash that lost their ids), so nothing they answered is sent again."""
@@ -109,7 +109,7 @@ def outcome_of(result: RowResult, *, model: str | None = None, batch_id: str | N
                    time.time(), prompt_chars)
 
 
-def ledger_lookup(ledger: Ledger) -> Any:
+def ledger_lookup(ledger: LedgerStore) -> Any:
     """The ledger as ``join_rows`` reads it: keys → RowResult."""
     def lookup(keys: Sequence[str]) -> Mapping[str, RowResult]:
         return {key: RowResult(o.status, o.content, dict(o.error) if o.error is not None else None,
@@ -128,7 +128,7 @@ class Rebuilt:
     notes: list[str] = field(default_factory=list)
 
 
-def rebuild_ledger(ledger: Ledger, client: Provider, provider: str, downloads_dir: Path) -> Rebuilt:
+def rebuild_ledger(ledger: LedgerStore, client: Provider, provider: str, downloads_dir: Path) -> Rebuilt:
     """Read what the provider answered for every ``specrun-*`` file into the ledger.
 
     Providers without file listing are searched through their batches' input files
@@ -201,14 +201,14 @@ def keys_in(path: Path) -> list[str]:
     return keys
 
 
-def rename_shard(ledger: Ledger, build_dir: Path, old: str, new: str) -> None:
+def rename_shard(ledger: LedgerStore, build_dir: Path, old: str, new: str) -> None:
     """Give a rendered shard another upload name (``--replace``: a fresh send, not the old file adopted)."""
     path = build_dir / old
     ledger.note_shard(new, keys_in(path))
     path.replace(build_dir / new)
 
 
-def _note_running(ledger: Ledger, client: Provider, provider: str, downloads_dir: Path, filename: str,
+def _note_running(ledger: LedgerStore, client: Provider, provider: str, downloads_dir: Path, filename: str,
                   file_id: str, found: Rebuilt) -> None:
     """Record which keys a running shard holds (from its input file), so they are not sent twice."""
     try:
@@ -221,7 +221,7 @@ def _note_running(ledger: Ledger, client: Provider, provider: str, downloads_dir
     path.unlink(missing_ok=True)  # an input file: not worth keeping in the cache
 
 
-def ingest_job(ledger: Ledger, client: Provider, provider: str, downloads_dir: Path, spec: Spec, job: Job,
+def ingest_job(ledger: LedgerStore, client: Provider, provider: str, downloads_dir: Path, spec: Spec, job: Job,
                job_state: JobState, batches: Mapping[str, Any] | None = None) -> int:
     """Record in the ledger every answer the job's batches gave (their output and error files).
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from specrun.apply.values import ApplyOptions, JobOutcome, ProgressSink
     from specrun.client import Batch
-    from specrun.ledger import Ledger
+    from specrun.ledger import LedgerStore
     from specrun.plan import JobPlan
     from specrun.provider import Provider
     from specrun.spec import Job, Spec
@@ -30,7 +30,7 @@ class _ExecutorBase:
     state: State
     store: StateStore
     client: Provider
-    ledger: Ledger
+    ledger: LedgerStore
     build_dir: Path
     downloads_dir: Path
     options: ApplyOptions

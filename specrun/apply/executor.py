@@ -37,7 +37,7 @@ from specrun.apply.values import (
 )
 from specrun.apply.wait import _is_terminal, _Waiting
 from specrun.errors import ApplyError, BudgetExceeded, SpecrunError
-from specrun.ledger import LEDGER_FILE, Ledger
+from specrun.ledger import LEDGER_FILE, Ledger, LedgerStore
 from specrun.plan import Action, JobPlan, Plan
 from specrun.provider import Provider
 from specrun.reconcile import ingest_job
@@ -73,7 +73,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         downloads_dir: Path,
         options: ApplyOptions = ApplyOptions(),
         progress: ProgressSink | None = None,
-        ledger: Ledger | None = None,
+        ledger: LedgerStore | None = None,
         echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,

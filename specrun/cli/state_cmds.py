@@ -19,7 +19,7 @@ from specrun.errors import ApplyError, BudgetExceeded, SpecrunError, StalePlan
 # commands do not pay for them, and `plan` does not import the executor.
 if TYPE_CHECKING:
     from specrun.apply import ApplyOptions
-    from specrun.ledger import Ledger
+    from specrun.ledger import LedgerStore
     from specrun.plan import Plan
     from specrun.state import State
     from specrun.workspace import Workspace
@@ -206,7 +206,7 @@ def _fail_on_recorded_row_errors(state: State | None, the_plan: Plan, enabled: b
                          "the results are unchanged. Re-run them with `specrun apply --retry-errors`")
 
 
-def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions, ledger: Ledger) -> Any:
+def _execute(ws: Workspace, state: State | None, the_plan: Plan, options: ApplyOptions, ledger: LedgerStore) -> Any:
     from specrun.apply import Executor
     from specrun.state import State
 

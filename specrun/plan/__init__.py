@@ -27,7 +27,7 @@ from specrun._batch_status import is_completed, is_dead, is_live
 from specrun.errors import PlanError
 from specrun.estimate import Calibration
 from specrun.graph import in_order, with_upstreams
-from specrun.ledger import LEDGER_FILE, Ledger
+from specrun.ledger import LEDGER_FILE, Ledger, LedgerStore
 from specrun.plan.planfile import check_saved_plan, load_plan, save_plan
 from specrun.plan.planner import answered_in, decide, decide_destroy, parse_retry_filename
 from specrun.plan.pricing import budget_violations, price
@@ -73,7 +73,7 @@ __all__ = [
 def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provider: str, build_dir: Path,
               targets: Sequence[str] = (), refresh_provider: bool = True,
               max_cost_usd: float | None = None, retry_errors: bool = False,
-              ledger: Ledger | None = None, downloads_dir: Path | None = None,
+              ledger: LedgerStore | None = None, downloads_dir: Path | None = None,
               replace: Sequence[str] = (), mid_run: bool = False) -> tuple[Plan, list[JobInputs]]:
     """Refresh (provider, ledger, render what changed), decide, price.
 
