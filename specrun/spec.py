@@ -31,7 +31,7 @@ from specrun.estimate import sets_output_limit
 from specrun.structured import load_output_schema, response_format
 
 __all__ = [
-    "ProviderConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
+    "ProviderConfig", "BackendConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
     "select_jobs", "spec_schema", "schema_problems", "DEFAULT_ID_TEMPLATE",
 ]
 
@@ -46,6 +46,19 @@ class ProviderConfig:
     base_url: str | None = None
     api_key_env: str = DEFAULT_API_KEY_ENV
     local: Mapping[str, Any] = field(default_factory=dict)  # engine options for provider: local
+
+
+DEFAULT_BACKEND_URL_ENV = "SPECRUN_PG_URL"
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where the state, its lock and the row ledger live (DESIGN §9): "local" or "postgres"."""
+
+    kind: str = "local"
+    url_env: str = DEFAULT_BACKEND_URL_ENV   # the environment variable holding the database URL
+    schema: str = "specrun"
+    name: str | None = None                 # the state's name (default: the spec's path in its git repository)
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class Spec:
     budget_max_cost_usd: float | None = None
     display_path: str = "specrun.yaml"  # the spec path as the user gave it (for messages)
     warnings: tuple[str, ...] = ()    # spec-level warnings (file:line: ...), e.g. a job without max_tokens
+    backend: BackendConfig = BackendConfig()
 
 
 # --------------------------------------------------------------------------- loading
@@ -243,6 +257,7 @@ class _Resolver:
             budget_max_cost_usd=budget.get("max_cost_usd"),
             display_path=self.display,
             warnings=tuple(warning for job in jobs.values() for warning in job.warnings),
+            backend=_backend(data.get("backend")),
         )
 
     def _link_pipelines(self, jobs: dict[str, Job]) -> dict[str, Job]:
@@ -549,6 +564,13 @@ def _real(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):  # a symlink loop: compare it as written
         return path
+
+
+def _backend(raw: Any) -> BackendConfig:
+    if not raw:
+        return BackendConfig()
+    return BackendConfig(kind=raw["type"], url_env=raw.get("url_env", DEFAULT_BACKEND_URL_ENV),
+                         schema=raw.get("schema", "specrun"), name=raw.get("name"))
 
 
 def _provider(raw: Any) -> ProviderConfig:

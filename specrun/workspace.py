@@ -13,19 +13,21 @@ other spec ``.specrun/specs/<file name>/``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from specrun._files import atomic_write_bytes
 from specrun.errors import SpecError
-from specrun.ledger import LEDGER_FILE, Ledger
+from specrun.ledger import LEDGER_FILE, Ledger, LedgerStore
 from specrun.provider import Provider
 from specrun.spec import Spec, load_spec
-from specrun.state import FileStateStore, State, spec_home, state_dir
+from specrun.state import FileStateStore, State, StateStore, spec_home, state_dir
 
-__all__ = ["Workspace", "open_workspace", "ignore_outputs"]
+__all__ = ["Workspace", "open_workspace", "ignore_outputs", "state_store", "ledger_store", "state_name",
+           "backend_url"]
 
 #: ``.specrun/.gitignore``: the row ledger, the local provider's data and the downloads
 #: hold model outputs (and the build folder the requests, rows included): never commit them.
@@ -38,6 +40,46 @@ local/
 *.lock
 **/*.lock
 """
+
+
+def backend_url(spec: Spec) -> str:
+    """The database URL of the spec's backend, from its environment variable (never written anywhere)."""
+    url = os.environ.get(spec.backend.url_env, "").strip()
+    if not url:
+        raise SpecError(f"{spec.display_path}: backend: {spec.backend.kind} reads the database URL from the "
+                        f"environment variable {spec.backend.url_env}, which is not set")
+    return url
+
+
+def state_name(spec: Spec) -> str:
+    """The spec's state name in a shared backend: ``backend.name``, else the spec's path in its git
+    repository (the same on a laptop and a CI runner), else its absolute path (set ``name:`` then)."""
+    if spec.backend.name:
+        return spec.backend.name
+    path = spec.path.resolve()
+    for folder in path.parents:
+        if (folder / ".git").exists():
+            return path.relative_to(folder).as_posix()
+    return path.as_posix()
+
+
+def state_store(spec: Spec, home: Path) -> StateStore:
+    """The spec's state store: ``state.json`` in its home, or its postgres backend."""
+    if spec.backend.kind == "postgres":
+        from specrun.backends import PostgresStateStore
+
+        return PostgresStateStore(backend_url(spec), schema=spec.backend.schema, name=state_name(spec))
+    return FileStateStore(home / "state.json")
+
+
+def ledger_store(spec: Spec, home: Path) -> LedgerStore:
+    """The spec's row ledger: ``ledger.sqlite`` in its home, or in its postgres backend."""
+    if spec.backend.kind == "postgres":
+        from specrun.backends import PostgresLedger  # type: ignore[attr-defined]
+
+        ledger: LedgerStore = PostgresLedger(backend_url(spec), schema=spec.backend.schema, name=state_name(spec))
+        return ledger
+    return Ledger(home / LEDGER_FILE)
 
 
 def ignore_outputs(root: Path) -> None:
@@ -54,15 +96,18 @@ class Workspace:
     client: Provider
     provider: str                     # the provider identity recorded in state
     directory: Path                   # the spec's home: .specrun/ or .specrun/specs/<file name>/
+    _store: StateStore | None = field(default=None, repr=False)
 
     @property
     def state_path(self) -> Path:
         return self.directory / "state.json"
 
     @property
-    def store(self) -> FileStateStore:
-        """The spec's state, with its lock (the file store; see ``state.StateStore``)."""
-        return FileStateStore(self.state_path)
+    def store(self) -> StateStore:
+        """The spec's state, with its lock: the file beside the spec, or the spec's ``backend:``."""
+        if self._store is None:
+            self._store = state_store(self.spec, self.directory)
+        return self._store
 
     @property
     def build_dir(self) -> Path:
@@ -76,9 +121,9 @@ class Workspace:
     def ledger_path(self) -> Path:
         return self.directory / LEDGER_FILE
 
-    def open_ledger(self) -> Ledger:
-        """The spec's row ledger (DESIGN §7), created on first use."""
-        return Ledger(self.ledger_path)
+    def open_ledger(self) -> LedgerStore:
+        """The spec's row ledger (DESIGN §7), created on first use: beside the state, or in its backend."""
+        return ledger_store(self.spec, self.directory)
 
     def load_state(self) -> State | None:
         return self.store.load()

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from specrun.cli import main
 from specrun.cli._common import CommonOptions, FiniteFloat, common_options
 from specrun.errors import SpecError
+
+if TYPE_CHECKING:
+    from specrun.spec import Spec
 
 __all__ = ["ledger"]
 
@@ -25,15 +28,14 @@ def ledger() -> None:
     """The row ledger: every answer the provider gave, by request (what lets an edit cost only what changed)."""
 
 
-def _ledger_path(opts: CommonOptions) -> Path:
-    from specrun.ledger import LEDGER_FILE
+def _spec_and_home(opts: CommonOptions) -> tuple[Spec, Path]:
     from specrun.spec import load_spec
     from specrun.state import spec_home
 
     if not opts.spec_path.exists():
         raise SpecError(f"spec file {opts.spec_path} not found (pass -f/--file SPEC)")
     spec = load_spec(opts.spec_path, opts.vars)
-    return spec_home(spec.path, spec.jobs) / LEDGER_FILE
+    return spec, spec_home(spec.path, spec.jobs)
 
 
 @ledger.command("stats")
@@ -41,18 +43,24 @@ def _ledger_path(opts: CommonOptions) -> Path:
 @common_options
 def ledger_stats(as_json: bool, opts: CommonOptions) -> None:
     """Entries, size, what the last plan reused, and what each model's answers really cost."""
-    from specrun.ledger import Ledger
+    from specrun.ledger import LEDGER_FILE
+    from specrun.workspace import ledger_store
 
-    path = _ledger_path(opts)
-    if not path.exists():
+    spec, home = _spec_and_home(opts)
+    local = spec.backend.kind == "local"
+    path = home / LEDGER_FILE
+    if local and not path.exists():
         figures: dict[str, Any] = {"path": str(path), "entries": 0, "ok": 0, "error": 0, "bytes": 0,
                                    "oldest": None, "newest": None, "last_plan": None, "models": {}}
     else:
-        with Ledger(path) as book:
+        book = ledger_store(spec, home)
+        try:
             figures = book.stats()
             figures["models"] = {model: {"answers": n, "prompt_chars": chars, "prompt_tokens": prompt,
                                          "completion_tokens": completion}
                                  for model, (n, chars, prompt, completion) in book.usage_by_model().items()}
+        finally:
+            book.close()
     last = figures["last_plan"]
     if last is not None:
         asked = last.get("requests") or 0
@@ -60,7 +68,7 @@ def ledger_stats(as_json: bool, opts: CommonOptions) -> None:
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(f"Ledger: {_shown(path)}")
+    click.echo(f"Ledger: {_shown(path) if local else figures['path']}")
     if not figures["entries"]:
         click.echo("  no answers yet (the first apply fills it)")
     else:
@@ -84,16 +92,20 @@ def ledger_stats(as_json: bool, opts: CommonOptions) -> None:
 @common_options
 def ledger_prune(days: float, opts: CommonOptions) -> None:
     """Forget old answers: a later edit that asks them again sends them again."""
-    from specrun.ledger import Ledger
-    from specrun.state import FileStateStore
+    from specrun.ledger import LEDGER_FILE
+    from specrun.workspace import ledger_store, state_store
 
-    path = _ledger_path(opts)
-    if not path.exists():
-        click.echo(f"Nothing to prune: no ledger at {_shown(path)}.")
+    spec, home = _spec_and_home(opts)
+    if spec.backend.kind == "local" and not (home / LEDGER_FILE).exists():
+        click.echo(f"Nothing to prune: no ledger at {_shown(home / LEDGER_FILE)}.")
         return
-    with FileStateStore(path.parent / "state.json").lock("ledger prune", opts.lock_timeout), Ledger(path) as book:
-        removed = book.prune(days)
-        left = book.stats()["entries"]
+    with state_store(spec, home).lock("ledger prune", opts.lock_timeout):
+        book = ledger_store(spec, home)
+        try:
+            removed = book.prune(days)
+            left = book.stats()["entries"]
+        finally:
+            book.close()
     click.echo(f"Pruned {removed:,} answer{'s' if removed != 1 else ''} older than {days:g} day"
                f"{'s' if days != 1 else ''}; {left:,} left.")
 
