@@ -229,9 +229,11 @@ _MAX_DESCENT = 64
 _MAX_VALUES = 500
 #: Subschemas one instance may visit, tries that failed included, before it gives up:
 #: alternatives that all recurse forever would otherwise cost 2**depth tries.
-_MAX_VISITS = 20_000
-#: Longest string built for a ``minLength`` or a ``pattern``.
+_MAX_VISITS = 5_000
+#: Longest string padded out for a ``minLength``.
 _MAX_TEXT = 100_000
+#: Parts of a ``pattern`` one try may build before giving up (``(a{1000}){1000}``).
+_MAX_PATTERN_STEPS = 10_000
 _NOT_JSON = "echo: not json {"
 #: How far past its minimum each try at a pattern may repeat a ``+``/``*``/``{m,}``:
 #: short strings first, longer ones for a ``minLength`` the short ones miss.
@@ -438,12 +440,12 @@ class _InstanceBuilder:
     # -- values
 
     def _value(self, schema: Any, path: tuple[str, ...], descent: int) -> Any:
+        self._values += 1
         if descent > _MAX_DESCENT or self._values > _MAX_VISITS or schema is False:
             raise _NoInstance
         if not isinstance(schema, Mapping):  # true (anything goes), or not a schema at all
             return self._free_text({}, path)
         schema = self._resolve(schema)
-        self._values += 1
         if "const" in schema:
             return schema["const"]
         if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -452,22 +454,32 @@ class _InstanceBuilder:
             if isinstance(schema.get(key), list) and schema[key]:
                 return self._alternatives(schema, key, path, descent)
         types = self._types(schema, path)
-        first: tuple[Any, str | None] | None = None
-        for kind in types:
+        if len(types) == 1:
+            return self._typed(types[0], schema, path, descent)
+        return self._first_that_fits(schema, [functools.partial(self._typed, kind, schema, path, descent)
+                                              for kind in types])
+
+    def _first_that_fits(self, schema: Mapping[str, Any], tries: Iterable[Callable[[], Any]]) -> Any:
+        """The first try whose value satisfies ``schema`` (else the first value built at all).
+
+        The echo text stays where the kept value put it: a try thrown away gives it back.
+        """
+        fallback: tuple[Any, str | None] | None = None
+        for build in tries:
             text_before = self._text
             try:
-                value = self._typed(kind, schema, path, descent)
+                value = build()
             except _NoInstance:
                 self._text = text_before
                 continue
-            if len(types) == 1 or self._fits(schema, value):
+            if self._fits(schema, value):
                 return value
-            if first is None:
-                first = (value, self._text)
+            if fallback is None:
+                fallback = (value, self._text)
             self._text = text_before
-        if first is None:
+        if fallback is None:
             raise _NoInstance
-        value, self._text = first
+        value, self._text = fallback
         return value
 
     def _enum(self, schema: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -482,23 +494,9 @@ class _InstanceBuilder:
         options = [o for o in schema[key] if isinstance(o, (Mapping, bool))]
         if self._short(path):
             options.sort(key=self._simplicity)
-        first: tuple[Any, str | None] | None = None
-        for option in options:
-            text_before = self._text
-            try:
-                value = self._value(_merge(base, option) if isinstance(option, Mapping) else option, path, descent + 1)
-            except _NoInstance:
-                self._text = text_before
-                continue
-            if self._fits(schema, value):
-                return value
-            if first is None:
-                first = (value, self._text)
-            self._text = text_before
-        if first is None:
-            raise _NoInstance
-        value, self._text = first
-        return value
+        return self._first_that_fits(schema, [
+            functools.partial(self._value, _merge(base, o) if isinstance(o, Mapping) else o, path, descent + 1)
+            for o in options])
 
     def _simplicity(self, option: Any) -> int:
         if not isinstance(option, Mapping):
@@ -531,7 +529,8 @@ class _InstanceBuilder:
         limit = _count(schema, "maxProperties")
         if limit is not None:
             names = names[: max(limit, len(required))]
-        names.sort(key=lambda n: list(properties).index(n) if n in properties else len(properties))
+        order = {name: index for index, name in enumerate(properties)}
+        names.sort(key=lambda n: order.get(n, len(order)))  # the schema's order, as a model writes it
         instance: dict[str, Any] = {}
         for name in names:
             try:
@@ -627,7 +626,7 @@ class _InstanceBuilder:
         if not isinstance(fmt, str) and not isinstance(pattern, str):
             return self._free_text(schema, path)
         h = self._hash(path, "string")
-        candidates = _formatted(fmt, h, _label(path)) if isinstance(fmt, str) else []
+        candidates = _formatted(fmt, h) if isinstance(fmt, str) else []
         if isinstance(pattern, str):
             if self._text is not None:
                 text = _fit_length(self._text, schema, h)
@@ -678,7 +677,7 @@ def _fit_length(text: str, schema: Mapping[str, Any], h: int) -> str:
     return text
 
 
-def _formatted(fmt: str, h: int, label: str) -> list[str]:
+def _formatted(fmt: str, h: int) -> list[str]:
     """Plausible values of a string ``format``, best first (none for a format this does not know)."""
     day = datetime.date(2000, 1, 1) + datetime.timedelta(days=h % 10000)
     seconds = (h >> 20) % 86400
@@ -691,8 +690,8 @@ def _formatted(fmt: str, h: int, label: str) -> list[str]:
         # draft 3 time, which refuses it: the caller keeps the one its checker takes
         "time": f"{clock}Z|{clock}",
         "duration": f"P{h % 30 + 1}D",
-        "email": f"{label.lower()}.{tag}@example.com",
-        "idn-email": f"{label.lower()}.{tag}@example.com",
+        "email": f"user.{tag}@example.com",
+        "idn-email": f"user.{tag}@example.com",
         "hostname": f"host-{tag}.example.com",
         "idn-hostname": f"host-{tag}.example.com",
         "ipv4": f"192.0.2.{h % 254 + 1}",
@@ -744,7 +743,7 @@ def _pattern_example(pattern: str, seed: str, stretch: int = 2) -> str | None:
     def emit(items: Any) -> str:
         out: list[str] = []
         for op, arg in items:
-            if next(steps) > _MAX_TEXT:  # `(a{1000}){1000}`: a string nobody wants
+            if next(steps) > _MAX_PATTERN_STEPS:
                 raise _Unbuildable("too long")
             name = getattr(op, "name", str(op))
             if name == "LITERAL":
