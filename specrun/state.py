@@ -193,6 +193,10 @@ class State:
             state: State = _adapter().validate_json(json.dumps(data), strict=True)
         except ValidationError as exc:
             error = exc.errors()[0]
+            if error["type"] == "json_invalid":  # a lone surrogate ("\ud800"): not text any JSON reader keeps
+                raise StateError(f"state file {source} is not valid: it holds text that is not valid Unicode "
+                                 f"({error['msg']}); restore it from a backup, or delete it to let specrun adopt "
+                                 "the batches from the provider") from None
             where, words = _where(error["loc"])
             if error["type"] == "missing":
                 words = "present"
