@@ -104,6 +104,7 @@ class LedgerStore(Protocol):
     def mark_ingested(self, file_ids: Iterable[str]) -> None: ...
     def set_meta(self, name: str, value: str) -> None: ...
     def prune(self, older_than_days: float) -> int: ...
+    def each_outcome(self) -> Iterator[tuple[str, Outcome]]: ...
     def close(self) -> None: ...
 
 
@@ -169,6 +170,19 @@ class Ledger:
         """key → "ok" / "error" for the keys the ledger answers (cheap: no content read)."""
         return {row[0].hex(): row[1] for row in self._rows("SELECT key, status FROM outcomes WHERE key IN ({marks})",
                                                             keys)}
+
+    def each_outcome(self) -> Iterator[tuple[str, Outcome]]:
+        """Every outcome, in key order (``specrun backend migrate`` copies them), a page at a time."""
+        after = b""
+        while True:
+            rows = self._db.execute(
+                "SELECT key, status, content, error, usage, model, batch_id, file_id, at, prompt_chars "
+                "FROM outcomes WHERE key > ? ORDER BY key LIMIT 1000", (after,)).rows
+            if not rows:
+                return
+            for row in rows:
+                yield row[0].hex(), _outcome(row)
+            after = rows[-1][0]
 
     def answers(self, keys: Sequence[str]) -> dict[str, tuple[str, bool]]:
         """key → (status, measured) for the keys the ledger answers (no content read); ``measured``:

@@ -7,6 +7,7 @@ Each group of commands lives in its own module and registers itself on ``main``:
 - ``serve_cmd``     serve
 - ``state_cmds``    plan, apply, status, destroy
 - ``ledger_cmds``   ledger stats, ledger prune
+- ``backend_cmds``  backend migrate
 
 A module is imported only when one of its commands runs (or ``--help`` lists them),
 so ``specrun --version`` and ``specrun plan`` do not pay for the server stack or the
@@ -40,6 +41,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "batches": "specrun.cli.provider_cmds:batches",
     "serve": "specrun.cli.serve_cmd:serve_command",
     "ledger": "specrun.cli.ledger_cmds:ledger",
+    "backend": "specrun.cli.backend_cmds:backend",
 }
 
 

@@ -140,8 +140,8 @@ class SpecrunGroup(click.Group):
     """
 
     #: `specrun --help` lists the workflow first, in the order it is used.
-    ORDER = ("validate", "render", "graph", "plan", "apply", "status", "destroy", "ledger", "models", "files",
-             "batches", "serve")
+    ORDER = ("validate", "render", "graph", "plan", "apply", "status", "destroy", "ledger", "backend", "models",
+             "files", "batches", "serve")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = super().list_commands(ctx)
