@@ -198,9 +198,9 @@ def test_a_key_that_is_not_text_is_a_problem_naming_its_line(tmp_path: Path, key
 def test_a_github_actions_workflow_is_not_a_spec(tmp_path: Path):
     workflow = ROOT / "examples" / "ci" / "specrun.yml"
     found = problems(workflow)
-    assert "S:14: key on must be text (YAML reads it as true); quote it: 'on'" in found
-    assert "S:12: missing required key 'version'" in found
-    assert any(problem.startswith("S:32: jobs.plan.runs-on: unknown key 'runs-on'") for problem in found)
+    assert "S:16: key on must be text (YAML reads it as true); quote it: 'on'" in found
+    assert "S:14: missing required key 'version'" in found
+    assert any(problem.startswith("S:34: jobs.plan.runs-on: unknown key 'runs-on'") for problem in found)
     result = cli("validate", "-f", str(workflow))
     assert_one_clean_error(result, f"Error: {workflow} is not a specrun spec: it looks like a GitHub Actions "
                                    "workflow (", "a spec starts with 'version: 1'", "key on must be text")
