@@ -9,6 +9,8 @@ Modules, one job each:
     _options   option names, defaults, checks (the spec's ``provider: {local: {...}}``)
     store      SQLite (WAL) metadata + file blobs on disk, batch leases
     engines    ``echo`` (deterministic) and ``openai`` (an upstream /chat/completions)
+    _instances JSON Schema instances for the echo engine's structured answers
+    _strings   strings for a schema's ``format`` or ``pattern`` (used by ``_instances``)
     worker     the batch lifecycle in background threads, checkpointed and resumable
     api        ``LocalBatchAPI``: files, batches, models as OpenAI-shaped dicts
     _http      routing, auth, fault injection, latency (shared by both adapters)
