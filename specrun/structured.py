@@ -77,6 +77,29 @@ def schema_problem(schema: Mapping[str, Any]) -> str | None:
         return f"not a valid JSON Schema{f' at {where}' if where else ''}: {exc.message}"
     if schema.get("type", "object") != "object":
         return "structured output needs a schema whose top level is an object (type: object)"
+    return _unresolved_ref(schema)
+
+
+def _unresolved_ref(schema: Mapping[str, Any]) -> str | None:
+    """Why a ``$ref`` in the schema points nowhere (checked now: an answer must never meet it first)."""
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    resolver = Registry().resolver_with_root(DRAFT202012.create_resource(dict(schema)))
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                try:
+                    resolver.lookup(ref)
+                except Unresolvable:
+                    return f"$ref {ref!r} points to nothing in the schema (only references inside it are allowed)"
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return None
 
 
