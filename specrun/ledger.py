@@ -314,8 +314,9 @@ class Ledger:
             # shard contents matter only for requests still without an answer
             self._db.execute("DELETE FROM shard_keys WHERE key IN (SELECT key FROM outcomes)")
             removed = self._db.execute("DELETE FROM outcomes WHERE at < ?", (cutoff,)).rowcount
-            self._db.execute("DELETE FROM ingested WHERE at < ?", (cutoff,))
             if removed:
+                # every output file is read again when next needed: the answers it gave may be gone now
+                self._db.execute("DELETE FROM ingested")
                 self._bump()
         self._db.execute("VACUUM")
         return int(removed)

@@ -162,10 +162,11 @@ def rebuild_ledger(ledger: LedgerStore, client: Provider, provider: str, downloa
         except (APIError, ProviderError) as exc:
             found.notes.append(f"could not read {result_file} of batch {batch_id} into the ledger: {exc.message}")
             continue
-        found.answers += ledger.record(
-            (custom_id, outcome_of(result, model=model, batch_id=batch_id))
-            for custom_id, result in results.items() if is_key(custom_id) and is_answer(result))
-        ledger.mark_ingested([result_file])
+        answers = [(custom_id, r) for custom_id, r in results.items() if is_answer(r)]
+        found.answers += ledger.record((custom_id, outcome_of(result, model=model, batch_id=batch_id))
+                                       for custom_id, result in answers if is_key(custom_id))
+        if all(is_key(custom_id) for custom_id, _ in answers):
+            ledger.mark_ingested([result_file])  # (a file of row-keyed answers is read again by its job)
         found.files += 1
     return found
 
@@ -253,5 +254,6 @@ def ingest_job(ledger: LedgerStore, client: Provider, provider: str, downloads_d
             if key:
                 items.append((key, outcome_of(result, model=job.model, batch_id=batch_id)))
         changed += ledger.record(items)
-        ledger.mark_ingested([file_id])
+        if len(items) == len(answers):  # every answer is in the ledger: the file need not be read again
+            ledger.mark_ingested([file_id])
     return changed

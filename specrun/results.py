@@ -21,7 +21,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -206,6 +206,7 @@ def join_rows(
     ledger: Lookup | None = None,
     answered: Callable[[Any, RowResult], None] | None = None,
     check: Callable[[Any, RowResult], RowResult] | None = None,
+    own_files: Collection[str] = (),
 ) -> Iterator[dict[str, Any]]:
     """Yield one result record per input request, in input order.
 
@@ -216,7 +217,8 @@ def join_rows(
     error wherever it comes from. ``answered(request, result)`` is told of every
     request the job's own files answered (to record them in the ledger). ``check``
     (structured output, specrun.structured) turns each request's answer into its checked
-    form: ``parsed`` set, or the row error ``invalid_output``.
+    form: ``parsed`` set, or the row error ``invalid_output``. ``own_files``: the job's own result
+    files; a ledger answer read from one of them is the job's own, not reused.
 
     A request with a ``skip_reason`` (``on_too_long: skip``) was never sent: its
     record says ``skipped`` and why.
@@ -225,15 +227,16 @@ def join_rows(
     for request in requests:
         chunk.append(request)
         if len(chunk) >= _JOIN_CHUNK:
-            yield from _join_chunk(chunk, results, missing_reason, ledger, answered, check)
+            yield from _join_chunk(chunk, results, missing_reason, ledger, answered, check, own_files)
             chunk = []
     if chunk:
-        yield from _join_chunk(chunk, results, missing_reason, ledger, answered, check)
+        yield from _join_chunk(chunk, results, missing_reason, ledger, answered, check, own_files)
 
 
 def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reason: str,
                 ledger: Lookup | None, answered: Callable[[Any, RowResult], None] | None,
-                check: Callable[[Any, RowResult], RowResult] | None) -> Iterator[dict[str, Any]]:
+                check: Callable[[Any, RowResult], RowResult] | None,
+                own_files: Collection[str] = ()) -> Iterator[dict[str, Any]]:
     own: list[RowResult | None] = []
     for request in chunk:
         key = getattr(request, "key", "")
@@ -253,7 +256,7 @@ def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reas
             other = stored.get(getattr(request, "key", ""))
             if other is not None and (result is None or (result.status != "ok" and other.status == "ok")
                                       or not is_answer(result)):
-                result, reused = other, True
+                result, reused = other, other.source not in own_files
             if result is not None and check is not None:
                 result = check(request, result)
         if skip_reason is not None:

@@ -233,7 +233,7 @@ def test_prune_forgets_only_old_outcomes(ledger):
     assert ledger.prune(older_than_days=5) == 2
     assert set(ledger.statuses([key(n) for n in range(1, 5)])) == {key(3), key(4)}
     assert ledger.revision == revision + 1
-    assert ledger.ingested(["file-recent"]) == {"file-recent"}
+    assert ledger.ingested(["file-recent"]) == set()  # output files are read again: their answers may be gone
     assert ledger.prune(older_than_days=5) == 0 and ledger.revision == revision + 1
 
 

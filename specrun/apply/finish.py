@@ -30,7 +30,10 @@ class _Finishing(_ExecutorBase):
     """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
 
     def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]:
-        """Download (once, cached) every output/error file of the job, oldest first: ``(file_id, path)``.
+        """Download (once, cached) the output/error files of the job, oldest first: ``(file_id, path)``.
+
+        Files whose answers the ledger already holds (read in by this or another checkout
+        sharing the backend) are not downloaded: the join reads those answers from the ledger.
 
         The local name is a hash of the provider and the file id, never the id itself:
         nothing a provider returns may choose a path on this machine (an id like
@@ -43,10 +46,12 @@ class _Finishing(_ExecutorBase):
             self._update_shard(shard, self.client.get_batch(shard.batch_id or ""))
         if stale:
             self._save()
-        for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
-            for file_id in (shard.error_file_id, shard.output_file_id):
-                if file_id:
-                    paths.append((file_id, download(self.client, self.state.provider, self.downloads_dir, file_id)))
+        files = [file_id for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index))
+                 for file_id in (shard.error_file_id, shard.output_file_id) if file_id]
+        known = self.ledger.ingested(files)
+        for file_id in files:
+            if file_id not in known:
+                paths.append((file_id, download(self.client, self.state.provider, self.downloads_dir, file_id)))
         return paths
 
     def _finish(self, job: Job) -> JobOutcome:
@@ -86,9 +91,10 @@ class _Finishing(_ExecutorBase):
                 invalid.append((request.key, checked.error["message"]))
             return checked
 
+        own = {f for s in job_state.shards for f in (s.output_file_id, s.error_file_id) if f}
         summary = write_results(job.output, join_rows(requests, results, missing_reason=reason,
                                                       ledger=ledger_lookup(self.ledger), answered=answered,
-                                                      check=check if checker is not None else None))
+                                                      check=check if checker is not None else None, own_files=own))
         self.ledger.set_prompt_chars(lengths, job.model)
         self.ledger.mark_invalid(invalid)
         if job.exports:
@@ -99,7 +105,7 @@ class _Finishing(_ExecutorBase):
                                        error=summary.error, skipped=summary.skipped,
                                        prompt_tokens=summary.prompt_tokens,
                                        completion_tokens=summary.completion_tokens,
-                                       sources=[file_id for file_id, _ in downloaded], unanswered=summary.unanswered,
+                                       sources=sorted(own), unanswered=summary.unanswered,
                                        stat=file_stat(job.output))
         self._save()
         # A dead last round only matters if it left requests without an answer.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from specrun._batch_status import is_completed, is_dead, is_live
-from specrun.errors import PlanError
+from specrun.errors import ConnectionFailed, PlanError
 from specrun.estimate import Calibration
 from specrun.graph import in_order, with_upstreams
 from specrun.ledger import LEDGER_FILE, Ledger, LedgerStore
@@ -102,12 +102,17 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
     models: dict[str, Any] | None = None
     view = ProviderView()
     rebuilt = Rebuilt()
+    unreachable: ConnectionFailed | None = None  # the provider did not answer: fine while nothing needs it
     if refreshing:
         assert client is not None
-        models, notes = fetch_models(client) if not mid_run else (None, [])
+        try:
+            models, notes = fetch_models(client) if not mid_run else (None, [])
+        except ConnectionFailed as exc:
+            unreachable, models, notes = exc, None, [f"the provider cannot be reached ({exc.message}); planned "
+                                                      "from the state and the ledger alone"]
         view = refresh_batches(client, state, [n for n, _ in selected] + removed, provider_matches=provider_matches,
                                models=models, notes=notes)
-        if not mid_run and ledger.meta("rebuilt") is None:
+        if not mid_run and unreachable is None and ledger.meta("rebuilt") is None:
             rebuilt = rebuild_ledger(ledger, client, provider, downloads_dir)
             ledger.set_meta("rebuilt", str(time.time()))
             view.notes.extend(rebuilt.notes)
@@ -152,6 +157,8 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         assert client is not None
         view = refresh(client, state, inputs, view, provider_matches=provider_matches)
     plan = decide(spec, inputs, state, view, provider=provider, targets=targets, retry_errors=retry_errors)
+    if unreachable is not None and any(job.action.submits or job.action is Action.WAIT for job in plan.jobs):
+        raise unreachable  # something must be sent or waited for: the provider is needed after all
     # (a scan of the whole ledger: only when something will be sent)
     history = {model: Calibration(*usage) for model, usage in ledger.usage_by_model().items()} if any(
         job.action.submits for job in plan.jobs) else {}
