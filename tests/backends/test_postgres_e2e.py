@@ -4,8 +4,8 @@ Each test's spec says ``backend: {type: postgres, url_env: SPECRUN_PG_URL, schem
 and reads the session's cluster (``pg_url``), except the database-outage test, which
 starts and stops a cluster of its own. Processes are real where the point needs one
 (two checkouts at once, kill -9, a write racing a running apply, the database going
-away); the migration and the encoding check run the CLI in-process. Two tests are
-strict xfails, each naming the bug it shows.
+away); the migration and the encoding check run the CLI in-process. A strict xfail
+names the bug it shows.
 """
 
 from __future__ import annotations
@@ -168,8 +168,6 @@ def test_two_checkouts_applying_at_once_get_one_batch_per_shard_and_share_the_an
     assert len(team_server.batches()) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a fresh checkout's apply plans 'download' and fetches every output "
-                   "file from the provider again instead of rebuilding its results from the shared ledger (DESIGN §9)")
 def test_a_fresh_checkout_rebuilds_its_results_from_the_shared_ledger_without_downloading(
         tmp_path: Path, pg_url: str, schema: str, team_server: Server) -> None:
     first, fresh = two_checkouts(tmp_path, schema, team_server)
