@@ -5,12 +5,16 @@ The tables live in a schema of their own (``specrun`` unless told), created on f
     meta     key → value; ``schema_version`` says how many of MIGRATIONS have run
     states   name → lineage, serial, document (the state's JSON), updated_at
     holders  name → pid, host, command, since: who holds the lock, for the "locked" message
+    ledger_* the row ledger of each name (``specrun.backends.postgres_ledger``)
 
 ``save`` writes only while the row still has the lineage and serial the state was read
 with (compare-and-swap): of two runs that read the same state, the second to write is
 refused and the first one's write is kept. ``lock`` takes a session-level advisory lock
 on a connection of its own, held while the command runs: when the process dies its
 session ends and the server frees the lock at once, so a stale lock never blocks.
+
+Connections speak UTF8; a database whose encoding cannot hold every answer (anything but
+UTF8, or SQL_ASCII, which keeps the bytes it is sent) is refused on connecting.
 
 The URL carries the password, so it is never shown: messages name the host and the
 database only, and any text taken from the driver is scrubbed of the URL and password.
@@ -29,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime, timezone
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from specrun._text import quoted
@@ -66,8 +70,46 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                since timestamptz NOT NULL DEFAULT now(),
                backend_pid integer NOT NULL)""",
     ),
+    (  # 2: the row ledger of each name (specrun.backends.postgres_ledger says why per name)
+        # Provider text (answers, ids, model names) may hold NUL or lone surrogates, which
+        # text refuses: such a value is stored marked and escaped (postgres_ledger._text).
+        # The usage's integer token counts are copied out at write time: json's operators
+        # fail on a whole document when any string in it holds \u0000.
+        """CREATE TABLE {schema}.ledger_outcomes (
+               name text NOT NULL,
+               key bytea NOT NULL,
+               status text NOT NULL,
+               content text,
+               error json,
+               usage json,
+               model text,
+               batch_id text,
+               file_id text,
+               at double precision NOT NULL,
+               prompt_chars bigint NOT NULL DEFAULT 0,
+               prompt_tokens bigint,
+               completion_tokens bigint,
+               PRIMARY KEY (name, key))""",
+        """CREATE TABLE {schema}.ledger_shard_keys (
+               name text NOT NULL,
+               key bytea NOT NULL,
+               filename text NOT NULL,
+               PRIMARY KEY (name, key, filename))""",
+        """CREATE TABLE {schema}.ledger_ingested (
+               name text NOT NULL,
+               file_id text NOT NULL,
+               at double precision NOT NULL,
+               PRIMARY KEY (name, file_id))""",
+        """CREATE TABLE {schema}.ledger_meta (
+               name text NOT NULL,
+               key text NOT NULL,
+               value text NOT NULL,
+               PRIMARY KEY (name, key))""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_Self = TypeVar("_Self", bound="_Backend")
 
 _LOCK_POLL_SECONDS = 0.1
 _CONNECT_TIMEOUT_SECONDS = 10
@@ -85,11 +127,13 @@ def require_psycopg() -> ModuleType:
     return psycopg
 
 
-class PostgresStateStore:
-    """One named state in a PostgreSQL database: load, compare-and-swap save, session lock.
+class _Backend:
+    """What the state store and the row ledger share: one connection, opened on first use;
+    the tables, created or migrated by the first connection; database errors as one
+    ``StateError`` that never shows the URL or its password.
 
     ``url`` is a libpq URL or connection string (it is never shown); ``schema`` holds
-    the tables; ``name`` says which state of the database this store reads and writes.
+    the tables; ``name`` says which spec's state (and ledger) of the database this is.
     """
 
     def __init__(self, url: str, *, schema: str = "specrun", name: str) -> None:
@@ -102,63 +146,24 @@ class PostgresStateStore:
         self._connection: Connection[Any] | None = None
         self._tables_ready = False
 
-    # -- the StateStore protocol --------------------------------------------------------
-
-    def load(self) -> State | None:
-        """The state stored under this store's name; None when there is none yet."""
-        with self._failures(f"read the state of {quoted(self.name)}"):
-            row = self._session().execute(
-                self._sql("SELECT document FROM {schema}.states WHERE name = %s"), [self.name]).fetchone()
-        return None if row is None else self._state(row[0])
-
-    def save(self, state: State) -> None:
-        """Write the state and bump its serial, only if the backend still holds the serial it was read with."""
-        document = state.to_json()
-        document["serial"] = state.serial + 1
-        text = json.dumps(document)
-        with self._failures(f"save the state of {quoted(self.name)}"):
-            session = self._session()
-            if state.serial == 0:  # a new state: only if no other run created one meanwhile
-                written = session.execute(self._sql(
-                    "INSERT INTO {schema}.states (name, lineage, serial, document) VALUES (%s, %s, %s, %s::json) "
-                    "ON CONFLICT (name) DO NOTHING RETURNING serial"),
-                    [self.name, state.lineage, state.serial + 1, text]).fetchone()
-            else:
-                written = session.execute(self._sql(
-                    "UPDATE {schema}.states SET serial = %s, document = %s::json, updated_at = now() "
-                    "WHERE name = %s AND lineage = %s AND serial = %s RETURNING serial"),
-                    [state.serial + 1, text, self.name, state.lineage, state.serial]).fetchone()
-            current = None if written else session.execute(
-                self._sql("SELECT lineage, serial FROM {schema}.states WHERE name = %s"), [self.name]).fetchone()
-        if not written:
-            raise self._lost_race(state, current)
-        state.serial += 1  # only once the write succeeded
-
-    def lock(self, command: str, timeout: float = 0.0) -> AbstractContextManager[None]:
-        """Hold this state's lock while ``command`` runs; wait up to ``timeout`` seconds for another holder."""
-        return self._locked(command, timeout)
-
     # -- connections ------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection used for load and save (a held lock has its own)."""
+        """Close the connection (a held state lock has its own)."""
         if self._connection is not None:
             with suppress(Exception):
                 self._connection.close()
             self._connection = None
 
-    def __enter__(self) -> PostgresStateStore:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"PostgresStateStore({self.where}, schema={self.schema!r}, name={self.name!r})"
-
     def _session(self) -> Connection[Any]:
-        """The connection for load and save, opened on first use and again after it broke."""
+        """The connection, opened on first use and again after it broke."""
         if self._connection is None or self._connection.closed or self._connection.broken:
             self._connection = self._connect()
         return self._connection
@@ -173,20 +178,38 @@ class PostgresStateStore:
             defaults["connect_timeout"] = _CONNECT_TIMEOUT_SECONDS
         if "application_name" not in known and not os.environ.get("PGAPPNAME"):
             defaults["application_name"] = "specrun"
+        if "client_encoding" not in known and not os.environ.get("PGCLIENTENCODING"):
+            # else a SQL_ASCII database sends text as bytes; UTF8 is what specrun writes and reads
+            defaults["client_encoding"] = "UTF8"
         try:
             connection = psycopg.connect(self._url, autocommit=True, **defaults)
         except psycopg.Error as exc:
             raise StateError(f"cannot connect to the postgres state backend ({self.where}): "
                              f"{self._reason(exc)}") from None
-        if not self._tables_ready:
-            try:
+        try:
+            self._refuse_encoding(connection)
+            if not self._tables_ready:
                 with self._failures("create its tables"):
                     self._ensure_tables(connection)
-            except StateError:
-                connection.close()
-                raise
-            self._tables_ready = True
+                self._tables_ready = True
+            with self._failures("set up its connection"):
+                self._configure(connection)
+        except StateError:
+            connection.close()
+            raise
         return connection
+
+    def _refuse_encoding(self, connection: Connection[Any]) -> None:
+        """A database whose text cannot hold every answer (UTF8 can; SQL_ASCII keeps the bytes it is sent)."""
+        encoding = connection.info.parameter_status("server_encoding")
+        if encoding is not None and encoding not in ("UTF8", "SQL_ASCII"):
+            raise StateError(f"the postgres state backend ({self.where}) is a database in "
+                             f"{quoted(encoding)}, which cannot hold every answer a "
+                             "provider gives; use a UTF8 database (CREATE DATABASE ... ENCODING 'UTF8' "
+                             "TEMPLATE template0)")
+
+    def _configure(self, connection: Connection[Any]) -> None:
+        """Session settings a kind of object wants on each of its connections (none by default)."""
 
     # -- tables -------------------------------------------------------------------------
 
@@ -239,6 +262,71 @@ class PostgresStateStore:
         from psycopg import sql
 
         return sql.SQL(text).format(schema=sql.Identifier(self.schema))
+
+    # -- errors -------------------------------------------------------------------------
+
+    @contextmanager
+    def _failures(self, doing: str) -> Iterator[None]:
+        """A database error while ``doing`` something as one ``StateError``, scrubbed of the URL."""
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise StateError(f"the postgres state backend ({self.where}) could not {doing}: "
+                             f"{self._reason(exc)}") from None
+
+    def _reason(self, error: BaseException) -> str:
+        """The driver's message on one line, without the URL or password."""
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        return _scrub(" ".join(lines), self._secrets) or type(error).__name__
+
+
+class PostgresStateStore(_Backend):
+    """One named state in a PostgreSQL database: load, compare-and-swap save, session lock.
+
+    ``url`` is a libpq URL or connection string (it is never shown); ``schema`` holds
+    the tables; ``name`` says which state of the database this store reads and writes.
+    """
+
+    # -- the StateStore protocol --------------------------------------------------------
+
+    def load(self) -> State | None:
+        """The state stored under this store's name; None when there is none yet."""
+        with self._failures(f"read the state of {quoted(self.name)}"):
+            row = self._session().execute(
+                self._sql("SELECT document FROM {schema}.states WHERE name = %s"), [self.name]).fetchone()
+        return None if row is None else self._state(row[0])
+
+    def save(self, state: State) -> None:
+        """Write the state and bump its serial, only if the backend still holds the serial it was read with."""
+        document = state.to_json()
+        document["serial"] = state.serial + 1
+        text = json.dumps(document)
+        with self._failures(f"save the state of {quoted(self.name)}"):
+            session = self._session()
+            if state.serial == 0:  # a new state: only if no other run created one meanwhile
+                written = session.execute(self._sql(
+                    "INSERT INTO {schema}.states (name, lineage, serial, document) VALUES (%s, %s, %s, %s::json) "
+                    "ON CONFLICT (name) DO NOTHING RETURNING serial"),
+                    [self.name, state.lineage, state.serial + 1, text]).fetchone()
+            else:
+                written = session.execute(self._sql(
+                    "UPDATE {schema}.states SET serial = %s, document = %s::json, updated_at = now() "
+                    "WHERE name = %s AND lineage = %s AND serial = %s RETURNING serial"),
+                    [state.serial + 1, text, self.name, state.lineage, state.serial]).fetchone()
+            current = None if written else session.execute(
+                self._sql("SELECT lineage, serial FROM {schema}.states WHERE name = %s"), [self.name]).fetchone()
+        if not written:
+            raise self._lost_race(state, current)
+        state.serial += 1  # only once the write succeeded
+
+    def lock(self, command: str, timeout: float = 0.0) -> AbstractContextManager[None]:
+        """Hold this state's lock while ``command`` runs; wait up to ``timeout`` seconds for another holder."""
+        return self._locked(command, timeout)
+
+    def __repr__(self) -> str:
+        return f"PostgresStateStore({self.where}, schema={self.schema!r}, name={self.name!r})"
 
     # -- state --------------------------------------------------------------------------
 
@@ -327,24 +415,6 @@ class PostgresStateStore:
         with suppress(Exception):
             connection.close()
 
-    # -- errors -------------------------------------------------------------------------
-
-    @contextmanager
-    def _failures(self, doing: str) -> Iterator[None]:
-        """A database error while ``doing`` something as one ``StateError``, scrubbed of the URL."""
-        import psycopg
-
-        try:
-            yield
-        except psycopg.Error as exc:
-            raise StateError(f"the postgres state backend ({self.where}) could not {doing}: "
-                             f"{self._reason(exc)}") from None
-
-    def _reason(self, error: BaseException) -> str:
-        """The driver's message on one line, without the URL or password."""
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        return _scrub(" ".join(lines), self._secrets) or type(error).__name__
-
 
 def _key(*parts: str) -> int:
     """A signed 64-bit advisory lock key for these parts (the first 8 bytes of their sha256)."""
@@ -397,11 +467,17 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-def _describe(url: str, secrets: list[str]) -> str:
-    """``host H, database D``: where the backend is, for messages (never the user's password)."""
+def _location(url: str, secrets: list[str]) -> tuple[str, str | None]:
+    """The backend's host (with its port, if given) and database, scrubbed of the password."""
     params = _conninfo(url)
     host = params.get("host") or params.get("hostaddr") or "localhost"
     if params.get("port"):
         host = f"{host}:{params['port']}"
     database = params.get("dbname") or params.get("user")
-    return _scrub(f"host {host}, " + (f"database {database}" if database else "the default database"), secrets)
+    return _scrub(str(host), secrets), None if not database else _scrub(str(database), secrets)
+
+
+def _describe(url: str, secrets: list[str]) -> str:
+    """``host H, database D``: where the backend is, for messages (never the user's password)."""
+    host, database = _location(url, secrets)
+    return f"host {host}, " + (f"database {database}" if database else "the default database")

@@ -359,8 +359,6 @@ def test_the_url_and_its_password_are_never_printed_or_written(tmp_path: Path, p
             assert PASSWORD not in repr(rows), table
 
 
-@pytest.mark.xfail(strict=True, reason="bug: on a SQL_ASCII database psycopg reads text columns as bytes, and every "
-                   "run after the first fails with 'internal error: TypeError' in PostgresLedger.meta")
 def test_a_database_not_in_utf8_works_or_is_refused_clearly(tmp_path: Path, cli: InProcessCLI,
                                                             monkeypatch: pytest.MonkeyPatch, pg_url: str,
                                                             schema: str) -> None:

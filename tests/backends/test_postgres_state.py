@@ -261,7 +261,8 @@ def test_the_tables_are_created_on_first_use_and_their_version_recorded(make_sto
         thread.join(10)
 
     assert query(pg_url, "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", schema) == [
-        ("holders",), ("meta",), ("states",)]
+        ("holders",), ("ledger_ingested",), ("ledger_meta",), ("ledger_outcomes",), ("ledger_shard_keys",), ("meta",),
+        ("states",)]
     assert query(pg_url, f'SELECT key, value FROM "{schema}".meta') == [("schema_version", str(SCHEMA_VERSION))]
     state = State()
     stores[0].save(state)
