@@ -75,7 +75,7 @@ def state_store(spec: Spec, home: Path) -> StateStore:
 def ledger_store(spec: Spec, home: Path) -> LedgerStore:
     """The spec's row ledger: ``ledger.sqlite`` in its home, or in its postgres backend."""
     if spec.backend.kind == "postgres":
-        from specrun.backends import PostgresLedger  # type: ignore[attr-defined]
+        from specrun.backends import PostgresLedger
 
         ledger: LedgerStore = PostgresLedger(backend_url(spec), schema=spec.backend.schema, name=state_name(spec))
         return ledger
