@@ -1,0 +1,317 @@
+"""What a shared Postgres backend costs next to the local one (DESIGN §9, issue 15).
+
+Starts a throwaway PostgreSQL cluster (``initdb`` + ``pg_ctl`` on a Unix socket in a temp
+dir, as the backend tests do: as root the server runs as the ``postgres`` system user;
+stopped and removed at the end, also on errors), and builds two copies of one spec — 10
+jobs of --rows CSV rows each (default 300), on the embedded local provider (echo engine,
+`delay_ms: 0`) — one on the default local backend (`.specrun/`: state file, SQLite
+ledger), one with `backend: {type: postgres, url_env: SPECRUN_PG_URL, schema: bench}`.
+Both are applied once, then, each as a real CLI subprocess with the same environment
+(SPECRUN_PG_URL set for both), the two copies in turn (local, postgres, local, ...):
+
+- `specrun plan --detailed-exitcode` when nothing changed: the baseline is the local
+  backend's; goal (issue 15): Postgres ≤ 1.5× local,
+- --repeat rounds of: one job's system message edited (a new wording each round), then
+  `specrun plan --detailed-exitcode` (must exit 2) and `specrun apply --auto-approve`
+  (must send that job's rows and nothing else: counted on the provider's side, from
+  `specrun batches ls --json`), then a plan that must say "no changes" again.
+
+Figures are medians of --repeat runs, Postgres ÷ local ratios beside them. Apply times
+include polling, whose pauses are capped at --poll-interval (the same for both).
+The server runs on the same machine with fsync off (as in the tests): this measures
+what specrun does per command (connections, queries, round trips on a local socket),
+not a disk's commit latency or a network's round trip to a team's server.
+Exits 1 when the no-op goal is missed or a check above fails.
+
+    python benchmarks/backend.py [--rows N] [--repeat K] [--poll-interval S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import glob
+import json
+import os
+import pwd
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
+         "shipment warehouse analysis summary forecast contract release incident").split()
+
+JOBS = 10
+EDITED = 3  # the job whose template each edit round changes
+NOOP_PLAN_GOAL = 1.5  # × the local backend's no-op plan
+URL_ENV = "SPECRUN_PG_URL"
+WORDINGS = ("one sentence", "two sentences", "three sentences", "four sentences", "five sentences",
+            "six sentences", "seven sentences", "eight sentences", "nine sentences", "ten sentences")
+
+
+# -- the throwaway server -------------------------------------------------------------------------
+
+
+def find_initdb() -> str | None:
+    """``initdb`` on PATH, or in the newest Debian/Ubuntu ``/usr/lib/postgresql/N/bin``."""
+    found = shutil.which("initdb")
+    if found:
+        return found
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    return candidates[-1] if candidates else None
+
+
+def server_user_prefix() -> list[str]:
+    """``runuser -u postgres --`` as root (initdb refuses to run as root), nothing otherwise."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise SystemExit("running as root and there is no 'postgres' system user to run PostgreSQL as "
+                         "(initdb refuses to run as root)") from None
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def run_server_tool(command: list[str], log: Path) -> None:
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    if done.returncode != 0:
+        server_log = log.read_text(errors="replace") if log.exists() else ""
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{server_log}")
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A fresh PostgreSQL cluster on a Unix socket; yields its libpq URL, then stops and removes it."""
+    initdb = find_initdb()
+    if initdb is None:
+        raise SystemExit("PostgreSQL is not installed: initdb is not on PATH (apt-get install postgresql)")
+    bin_dir = Path(initdb).resolve().parent
+    pg_ctl = str(bin_dir / "pg_ctl") if (bin_dir / "pg_ctl").exists() else "pg_ctl"
+    prefix = server_user_prefix()
+    # Under /tmp itself, short: the server user must reach it, and a socket path has a ~100 byte limit.
+    root = Path(tempfile.mkdtemp(prefix="specrun-pg-"))
+    data, log = root / "data", root / "server.log"
+    started = False
+    try:
+        if prefix:
+            shutil.chown(root, user="postgres", group="postgres")
+        run_server_tool([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale",
+                         "--encoding=UTF8", "--no-sync"], log)
+        options = f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        run_server_tool([*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60",
+                         "start"], log)
+        started = True
+        yield f"postgresql://postgres@/postgres?host={root}"
+    finally:
+        if started:
+            subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# -- the two projects -----------------------------------------------------------------------------
+
+
+def job_name(k: int) -> str:
+    return f"job-{k:02d}"
+
+
+EDITED_JOB = job_name(EDITED)
+
+
+def write_project(root: Path, rows: int, backend: str | None) -> Path:
+    """The 10-job spec and its data under ``root``; ``backend`` is the spec's ``backend:`` line, if any."""
+    (root / "data").mkdir(parents=True)
+    jobs = []
+    for k in range(JOBS):
+        rng = random.Random(k)  # the same data in both copies
+        with open(root / "data" / f"{job_name(k)}.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "title", "body"])
+            for i in range(rows):
+                writer.writerow([i, f"Report {k}.{i}", " ".join(rng.choice(WORDS) for _ in range(20))])
+        jobs.append(
+            f"  {job_name(k)}:\n"
+            f"    data: data/{job_name(k)}.csv\n"
+            f"    id: \"{job_name(k)}-{{{{ row.id }}}}\"\n"
+            "    messages:\n"
+            f"      - {{role: system, content: \"Job {k}: summarize the report in {WORDINGS[0]}.\"}}\n"
+            "      - {role: user, content: \"{{ row.title }}: {{ row.body }}\"}\n"
+        )
+    spec = root / "specrun.yaml"
+    spec.write_text(
+        "version: 1\n"
+        "provider: {local: {engine: echo, delay_ms: 0}}\n"
+        + (f"backend: {backend}\n" if backend else "")
+        + "defaults:\n"
+        "  model: meta-llama/Llama-3.1-8B-Instruct\n"
+        "  params: {temperature: 0, max_tokens: 32}\n"
+        "jobs:\n"
+        + "".join(jobs),
+        encoding="utf-8",
+    )
+    return spec
+
+
+def edit_template(spec: Path, wording: str) -> None:
+    """Give the edited job's system message a new wording (the other nine jobs stay as they are)."""
+    lines = spec.read_text(encoding="utf-8").splitlines(keepends=True)
+    marker = f"Job {EDITED}: summarize the report in "
+    for n, line in enumerate(lines):
+        if marker in line:
+            head = line.split(marker)[0]
+            lines[n] = f"{head}{marker}{wording}.\"}}\n"
+            break
+    else:
+        raise SystemExit(f"{spec}: the system message of {EDITED_JOB} was not found")
+    spec.write_text("".join(lines), encoding="utf-8")
+
+
+# -- running specrun ------------------------------------------------------------------------------
+
+
+def specrun_command() -> list[str]:
+    """The installed `specrun` script beside this interpreter (what users run), else `python -m specrun`."""
+    script = Path(sys.executable).parent / "specrun"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "specrun"]
+
+
+def run(command: list[str], *, cwd: Path, env: dict[str, str],
+        expect: tuple[int, ...] = (0,)) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run a command; return its wall-clock seconds and the finished process (exit code, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in expect:
+        raise SystemExit(f"in {cwd}: {' '.join(command)} exited {proc.returncode} (expected {expect}):\n"
+                         f"{proc.stdout}{proc.stderr}")
+    return elapsed, proc
+
+
+def batch_sizes(specrun: list[str], root: Path, env: dict[str, str]) -> dict[str, int]:
+    """Every batch the provider holds → its request count (the provider's view, not specrun's report)."""
+    _, proc = run([*specrun, "batches", "ls", "--json", "--limit", "100000"], cwd=root, env=env)
+    return {batch["id"]: batch["request_counts"]["total"] for batch in json.loads(proc.stdout)}
+
+
+def timed_apply(specrun: list[str], root: Path, env: dict[str, str], poll_interval: float) -> tuple[float, int]:
+    """Apply with auto-approve; return its seconds and the requests it sent (sum over the batches it created)."""
+    before = batch_sizes(specrun, root, env)
+    seconds, _ = run([*specrun, "apply", "--auto-approve", "--poll-interval", str(poll_interval)],
+                     cwd=root, env=env)
+    after = batch_sizes(specrun, root, env)
+    return seconds, sum(total for batch_id, total in after.items() if batch_id not in before)
+
+
+def plan_jobs(specrun: list[str], root: Path, env: dict[str, str]) -> dict[str, dict]:
+    """`specrun plan --json`: job name → its object."""
+    _, proc = run([*specrun, "plan", "--json"], cwd=root, env=env)
+    return {job["job"]: job for job in json.loads(proc.stdout)["jobs"]}
+
+
+def expect(problems: list[str], what: str, actual: object, wanted: object) -> None:
+    if actual != wanted:
+        problems.append(f"{what}: {actual!r}, expected {wanted!r}")
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=300, help="rows of each of the 10 jobs")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per median (no-op plan, and edit rounds)")
+    parser.add_argument("--poll-interval", type=float, default=0.25,
+                        help="apply's --poll-interval (cap of the pauses between polls), the same for both")
+    args = parser.parse_args()
+    if not 1 <= args.repeat <= len(WORDINGS) - 1:
+        parser.error(f"--repeat must be 1 to {len(WORDINGS) - 1} (one new wording per edit round)")
+    # A plain kill would skip the `finally` that stops the server: make it unwind like an error.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    specrun = specrun_command()
+    problems: list[str] = []
+    backends = ("local", "postgres")
+    with postgres_cluster() as url, tempfile.TemporaryDirectory(prefix="specrun-bench-backend-") as tmp:
+        env = {**os.environ, URL_ENV: url}
+        roots = {name: Path(tmp) / name for name in backends}
+        specs = {
+            "local": write_project(roots["local"], args.rows, None),
+            "postgres": write_project(roots["postgres"], args.rows,
+                                      f"{{type: postgres, url_env: {URL_ENV}, schema: bench}}"),
+        }
+        print(f"spec: {JOBS} jobs × {args.rows:,} CSV rows (embedded local provider, echo engine, delay_ms 0); "
+              f"PostgreSQL on a local Unix socket; medians of {args.repeat} runs")
+
+        first_apply: dict[str, float] = {}
+        for name in backends:
+            first_apply[name], sent = timed_apply(specrun, roots[name], env, args.poll_interval)
+            expect(problems, f"{name}: first apply: requests sent", sent, JOBS * args.rows)
+            # Untimed: checks the no-op and warms both copies up (bytecode, page cache) before timing.
+            jobs = plan_jobs(specrun, roots[name], env)
+            expect(problems, f"{name}: plan after the first apply: actions",
+                   {job["action"] for job in jobs.values()}, {"noop"})
+
+        noop: dict[str, list[float]] = {name: [] for name in backends}
+        for _ in range(args.repeat):
+            for name in backends:
+                seconds, proc = run([*specrun, "plan", "--detailed-exitcode"], cwd=roots[name], env=env,
+                                    expect=(0, 2))
+                noop[name].append(seconds)
+                expect(problems, f"{name}: no-op plan: --detailed-exitcode", proc.returncode, 0)
+
+        changed_plan: dict[str, list[float]] = {name: [] for name in backends}
+        changed_apply: dict[str, list[float]] = {name: [] for name in backends}
+        for round_number in range(1, args.repeat + 1):
+            wording = WORDINGS[round_number]
+            for name in backends:
+                root = roots[name]
+                edit_template(specs[name], wording)
+                seconds, proc = run([*specrun, "plan", "--detailed-exitcode"], cwd=root, env=env, expect=(0, 2))
+                changed_plan[name].append(seconds)
+                expect(problems, f"{name}: round {round_number}: plan after the edit: --detailed-exitcode",
+                       proc.returncode, 2)
+                if round_number == 1:  # untimed: what the plan says, job by job
+                    jobs = plan_jobs(specrun, root, env)
+                    expect(problems, f"{name}: plan after the edit: {EDITED_JOB} to_send",
+                           jobs[EDITED_JOB]["to_send"], args.rows)
+                    expect(problems, f"{name}: plan after the edit: the other jobs' actions",
+                           {job["action"] for other, job in jobs.items() if other != EDITED_JOB}, {"noop"})
+                seconds, sent = timed_apply(specrun, root, env, args.poll_interval)
+                changed_apply[name].append(seconds)
+                expect(problems, f"{name}: round {round_number}: apply of the edit: requests sent", sent, args.rows)
+                _, proc = run([*specrun, "plan", "--detailed-exitcode"], cwd=root, env=env, expect=(0, 2))
+                expect(problems, f"{name}: round {round_number}: plan after the apply: --detailed-exitcode",
+                       proc.returncode, 0)
+
+    def line(label: str, figures: dict[str, list[float]] | dict[str, float], goal: float | None = None) -> bool:
+        local, postgres = (statistics.median(v) if isinstance(v, list) else v
+                           for v in (figures["local"], figures["postgres"]))
+        ratio = postgres / local
+        text = f"{label:<40} local {local:6.2f} s   postgres {postgres:6.2f} s   = {ratio:.2f}x local"
+        if goal is not None:
+            text += f"   goal ≤ {goal}x: {verdict(ratio <= goal)}"
+        print(text)
+        return goal is None or ratio <= goal
+
+    line("first apply (10 jobs, all rows):", first_apply)
+    goal_met = line("plan, nothing changed (baseline):", noop, NOOP_PLAN_GOAL)
+    line(f"plan after editing {EDITED_JOB}'s template:", changed_plan)
+    line(f"apply of that edit ({args.rows} requests):", changed_apply)
+    if problems:
+        print("\nCHECKS FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+    if problems or not goal_met:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
