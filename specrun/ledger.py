@@ -255,7 +255,7 @@ class Ledger:
                     "prompt_chars=MAX(excluded.prompt_chars, outcomes.prompt_chars) "
                     "WHERE outcomes.status != 'ok' OR (excluded.status = 'ok' AND (outcomes.content IS NOT "
                     "excluded.content OR outcomes.batch_id IS NOT excluded.batch_id))",
-                    (bytes.fromhex(key), outcome.status, outcome.content, _dump(outcome.error),
+                    (bytes.fromhex(key), outcome.status, _text_in(outcome.content), _dump(outcome.error),
                      _dump(outcome.usage), outcome.model, outcome.batch_id, outcome.file_id,
                      outcome.at or now, outcome.prompt_chars))
                 changed += cursor.rowcount
@@ -367,16 +367,35 @@ class _Guarded:
 
 
 def _dump(value: Mapping[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None if value is None else _text_in(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+#: Marks a stored text that holds what UTF-8 cannot (a lone surrogate a provider sent): JSON-escaped.
+_ESCAPED = "\x01"
+
+
+def _text_in(text: str | None) -> str | None:
+    """Text as SQLite can store it: as it is, or JSON-escaped behind a marker when it is not valid UTF-8."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ESCAPED + json.dumps(text)
+    return text if not text.startswith(_ESCAPED) else _ESCAPED + json.dumps(text)
+
+
+def _text_out(text: str | None) -> str | None:
+    return json.loads(text[1:]) if text is not None and text.startswith(_ESCAPED) else text
 
 
 def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else json.loads(_text_out(text) or "null")
 
 
 def _outcome(row: tuple[Any, ...]) -> Outcome:
     _key, status, content, error, usage, model, batch_id, file_id, at, chars = row
-    return Outcome(status, content, _load(error), _load(usage), model, batch_id, file_id, at, chars)
+    return Outcome(status, _text_out(content), _load(error), _load(usage), model, batch_id, file_id, at, chars)
 
 
 class SendFilter:

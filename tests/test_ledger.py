@@ -386,3 +386,12 @@ def test_recording_the_same_answer_again_changes_nothing(ledger):
     assert ledger.revision == revision
     assert ledger.record([(key(1), Outcome("ok", content="new", batch_id="b2"))]) == 1  # --replace: a new answer
     assert ledger.outcomes([key(1)])[key(1)].content == "new"
+
+
+def test_text_a_provider_sent_that_utf8_cannot_hold_is_kept_exactly(ledger):
+    odd = Outcome("ok", content="x\ud800y", error=None, usage={"note": "\udc00"})
+    marked = Outcome("ok", content="\x01looks like the marker")
+    ledger.record([(key(1), odd), (key(2), marked)])
+    stored = ledger.outcomes([key(1), key(2)])
+    assert (stored[key(1)].content, stored[key(1)].usage) == ("x\ud800y", {"note": "\udc00"})
+    assert stored[key(2)].content == "\x01looks like the marker"
