@@ -17,13 +17,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from specrun._text import quoted, safe
 from specrun.errors import DataError, MissingExtra
 
-if TYPE_CHECKING:
-    from specrun.data import RowSource
+
+class ParquetSource(Protocol):
+    """What the reader needs of ``specrun.data.RowSource`` (named here, so this module needs not import it)."""
+
+    @property
+    def display(self) -> str: ...
+    @property
+    def data(self) -> Any: ...  # a DataSpec: its ``path`` is the file
+
 
 __all__ = ["require_pyarrow", "parquet_rows", "PARQUET_EXTRA"]
 
@@ -44,14 +51,12 @@ def require_pyarrow(doing: str) -> ModuleType:
     return pyarrow.parquet
 
 
-def parquet_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The rows of a Parquet data file, one batch in memory at a time."""
+def parquet_rows(source: ParquetSource, *, max_depth: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows of a Parquet data file, one batch in memory at a time (nesting at most ``max_depth`` deep)."""
     display, path = source.display, source.data.path
     assert path is not None
     pq = require_pyarrow(f"reading {display}")
     import pyarrow as pa
-
-    from specrun.data import MAX_DEPTH  # not at the top: specrun.data registers this reader
 
     try:
         if path.is_dir():
@@ -78,8 +83,8 @@ def parquet_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
         converters: list[Convert | None] = []
         casts: list[Any] = []
         for field in schema:
-            if _depth(field.type) + 1 > MAX_DEPTH:
-                raise DataError(f"{display}: column {quoted(field.name, 200)} is nested more than {MAX_DEPTH} "
+            if _depth(field.type) + 1 > max_depth:
+                raise DataError(f"{display}: column {quoted(field.name, 200)} is nested more than {max_depth} "
                                 "levels deep; flatten the data")
             converters.append(_converter(field.type))
             casts.append(_microseconds(field.type))

@@ -480,7 +480,7 @@ def _parquet_rows(source: RowSource) -> Iterator[tuple[int, dict[str, Any]]]:
     """Parquet (the optional parquet extra): specrun._parquet imports pyarrow only when a file is read."""
     from specrun._parquet import parquet_rows
 
-    return parquet_rows(source)
+    return parquet_rows(source, max_depth=MAX_DEPTH)
 
 
 register_format(DataFormat("parquet", (".parquet",), _parquet_rows, "row"))
