@@ -102,6 +102,11 @@ class Prices:
             return None
         return cls(float(inp or 0), float(out or 0))
 
+    @classmethod
+    def from_usd(cls, input_usd_per_million: float, output_usd_per_million: float) -> Prices:
+        """Prices written in a spec (``prices:``): US dollars per million tokens."""
+        return cls(input_usd_per_million * 100, output_usd_per_million * 100)
+
     def usd(self, input_tokens: int, output_tokens: int) -> float:
         cents = (input_tokens * self.input_cents_per_million + output_tokens * self.output_cents_per_million) / 1e6
         return cents / 100

@@ -110,6 +110,7 @@ class Spec:
     display_path: str = "specrun.yaml"  # the spec path as the user gave it (for messages)
     warnings: tuple[str, ...] = ()    # spec-level warnings (file:line: ...), e.g. a job without max_tokens
     backend: BackendConfig = BackendConfig()
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model → USD per 1M (input, output)
 
 
 # --------------------------------------------------------------------------- loading
@@ -258,6 +259,7 @@ class _Resolver:
             display_path=self.display,
             warnings=tuple(warning for job in jobs.values() for warning in job.warnings),
             backend=_backend(data.get("backend")),
+            prices={model: (float(p["input"]), float(p["output"])) for model, p in (data.get("prices") or {}).items()},
         )
 
     def _link_pipelines(self, jobs: dict[str, Job]) -> dict[str, Job]:

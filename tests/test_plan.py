@@ -304,3 +304,46 @@ def test_a_listed_file_under_the_retry_prefix_that_specrun_never_names_is_ignore
     plan = decide(spec, [item], None, view, provider="http://x/v1")
     [job] = plan.jobs
     assert {s.filename for s in job.shard_plans} == {item.shards[0].filename, good}
+
+
+# --------------------------------------------------------------------------- prices written in the spec
+
+
+def priced_inputs(spec: Spec, name: str) -> JobInputs:
+    from dataclasses import replace
+
+    return replace(inputs_for(spec, name), to_send=2, estimated_input_tokens=1_000_000, max_output_tokens=500_000)
+
+
+def test_prices_in_the_spec_price_a_plan_the_provider_does_not(tmp_path):
+    from dataclasses import replace
+
+    from specrun.plan import price
+
+    spec = replace(make_spec(tmp_path, "a"), prices={MODEL: (0.10, 0.40)})  # USD per million tokens
+    item = priced_inputs(spec, "a")
+    view = ProviderView(refreshed=True)  # the provider publishes no prices
+    plan = price(decide(spec, [item], None, view, provider="http://x/v1"), spec, [item], None, view)
+    cost = plan.jobs[0].estimated_cost
+    assert cost is not None
+    assert (cost.min_usd, cost.max_usd) == (pytest.approx(0.10), pytest.approx(0.10 + 0.20))
+
+
+def test_a_budget_without_known_prices_is_an_error_at_plan(tmp_path):
+    from dataclasses import replace
+
+    from specrun.plan import price
+
+    spec = replace(make_spec(tmp_path, "a"), budget_max_cost_usd=5.0)
+    item = priced_inputs(spec, "a")
+    view = ProviderView(refreshed=True)
+    with pytest.raises(PlanError, match=r"a budget is set, but no prices are known for .*prices: \{"):
+        price(decide(spec, [item], None, view, provider="http://x/v1"), spec, [item], None, view)
+    # offline (--no-refresh), the provider was not asked: a warning, not an error
+    offline = ProviderView()
+    plan = price(decide(spec, [item], None, offline, provider="http://x/v1"), spec, [item], None, offline)
+    assert any("cannot be checked" in warning for warning in plan.warnings)
+    # with prices written in the spec, the budget is checked
+    spec = replace(spec, prices={MODEL: (0.10, 0.40)}, budget_max_cost_usd=0.25)
+    plan = price(decide(spec, [item], None, view, provider="http://x/v1"), spec, [item], None, view)
+    assert plan.budget_violations and "over budget.max_cost_usd" in plan.budget_violations[0]

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from specrun.errors import PlanError
 from specrun.estimate import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     Calibration,
@@ -47,7 +48,8 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
                 notes.append(f"the cost of job '{item.job.name}' is known once job '{item.waits_for}' applies: "
                              "apply checks its budget then, before sending any of it")
             continue
-        prices = Prices.of(view.models.get(item.job.model))
+        written = spec.prices.get(item.job.model)
+        prices = Prices.from_usd(*written) if written is not None else Prices.of(view.models.get(item.job.model))
         tokens_in, tokens_out = item.estimated_input_tokens, item.max_output_tokens
         job_state = known.get(job_plan.job)
         reused = 0
@@ -100,9 +102,17 @@ def price(plan: Plan, spec: Spec, inputs: Sequence[JobInputs], state: State | No
                             token_counting=item.counting))
     priced = replace(plan, jobs=tuple(jobs), warnings=(*plan.warnings, *notes))
     limits = [v for v in (spec.budget_max_cost_usd, max_cost_usd) if v is not None]
-    if limits and priced.estimated_cost is None and any(j.action in SUBMITTING for j in jobs):
+    unpriced = sorted({j.model or "?" for j in jobs if j.action in SUBMITTING and j.to_send is not None
+                       and j.estimated_cost is None and (limits or j.budget_usd is not None)})
+    if unpriced and view.refreshed:
+        # a budget that cannot be checked is not a budget: refuse rather than send unchecked
+        raise PlanError(f"a budget is set, but no prices are known for {', '.join(unpriced)}: the provider "
+                        "publishes none. Add them to the spec, in USD per million tokens: "
+                        f"prices: {{{unpriced[0]}: {{input: ..., output: ...}}}}")
+    if unpriced:
         priced = replace(priced, warnings=(*priced.warnings,
-                         "the provider publishes no prices for these models: the budget cannot be checked"))
+                         "no prices are known for these models (the provider was not asked): the budget cannot be "
+                         "checked"))
     return replace(priced, budget_usd=min(limits) if limits else None,
                    budget_violations=tuple(budget_violations(priced, spec, max_cost_usd=max_cost_usd)))
 
