@@ -3,7 +3,8 @@
 Precedence for where to connect: ``--base-url`` > ``SPECRUN_BASE_URL`` > the spec
 (``provider.base_url``, or ``provider: local`` for the embedded provider). The API key
 is read from the env var named by ``provider.api_key_env`` (``MITHRIL_API_KEY`` when
-there is no spec); it goes into the client's Authorization header and nowhere else.
+there is no spec, ``OPENAI_API_KEY`` for ``type: openai``); it goes into the client's
+Authorization header and nowhere else.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = 
         return client, LOCAL_IDENTITY
 
     base_url = resolve_base_url(cli_base_url, provider.base_url if provider is not None else None)
-    client = Client(base_url, api_key, api_key_env=api_key_env)
+    provider_type = provider.type if provider is not None else "mithril"
+    client = Client(base_url, api_key, api_key_env=api_key_env, provider_type=provider_type)
     return client, client.base_url
 
 

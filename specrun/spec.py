@@ -36,16 +36,25 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY_ENV = "MITHRIL_API_KEY"
+DEFAULT_COMPLETION_WINDOW = "24h"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    """Where the jobs run. ``kind`` is "http" (base_url) or "local" (embedded)."""
+    """Where the jobs run. ``kind`` is "http" (base_url) or "local" (embedded).
+
+    ``type`` is the API's shape: "mithril" (the seed API, DESIGN §1) or "openai"
+    (OpenAI's own Batch API: batch metadata, models from ``/models``, no prices).
+    """
 
     kind: str = "http"
     base_url: str | None = None
     api_key_env: str = DEFAULT_API_KEY_ENV
     local: Mapping[str, Any] = field(default_factory=dict)  # engine options for provider: local
+    type: str = "mithril"
+    completion_window: str = DEFAULT_COMPLETION_WINDOW
 
 
 DEFAULT_BACKEND_URL_ENV = "SPECRUN_PG_URL"
@@ -583,5 +592,9 @@ def _provider(raw: Any) -> ProviderConfig:
     if "local" in raw:
         return ProviderConfig(kind="local", api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV),
                               local=dict(raw["local"] or {}))
+    window = raw.get("completion_window", DEFAULT_COMPLETION_WINDOW)
+    if raw.get("type") == "openai":
+        return ProviderConfig(kind="http", type="openai", base_url=raw.get("base_url", OPENAI_BASE_URL),
+                              api_key_env=raw.get("api_key_env", OPENAI_API_KEY_ENV), completion_window=window)
     return ProviderConfig(kind="http", base_url=raw.get("base_url"),
-                          api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV))
+                          api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV), completion_window=window)

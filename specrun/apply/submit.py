@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from specrun.apply._base import _ExecutorBase
+from specrun.client import JOB_METADATA_KEY, SHARD_METADATA_KEY
 from specrun.errors import ApplyError, OutcomeUnknown
 from specrun.reconcile import file_for
 from specrun.spec import Job
@@ -15,6 +16,9 @@ from specrun.state import (
     ShardState,
     newest_usable_batch,
 )
+
+if TYPE_CHECKING:
+    from specrun.client import Batch
 
 log = logging.getLogger("specrun.apply")
 
@@ -127,15 +131,15 @@ class _Submitting(_ExecutorBase):
         if shard.batch_id:
             return
         assert shard.file_id is not None
-        batch = None if listed else self._find_batch(shard.file_id)
+        batch = None if listed else self._find_batch(shard)
         if batch is None:
             try:
-                batch = self.client.create_batch(shard.file_id)
+                batch = self._create_batch(job, shard)
             except OutcomeUnknown as exc:
                 # Listings can lag a moment behind a create: look a few times, never re-POST.
                 for pause in (0.0, 1.0, 2.0):
                     self.sleep(pause)
-                    batch = self._find_batch(shard.file_id)
+                    batch = self._find_batch(shard)
                     if batch is not None:
                         break
                 if batch is None:
@@ -150,5 +154,25 @@ class _Submitting(_ExecutorBase):
         self._update_shard(shard, batch)
         self._save()
 
-    def _find_batch(self, file_id: str) -> Any:
-        return newest_usable_batch(self.client.find_batches(file_id))
+    def _create_batch(self, job: Job, shard: ShardState) -> Batch:
+        """``POST /batches`` for the shard; where the provider keeps batch metadata (type
+        openai), it names the job and the shard, a second way to find the batch again."""
+        assert shard.file_id is not None
+        provider = self.spec.provider
+        if provider.type != "openai":
+            return self.client.create_batch(shard.file_id, completion_window=provider.completion_window)
+        metadata = {JOB_METADATA_KEY: job.name, SHARD_METADATA_KEY: shard.filename}
+        return self.client.create_batch(shard.file_id, completion_window=provider.completion_window,
+                                        metadata=metadata)
+
+    def _find_batch(self, shard: ShardState) -> Batch | None:
+        """A usable batch on the shard's file, or (type openai) one whose metadata names the shard."""
+        assert shard.file_id is not None
+        if self.spec.provider.type != "openai":
+            return newest_usable_batch(self.client.find_batches(shard.file_id))
+        batch = newest_usable_batch(self.client.find_batches(shard.file_id, shard=shard.filename))
+        if batch is not None and batch.input_file_id and batch.input_file_id != shard.file_id:
+            log.info("batch %s names %s in its metadata: its input file %s is the shard's",
+                     batch.id, shard.filename, batch.input_file_id)
+            shard.file_id = batch.input_file_id
+        return batch

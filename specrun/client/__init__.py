@@ -14,7 +14,7 @@ CONTRACT (other modules depend on these names; add freely, do not rename):
 
 from __future__ import annotations
 
-from specrun.client._client import Client, WaitTimeout
+from specrun.client._client import JOB_METADATA_KEY, SHARD_METADATA_KEY, Client, WaitTimeout
 from specrun.client._config import BASE_URL_ENV, DEFAULT_API_KEY_ENV, normalise_base_url, resolve_base_url
 from specrun.client._models import (
     Batch,
@@ -35,5 +35,5 @@ __all__ = [
     "Client", "WaitTimeout", "RetryPolicy", "retry_after_seconds",
     "resolve_base_url", "normalise_base_url",
     "BASE_URL_ENV", "DEFAULT_API_KEY_ENV", "FILES_PAGE_LIMIT", "BATCHES_PAGE_LIMIT",
-    "check_id", "check_model_id", "is_valid_id",
+    "check_id", "check_model_id", "is_valid_id", "JOB_METADATA_KEY", "SHARD_METADATA_KEY",
 ]

@@ -4,7 +4,8 @@ Servers without some calls
 --------------------------
 Not every OpenAI-compatible server has ``/active-models``, ``/model-config`` or file
 listing. A 404/405/501 there is not an error: ``active_models`` falls back to
-``GET /models``; ``model_config`` falls back to the bare model ids.
+``GET /models``; ``model_config`` falls back to the bare model ids. A provider known
+to have only ``GET /models`` (OpenAI's, ``standard_models``) is asked that alone.
 
 Without ``GET /files`` (listing), ``find_files``/``files_by_name`` find files through
 batches instead: every distinct ``input_file_id`` in ``GET /batches`` is looked up once
@@ -66,9 +67,10 @@ class Capabilities:
     allows, falling back as the module docstring says.
     """
 
-    def __init__(self, sender: Sender, listings: Listings) -> None:
+    def __init__(self, sender: Sender, listings: Listings, *, standard_models: bool = False) -> None:
         self._sender = sender
         self._listings = listings
+        self._standard_models = standard_models  # only GET /models: no /active-models, /model-config
         self.file_listing_supported: bool | None = None
         self.batch_listing_supported: bool | None = None
         self.file_lookup_supported: bool | None = None
@@ -83,13 +85,16 @@ class Capabilities:
 
     def active_models(self) -> list[str]:
         """Ids from ``/active-models``, or from ``/models`` when there is none."""
-        try:
-            response = self._sender.send("GET", "active-models")
-        except APIError as exc:
-            if not is_unsupported(exc):
-                raise
-            logger.debug("no /active-models on this provider; using /models")
+        if self._standard_models:
             response = self._sender.send("GET", "models")
+        else:
+            try:
+                response = self._sender.send("GET", "active-models")
+            except APIError as exc:
+                if not is_unsupported(exc):
+                    raise
+                logger.debug("no /active-models on this provider; using /models")
+                response = self._sender.send("GET", "models")
         ids = []
         for item in list_entries(response, "active_models", "data", "models"):
             if isinstance(item, Mapping):
@@ -99,6 +104,8 @@ class Capabilities:
 
     def model_config(self) -> list[ModelConfig]:
         """``/model-config``, or bare ``ModelConfig(id=...)`` entries when there is none."""
+        if self._standard_models:
+            return [ModelConfig(id=model_id, raw={"id": model_id}) for model_id in self.active_models()]
         try:
             response = self._sender.send("GET", "model-config")
         except APIError as exc:
@@ -198,19 +205,23 @@ class Capabilities:
     def batches_by_input_file(self, wanted: set[str]) -> dict[str, list[Batch]]:
         """Batches per input file id, newest first; empty lists when batches are unlistable."""
         found: dict[str, list[Batch]] = {file_id: [] for file_id in wanted}
-        if not wanted or self.batch_listing_supported is False:
-            return found
+        if wanted:
+            for b in self.search_batches(lambda b: b.input_file_id in wanted):
+                found[b.input_file_id].append(b)  # type: ignore[index]
+        return found
+
+    def search_batches(self, match: Callable[[Batch], bool]) -> list[Batch]:
+        """Batches ``match`` accepts, in listing order (newest first); ``[]`` when unlistable."""
+        if self.batch_listing_supported is False:
+            return []
         try:
-            for b in self._listings.iter_batches():
-                if b.input_file_id in wanted:
-                    found[b.input_file_id].append(b)
+            found = [b for b in self._listings.iter_batches() if match(b)]
         except APIError as exc:
             if not is_unsupported(exc):
                 raise
             self.batch_listing_supported = False
             logger.warning("the provider does not list batches (%s %s): cannot look for batches "
                            "created earlier", exc.status_code, self._sender.path("batches"))
-            return {file_id: [] for file_id in wanted}
+            return []
         self.batch_listing_supported = True
         return found
-

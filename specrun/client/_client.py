@@ -32,7 +32,12 @@ from specrun.client._retry import RetryPolicy
 from specrun.client._sender import Sender
 from specrun.errors import SpecrunError
 
-__all__ = ["BATCHES_PAGE_LIMIT", "FILES_PAGE_LIMIT", "Client", "WaitTimeout"]
+__all__ = ["BATCHES_PAGE_LIMIT", "FILES_PAGE_LIMIT", "JOB_METADATA_KEY", "SHARD_METADATA_KEY", "Client", "WaitTimeout"]
+
+#: The batch metadata specrun sets where the provider keeps it (OpenAI: 16 string pairs,
+#: values up to 512 characters): the spec's job and the shard's file name.
+JOB_METADATA_KEY = "specrun_job"
+SHARD_METADATA_KEY = "specrun_shard"
 
 
 class WaitTimeout(SpecrunError):
@@ -43,7 +48,9 @@ class Client:
     """One door to the provider. Safe calls retry; creating POSTs never retry blindly.
 
     ``api_key`` is sent as ``Authorization: Bearer``; without one no header is sent.
-    ``api_key_env`` only names where the key came from, for error messages. Pass
+    ``api_key_env`` only names where the key came from, for error messages.
+    ``provider_type`` "openai" asks OpenAI's Batch API only for calls it has (models
+    from ``GET /models``; no ``/active-models`` or ``/model-config`` first). Pass
     ``sleep``/``clock`` (or a whole ``retry_policy``) to make waiting testable.
     Use as a context manager, or call ``close()``.
     """
@@ -61,6 +68,7 @@ class Client:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         retry_policy: RetryPolicy | None = None,
+        provider_type: str = "mithril",
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         if retry_policy is None:
@@ -71,7 +79,8 @@ class Client:
                 retry_policy = dataclasses.replace(retry_policy, clock=clock)
         self._sender = Sender(self.base_url, api_key or None, transport=transport, timeout=timeout,
                               retry_policy=retry_policy, api_key_env=api_key_env)
-        self._capabilities = Capabilities(self._sender, self)
+        self._capabilities = Capabilities(self._sender, self, standard_models=provider_type == "openai")
+        self.provider_type = provider_type
 
     def __repr__(self) -> str:
         key = "***" if self.has_api_key else None
@@ -258,9 +267,16 @@ class Client:
             return build(response, Batch.from_dict, body)
         return None
 
-    def find_batches(self, input_file_id: str) -> list[Batch]:
-        """Batches created from ``input_file_id``, newest first (``[]`` if unlistable)."""
-        return self.batches_by_input_file([input_file_id])[input_file_id]
+    def find_batches(self, input_file_id: str, *, shard: str | None = None) -> list[Batch]:
+        """Batches created from ``input_file_id``, newest first (``[]`` if unlistable).
+
+        With ``shard`` (a shard's file name), a batch whose ``metadata.specrun_shard`` names
+        it counts too: the batch specrun created for that shard, from whichever upload.
+        """
+        if shard is None:
+            return self.batches_by_input_file([input_file_id])[input_file_id]
+        return self._capabilities.search_batches(
+            lambda b: b.input_file_id == input_file_id or _metadata_value(b, SHARD_METADATA_KEY) == shard)
 
     def batches_by_input_file(self, input_file_ids: Iterable[str]) -> dict[str, list[Batch]]:
         """``find_batches`` for many files in one listing pass (newest first per file)."""
@@ -282,6 +298,11 @@ class Client:
                     f"batch {batch_id} is still {batch.status.value} after {timeout:g}s; "
                     "it keeps running on the provider, wait again later")
             sleep(poll_interval)
+
+
+def _metadata_value(batch: Batch, key: str) -> str | None:
+    value = batch.metadata.get(key) if batch.metadata else None
+    return value if isinstance(value, str) else None
 
 
 def _segment(value: str) -> str:
