@@ -50,7 +50,7 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = 
         return client, LOCAL_IDENTITY
 
     base_url = resolve_base_url(cli_base_url, provider.base_url if provider is not None else None)
-    provider_type = provider.type if provider is not None else "mithril"
+    provider_type = provider.type if provider is not None else "openai-compatible"
     client = Client(base_url, api_key, api_key_env=api_key_env, provider_type=provider_type)
     return client, client.base_url
 

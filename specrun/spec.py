@@ -45,7 +45,7 @@ OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 class ProviderConfig:
     """Where the jobs run. ``kind`` is "http" (base_url) or "local" (embedded).
 
-    ``type`` is the API's shape: "mithril" (the seed API, DESIGN §1) or "openai"
+    ``type`` is the API's shape: "openai-compatible" (the seed API, DESIGN §1) or "openai"
     (OpenAI's own Batch API: batch metadata, models from ``/models``, no prices).
     """
 
@@ -53,7 +53,7 @@ class ProviderConfig:
     base_url: str | None = None
     api_key_env: str = DEFAULT_API_KEY_ENV
     local: Mapping[str, Any] = field(default_factory=dict)  # engine options for provider: local
-    type: str = "mithril"
+    type: str = "openai-compatible"
     completion_window: str = DEFAULT_COMPLETION_WINDOW
 
 

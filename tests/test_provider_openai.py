@@ -135,7 +135,7 @@ def test_a_spec_without_type_is_the_seed_api_as_before(tmp_path):
     path.write_text("version: 1\nprovider: {base_url: 'http://h:1/v1'}\njobs: {}\n")
     provider = load_spec(path).provider
     assert (provider.type, provider.base_url, provider.api_key_env, provider.completion_window) == \
-        ("mithril", "http://h:1/v1", "MITHRIL_API_KEY", "24h")
+        ("openai-compatible", "http://h:1/v1", "MITHRIL_API_KEY", "24h")
 
 
 def test_an_unknown_type_names_the_line_and_the_choices(tmp_path):
@@ -143,7 +143,7 @@ def test_an_unknown_type_names_the_line_and_the_choices(tmp_path):
     path.write_text("version: 1\nprovider: {type: azure}\njobs: {}\n")
     with pytest.raises(SpecrunError) as info:
         load_spec(path)
-    assert f"{path}:2: provider.type: must be one of mithril, openai (got 'azure')" in info.value.message
+    assert f"{path}:2: provider.type: must be one of openai-compatible, openai (got 'azure')" in info.value.message
 
 
 def test_openai_key_is_read_from_openai_api_key(spec_path, monkeypatch, httpx_mock):

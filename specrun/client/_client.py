@@ -68,7 +68,7 @@ class Client:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         retry_policy: RetryPolicy | None = None,
-        provider_type: str = "mithril",
+        provider_type: str = "openai-compatible",
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         if retry_policy is None:
