@@ -1,7 +1,8 @@
 """Load a spec file: YAML with line numbers, JSON Schema validation, typed Spec/Job.
 
 CONTRACT (other modules depend on these names; add fields freely, do not rename):
-``load_spec``, ``Spec``, ``Job``, ``DataSpec``, ``Limits``, ``Message``, ``ProviderConfig``.
+``load_spec``, ``Spec``, ``Job``, ``DataSpec``, ``Limits``, ``Message``, ``ProviderConfig`` (the values
+themselves live in :mod:`specrun._spec_values`).
 
 ``load_spec`` reports every problem it finds at once (``SpecError.problems``), each as
 ``file:line: field.path: plain words``. What it returns is fully resolved: defaults
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,22 @@ import jinja2
 import yaml
 
 from specrun._schema import did_you_mean, schema_problems, spec_schema, type_words
+from specrun._spec_values import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_BACKEND_URL_ENV,
+    DEFAULT_COMPLETION_WINDOW,
+    OPENAI_API_KEY_ENV,
+    OPENAI_BASE_URL,
+    BackendConfig,
+    Job,
+    Limits,
+    Message,
+    ProviderConfig,
+    Spec,
+    backend_config,
+    find_cycle,
+    provider_config,
+)
 from specrun._templates import compile_template
 from specrun._text import safe
 from specrun._yaml import YamlDocument, format_path, load_yaml
@@ -32,104 +49,15 @@ from specrun.structured import load_output_schema, response_format
 
 __all__ = [
     "ProviderConfig", "BackendConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
-    "select_jobs", "spec_schema", "schema_problems", "DEFAULT_ID_TEMPLATE",
+    "select_jobs", "spec_schema", "schema_problems", "DEFAULT_ID_TEMPLATE", "DEFAULT_API_KEY_ENV",
+    "DEFAULT_BACKEND_URL_ENV", "DEFAULT_COMPLETION_WINDOW", "OPENAI_API_KEY_ENV", "OPENAI_BASE_URL",
 ]
-
-DEFAULT_API_KEY_ENV = "MITHRIL_API_KEY"
-DEFAULT_COMPLETION_WINDOW = "24h"
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    """Where the jobs run. ``kind`` is "http" (base_url) or "local" (embedded).
-
-    ``type`` is the API's shape: "openai-compatible" (the seed API, DESIGN §1) or "openai"
-    (OpenAI's own Batch API: batch metadata, models from ``/models``, no prices).
-    """
-
-    kind: str = "http"
-    base_url: str | None = None
-    api_key_env: str = DEFAULT_API_KEY_ENV
-    local: Mapping[str, Any] = field(default_factory=dict)  # engine options for provider: local
-    type: str = "openai-compatible"
-    completion_window: str = DEFAULT_COMPLETION_WINDOW
-
-
-DEFAULT_BACKEND_URL_ENV = "SPECRUN_PG_URL"
-
-
-@dataclass(frozen=True)
-class BackendConfig:
-    """Where the state, its lock and the row ledger live (DESIGN §9): "local" or "postgres"."""
-
-    kind: str = "local"
-    url_env: str = DEFAULT_BACKEND_URL_ENV   # the environment variable holding the database URL
-    schema: str = "specrun"
-    name: str | None = None                 # the state's name (default: the spec's path in its git repository)
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_requests: int = 50_000
-    max_bytes: int = 200 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Message:
-    role: str
-    content: str                      # Jinja2 template source
-    line: int | None = None           # spec line of `content`
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    model: str
-    messages: tuple[Message, ...]
-    params: Mapping[str, Any]
-    data: DataSpec
-    id_template: str                  # custom_id template, default "{{ job }}-{{ index }}"
-    output: Path                      # absolute path of the results JSONL
-    output_display: str               # as written (results/<job>.jsonl)
-    limits: Limits = Limits()
-    budget_max_cost_usd: float | None = None
-    on_too_long: str = "error"        # error | skip
-    dedupe: bool = True               # identical requests share one answer (DESIGN §7); false: keyed by custom_id too
-    output_schema: Mapping[str, Any] | None = None  # structured output (DESIGN §8): every answer must follow it
-    exports: tuple[Path, ...] = ()    # more files the results are written to (.csv, .parquet)
-    exports_display: tuple[str, ...] = ()
-    line: int | None = None           # spec line of the job's key
-    resolved: Mapping[str, Any] = field(default_factory=dict)  # merged job section (for fingerprints)
-    description: str | None = None    # free text; metadata, never part of the fingerprint
-    id_line: int | None = None        # spec line of the custom_id template
-    warnings: tuple[str, ...] = ()    # this job's share of Spec.warnings
-
-
-@dataclass(frozen=True)
-class Spec:
-    path: Path                        # absolute path of the spec file
-    base_dir: Path                    # directory paths are resolved against
-    version: int
-    provider: ProviderConfig
-    vars: Mapping[str, Any]
-    jobs: Mapping[str, Job]           # in spec order
-    budget_max_cost_usd: float | None = None
-    display_path: str = "specrun.yaml"  # the spec path as the user gave it (for messages)
-    warnings: tuple[str, ...] = ()    # spec-level warnings (file:line: ...), e.g. a job without max_tokens
-    backend: BackendConfig = BackendConfig()
-    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model → USD per 1M (input, output)
-
-
-# --------------------------------------------------------------------------- loading
 
 DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
 #: What ``exports:`` can write (specrun.exports), by extension.
 EXPORT_SUFFIXES = (".csv", ".parquet")
 #: Params that bound one answer's tokens; without either, only the model's context does.
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_JOB_DATA_KEYS = ("model", "messages", "params", "id", "data", "rows", "limits", "on_too_long", "dedupe")
 
 
 def select_jobs(spec: Spec, names: Iterable[str] = ()) -> tuple[Job, ...]:
@@ -261,13 +189,13 @@ class _Resolver:
             path=self.path,
             base_dir=base_dir,
             version=data["version"],
-            provider=_provider(data.get("provider")),
+            provider=provider_config(data.get("provider")),
             vars=variables,
             jobs=jobs,
             budget_max_cost_usd=budget.get("max_cost_usd"),
             display_path=self.display,
             warnings=tuple(warning for job in jobs.values() for warning in job.warnings),
-            backend=_backend(data.get("backend")),
+            backend=backend_config(data.get("backend")),
             prices={model: (float(p["input"]), float(p["output"])) for model, p in (data.get("prices") or {}).items()},
         )
 
@@ -514,19 +442,6 @@ class _Resolver:
                         line=self.lines.of((*path, "data")))
 
 
-def find_cycle(reads: Mapping[str, str | None]) -> list[str]:
-    """A circle in "job reads job" (``[a, b, a]``), or [] when there is none."""
-    for start in reads:
-        seen = [start]
-        step = reads.get(start)
-        while step is not None:
-            if step in seen:
-                return [*seen[seen.index(step):], step]
-            seen.append(step)
-            step = reads.get(step)
-    return []
-
-
 def _absolute(base_dir: Path, path: str) -> Path:
     return Path(os.path.normpath(base_dir / os.path.expanduser(path)))
 
@@ -575,26 +490,3 @@ def _real(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):  # a symlink loop: compare it as written
         return path
-
-
-def _backend(raw: Any) -> BackendConfig:
-    if not raw:
-        return BackendConfig()
-    return BackendConfig(kind=raw["type"], url_env=raw.get("url_env", DEFAULT_BACKEND_URL_ENV),
-                         schema=raw.get("schema", "specrun"), name=raw.get("name"))
-
-
-def _provider(raw: Any) -> ProviderConfig:
-    if raw is None:
-        return ProviderConfig()
-    if raw == "local":
-        return ProviderConfig(kind="local")
-    if "local" in raw:
-        return ProviderConfig(kind="local", api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV),
-                              local=dict(raw["local"] or {}))
-    window = raw.get("completion_window", DEFAULT_COMPLETION_WINDOW)
-    if raw.get("type") == "openai":
-        return ProviderConfig(kind="http", type="openai", base_url=raw.get("base_url", OPENAI_BASE_URL),
-                              api_key_env=raw.get("api_key_env", OPENAI_API_KEY_ENV), completion_window=window)
-    return ProviderConfig(kind="http", base_url=raw.get("base_url"),
-                          api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV), completion_window=window)
