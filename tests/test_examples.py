@@ -19,7 +19,7 @@ EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/specrun.yam
 
 
 def test_the_examples_exist():
-    assert {"quickstart", "summarize-csv", "classify-jsonl", "pipeline"} <= set(EXAMPLES)
+    assert {"quickstart", "summarize-csv", "classify-jsonl", "pipeline", "openai"} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
