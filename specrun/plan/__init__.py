@@ -52,7 +52,7 @@ from specrun.plan.values import (
     Plan,
     ProviderView,
     ShardPlan,
-    shard_plan_of,
+    current_shard_plans,
 )
 from specrun.provider import Provider
 from specrun.reconcile import Rebuilt, ingest_job, ingest_recovered, rebuild_ledger, rename_shard, send_filter
@@ -188,8 +188,7 @@ def results_change(item: JobInputs, job_state: JobState | None, view: ProviderVi
     output = job_state.output
     if output is None or output.path != item.job.output_display or output.unanswered:
         return True
-    current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
-               for s in job_state.current_shards()]
+    current = current_shard_plans(job_state, view)
     return any(not s.batch_id or s.status is None or is_live(s.status) or not s.result_files <= set(output.sources)
                for s in current)
 
@@ -197,8 +196,7 @@ def results_change(item: JobInputs, job_state: JobState | None, view: ProviderVi
 def needs_new_round(job_state: JobState, view: ProviderView, retry_errors: bool) -> bool:
     """An unchanged job has requests without a result (a batch ended early, rows unanswered, or
     errors to re-send with --retry-errors) and nothing of it still runs: render what to send."""
-    current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
-               for s in job_state.current_shards()]
+    current = current_shard_plans(job_state, view)
     if any(not s.batch_id or s.status is None or is_live(s.status) for s in current):
         return False
     output = job_state.output

@@ -23,6 +23,7 @@ from specrun.plan.values import (
     Plan,
     ProviderView,
     ShardPlan,
+    current_shard_plans,
     shard_plan_of,
     with_batch,
 )
@@ -135,8 +136,7 @@ def _decide_job(item: JobInputs, job_state: JobState | None, view: ProviderView,
         return _decide_new_job(item, view, base)
     if job_state.input_sha256 != item.input_sha256 or item.forced:
         return _decide_changed_job(item, job_state, view, base)
-    current = [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
-               for s in job_state.current_shards()]
+    current = current_shard_plans(job_state, view)
     # Shards a crash left without a batch: adopt what the provider holds.
     current = [_adopt(s, view) if not s.batch_id else s for s in current]
     base["shards"] = len([s for s in job_state.shards if s.generation == 0])

@@ -14,10 +14,10 @@ from typing import Any
 
 from specrun.estimate import CostRange
 from specrun.spec import Job
-from specrun.state import ShardState, batch_status
+from specrun.state import JobState, ShardState, batch_status
 
 __all__ = ["Action", "ACTIONS", "SYMBOLS", "CHANGING", "SUBMITTING", "PLAN_FORMAT_VERSION", "ShardPlan", "JobPlan",
-           "Plan", "JobInputs", "ProviderView", "shard_plan_of", "with_batch"]
+           "Plan", "JobInputs", "ProviderView", "shard_plan_of", "with_batch", "current_shard_plans"]
 
 PLAN_FORMAT_VERSION = 1
 
@@ -277,6 +277,12 @@ def shard_plan_of(shard: ShardState, batch: Any = None) -> ShardPlan:
                      error_file_id=shard.error_file_id, completed=shard.completed, failed=shard.failed,
                      total=shard.total)
     return with_batch(plan, batch) if batch is not None else plan
+
+
+def current_shard_plans(job_state: JobState, view: ProviderView) -> list[ShardPlan]:
+    """The job's newest round, each shard as the refreshed batch (when there is one) says it is now."""
+    return [shard_plan_of(s, view.batches.get(s.batch_id) if s.batch_id else None)
+            for s in job_state.current_shards()]
 
 
 def with_batch(shard: ShardPlan, batch: Any) -> ShardPlan:
