@@ -19,7 +19,7 @@ import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from specrun.spec import Job, Spec
 from specrun.state import JobState, State, batch_status
 
 __all__ = ["live_files", "send_filter", "file_for", "download_name", "download", "outcome_of", "ledger_lookup",
-           "rebuild_ledger", "Rebuilt", "ingest_job", "ingest_recovered", "keys_in", "rename_shard"]
+           "rebuild_ledger", "Rebuilt", "ingest_job", "ingest_recovered", "keys_in", "rename_shard", "result_files"]
 
 log = logging.getLogger("specrun.reconcile")
 
@@ -158,16 +158,44 @@ def rebuild_ledger(ledger: LedgerStore, client: Provider, provider: str, downloa
             continue
         try:
             path = download(client, provider, downloads_dir, result_file)
-            results = load_results([(result_file, path)])
+            # (a file of row-keyed answers is not marked read: its job reads it again, knowing its rows)
+            found.answers += _record_file(ledger, result_file, path, batch_id, model, lambda _custom_id: None)
         except (APIError, ProviderError) as exc:
             found.notes.append(f"could not read {result_file} of batch {batch_id} into the ledger: {exc.message}")
             continue
-        answers = [(custom_id, r) for custom_id, r in results.items() if is_answer(r)]
-        found.answers += ledger.record((custom_id, outcome_of(result, model=model, batch_id=batch_id))
-                                       for custom_id, result in answers if is_key(custom_id))
-        if all(is_key(custom_id) for custom_id, _ in answers):
-            ledger.mark_ingested([result_file])  # (a file of row-keyed answers is read again by its job)
         found.files += 1
+    return found
+
+
+def _record_file(ledger: LedgerStore, file_id: str, path: Path, batch_id: str | None, model: str | None,
+                 key_of_row: Callable[[str], str | None]) -> int:
+    """Record the answers of one output/error file; mark it read when every answer reached the ledger.
+
+    An answer's custom_id is its request key, or (sent before the ledger existed) a row's
+    custom_id, which ``key_of_row`` turns into the key when it can. Returns how many outcomes changed.
+    """
+    answers = [(custom_id, r) for custom_id, r in load_results([(file_id, path)]).items() if is_answer(r)]
+    items = []
+    for custom_id, result in answers:
+        key = custom_id if is_key(custom_id) else key_of_row(custom_id)
+        if key:
+            items.append((key, outcome_of(result, model=model, batch_id=batch_id)))
+    changed = ledger.record(items)
+    if len(items) == len(answers):  # every answer is in the ledger: the file need not be read again
+        ledger.mark_ingested([file_id])
+    return changed
+
+
+def result_files(job_state: JobState, batches: Mapping[str, Any] | None = None) -> list[tuple[str, str | None]]:
+    """``(file_id, batch_id)`` of every output and error file of the job's batches, oldest round first
+    (``batches``: just refreshed ones, which may know files the state does not yet)."""
+    found = []
+    for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
+        batch = (batches or {}).get(shard.batch_id or "")
+        for file_id in (getattr(batch, "error_file_id", None) or shard.error_file_id,
+                        getattr(batch, "output_file_id", None) or shard.output_file_id):
+            if file_id:
+                found.append((file_id, shard.batch_id))
     return found
 
 
@@ -230,30 +258,16 @@ def ingest_job(ledger: LedgerStore, client: Provider, provider: str, downloads_d
     row's custom_id, not the request key: those are matched through the job's requests.
     Returns how many outcomes changed.
     """
-    pending: list[tuple[str, str | None]] = []
-    for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index)):
-        batch = (batches or {}).get(shard.batch_id or "")
-        for file_id in (getattr(batch, "error_file_id", None) or shard.error_file_id,
-                        getattr(batch, "output_file_id", None) or shard.output_file_id):
-            if file_id:
-                pending.append((file_id, shard.batch_id))
+    pending = result_files(job_state, batches)
     done = ledger.ingested(f for f, _ in pending)
-    todo = [(f, b) for f, b in pending if f not in done]
-    if not todo:
-        return 0
-    changed = 0
-    by_row: dict[str, str] | None = None
-    for file_id, batch_id in todo:
-        results = load_results([(file_id, download(client, provider, downloads_dir, file_id))])
-        answers = [(custom_id, r) for custom_id, r in results.items() if is_answer(r)]
-        if any(not is_key(custom_id) for custom_id, _ in answers) and by_row is None:
+    by_row: dict[str, str] | None = None  # built once, and only if some answer is row-keyed
+
+    def key_of_row(custom_id: str) -> str | None:
+        nonlocal by_row
+        if by_row is None:
             by_row = _keys_by_row(spec, job, job_state)
-        items = []
-        for custom_id, result in answers:
-            key = custom_id if is_key(custom_id) else (by_row or {}).get(custom_id)
-            if key:
-                items.append((key, outcome_of(result, model=job.model, batch_id=batch_id)))
-        changed += ledger.record(items)
-        if len(items) == len(answers):  # every answer is in the ledger: the file need not be read again
-            ledger.mark_ingested([file_id])
-    return changed
+        return by_row.get(custom_id)
+
+    return sum(_record_file(ledger, file_id, download(client, provider, downloads_dir, file_id), batch_id,
+                            job.model, key_of_row)
+               for file_id, batch_id in pending if file_id not in done)

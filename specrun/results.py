@@ -215,7 +215,8 @@ def join_rows(
     requests sent before the ledger existed, the row's custom_id. ``ledger(keys)``
     answers the rest (those lines say ``"reused": true``); an ok answer beats an
     error wherever it comes from. ``answered(request, result)`` is told of every
-    request the job's own files answered (to record them in the ledger). ``check``
+    request the job's own batches answered (read from its files, or from the ledger where
+    the answer names one of ``own_files``). ``check``
     (structured output, specrun.structured) turns each request's answer into its checked
     form: ``parsed`` set, or the row error ``invalid_output``. ``own_files``: the job's own result
     files; a ledger answer read from one of them is the job's own, not reused.
@@ -251,12 +252,12 @@ def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reas
         reused = False
         skip_reason = getattr(request, "skip_reason", None)
         if skip_reason is None:
-            if result is not None and answered is not None and is_answer(result):
-                answered(request, result)
             other = stored.get(getattr(request, "key", ""))
             if other is not None and (result is None or (result.status != "ok" and other.status == "ok")
                                       or not is_answer(result)):
                 result, reused = other, other.source not in own_files
+            if result is not None and not reused and answered is not None and is_answer(result):
+                answered(request, result)
             if result is not None and check is not None:
                 result = check(request, result)
         if skip_reason is not None:

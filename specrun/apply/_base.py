@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from specrun.plan import JobPlan
     from specrun.provider import Provider
     from specrun.spec import Job, Spec
-    from specrun.state import JobState, ShardState, State, StateStore
+    from specrun.state import ShardState, State, StateStore
 
 
 class _ExecutorBase:
@@ -54,5 +54,4 @@ class _ExecutorBase:
         def _update_shard(self, shard: ShardState, batch: Batch) -> bool: ...
 
         # _Finishing
-        def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]: ...
         def _finish(self, job: Job) -> JobOutcome: ...

@@ -12,7 +12,7 @@ from specrun.apply.values import (
 )
 from specrun.errors import SpecrunError
 from specrun.provider import Provider
-from specrun.reconcile import download, ingest_job, ledger_lookup
+from specrun.reconcile import download, ingest_job, ledger_lookup, result_files
 from specrun.render import RenderedRequest
 from specrun.results import RowResult, join_rows, load_results, write_results
 from specrun.spec import Job
@@ -29,30 +29,27 @@ log = logging.getLogger("specrun.apply")
 class _Finishing(_ExecutorBase):
     """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
 
-    def _download_outputs(self, job_state: JobState) -> list[tuple[str, Path]]:
-        """Download (once, cached) the output/error files of the job, oldest first: ``(file_id, path)``.
+    def _own_answers(self, job: Job, job_state: JobState) -> list[tuple[str, Path]]:
+        """Put what the job's batches answered into the ledger; the files it could not take: ``(file_id, path)``.
 
-        Files whose answers the ledger already holds (read in by this or another checkout
-        sharing the backend) are not downloaded: the join reads those answers from the ledger.
-
-        The local name is a hash of the provider and the file id, never the id itself:
-        nothing a provider returns may choose a path on this machine (an id like
-        ``../../.bashrc`` must not escape the downloads folder).
+        Each output/error file is downloaded once (cached under a hash of the provider and
+        the file id, never the id itself: nothing a provider returns may choose a path on
+        this machine) and read once, into the ledger, where the join then finds its answers.
+        A file already read (by this or another checkout sharing the backend) is not
+        downloaded. Left over: files with answers the ledger could not key (sent before it
+        existed, by a job since edited), which the join reads directly.
         """
-        paths: list[tuple[str, Path]] = []
         stale = [s for s in job_state.shards if s.is_completed and not (s.output_file_id or s.error_file_id)]
         for shard in stale:  # a completed batch always has an output or error file: learn it
             # (no batch id recorded, only in a hand-edited state: the client refuses the empty id)
             self._update_shard(shard, self.client.get_batch(shard.batch_id or ""))
         if stale:
             self._save()
-        files = [file_id for shard in sorted(job_state.shards, key=lambda s: (s.generation, s.index))
-                 for file_id in (shard.error_file_id, shard.output_file_id) if file_id]
-        known = self.ledger.ingested(files)
-        for file_id in files:
-            if file_id not in known:
-                paths.append((file_id, download(self.client, self.state.provider, self.downloads_dir, file_id)))
-        return paths
+        ingest_job(self.ledger, self.client, self.state.provider, self.downloads_dir, self.spec, job, job_state)
+        files = [file_id for file_id, _ in result_files(job_state)]
+        taken = self.ledger.ingested(files)
+        return [(file_id, download(self.client, self.state.provider, self.downloads_dir, file_id))
+                for file_id in files if file_id not in taken]
 
     def _finish(self, job: Job) -> JobOutcome:
         """Download, record the answers in the ledger, join and write results; report the job's final state.
@@ -66,9 +63,7 @@ class _Finishing(_ExecutorBase):
         job_state = self.state.jobs[job.name]
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
-        downloaded = self._download_outputs(job_state)
-        ingest_job(self.ledger, self.client, self.state.provider, self.downloads_dir, self.spec, job, job_state)
-        results = load_results(downloaded)
+        results = load_results(self._own_answers(job, job_state))
         reason = "no result from the provider"
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
@@ -91,7 +86,7 @@ class _Finishing(_ExecutorBase):
                 invalid.append((request.key, checked.error["message"]))
             return checked
 
-        own = {f for s in job_state.shards for f in (s.output_file_id, s.error_file_id) if f}
+        own = {file_id for file_id, _ in result_files(job_state)}
         summary = write_results(job.output, join_rows(requests, results, missing_reason=reason,
                                                       ledger=ledger_lookup(self.ledger), answered=answered,
                                                       check=check if checker is not None else None, own_files=own))
