@@ -28,7 +28,7 @@ from specrun._batch_status import is_live
 from specrun.errors import APIError, ProviderError
 from specrun.ledger import LedgerStore, Outcome, SendFilter, is_key
 from specrun.provider import Provider
-from specrun.results import RowResult, is_answer, load_results
+from specrun.results import RowResult, is_answer, load_results, merge_results
 from specrun.spec import Job, Spec
 from specrun.state import JobState, State, batch_status
 
@@ -159,7 +159,7 @@ def rebuild_ledger(ledger: LedgerStore, client: Provider, provider: str, downloa
         try:
             path = download(client, provider, downloads_dir, result_file)
             # (a file of row-keyed answers is not marked read: its job reads it again, knowing its rows)
-            found.answers += _record_file(ledger, result_file, path, batch_id, model, lambda _custom_id: None)
+            found.answers += _record_file(ledger, result_file, path, batch_id, model, lambda _custom_id: None)[0]
         except (APIError, ProviderError) as exc:
             found.notes.append(f"could not read {result_file} of batch {batch_id} into the ledger: {exc.message}")
             continue
@@ -168,13 +168,15 @@ def rebuild_ledger(ledger: LedgerStore, client: Provider, provider: str, downloa
 
 
 def _record_file(ledger: LedgerStore, file_id: str, path: Path, batch_id: str | None, model: str | None,
-                 key_of_row: Callable[[str], str | None]) -> int:
+                 key_of_row: Callable[[str], str | None]) -> tuple[int, dict[str, RowResult]]:
     """Record the answers of one output/error file; mark it read when every answer reached the ledger.
 
     An answer's custom_id is its request key, or (sent before the ledger existed) a row's
-    custom_id, which ``key_of_row`` turns into the key when it can. Returns how many outcomes changed.
+    custom_id, which ``key_of_row`` turns into the key when it can. Returns how many outcomes
+    changed, and the file's results (custom_id → RowResult), so no caller reads it twice.
     """
-    answers = [(custom_id, r) for custom_id, r in load_results([(file_id, path)]).items() if is_answer(r)]
+    results = load_results([(file_id, path)])
+    answers = [(custom_id, r) for custom_id, r in results.items() if is_answer(r)]
     items = []
     for custom_id, result in answers:
         key = custom_id if is_key(custom_id) else key_of_row(custom_id)
@@ -183,7 +185,7 @@ def _record_file(ledger: LedgerStore, file_id: str, path: Path, batch_id: str | 
     changed = ledger.record(items)
     if len(items) == len(answers):  # every answer is in the ledger: the file need not be read again
         ledger.mark_ingested([file_id])
-    return changed
+    return changed, results
 
 
 def result_files(job_state: JobState, batches: Mapping[str, Any] | None = None) -> list[tuple[str, str | None]]:
@@ -251,12 +253,13 @@ def _note_running(ledger: LedgerStore, client: Provider, provider: str, download
 
 
 def ingest_job(ledger: LedgerStore, client: Provider, provider: str, downloads_dir: Path, spec: Spec, job: Job,
-               job_state: JobState, batches: Mapping[str, Any] | None = None) -> int:
+               job_state: JobState, batches: Mapping[str, Any] | None = None) -> dict[str, RowResult]:
     """Record in the ledger every answer the job's batches gave (their output and error files).
 
     Files already read in are skipped. Answers sent before the ledger existed carry the
     row's custom_id, not the request key: those are matched through the job's requests.
-    Returns how many outcomes changed.
+    Returns what the files read now hold (custom_id → RowResult, merged as ``load_results``
+    merges files); the answers of files read before are in the ledger.
     """
     pending = result_files(job_state, batches)
     done = ledger.ingested(f for f, _ in pending)
@@ -268,6 +271,6 @@ def ingest_job(ledger: LedgerStore, client: Provider, provider: str, downloads_d
             by_row = _keys_by_row(spec, job, job_state)
         return by_row.get(custom_id)
 
-    return sum(_record_file(ledger, file_id, download(client, provider, downloads_dir, file_id), batch_id,
-                            job.model, key_of_row)
-               for file_id, batch_id in pending if file_id not in done)
+    return merge_results(_record_file(ledger, file_id, download(client, provider, downloads_dir, file_id),
+                                      batch_id, job.model, key_of_row)[1]
+                         for file_id, batch_id in pending if file_id not in done)

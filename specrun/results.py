@@ -31,6 +31,7 @@ from specrun._text import quoted
 from specrun.errors import DataError, ProviderError
 
 __all__ = ["RowResult", "ResultsSummary", "UNANSWERED_CODES", "is_answer", "parse_result_line", "load_results",
+           "merge_results",
            "join_rows", "write_results", "file_sha256"]
 
 #: Error codes that mean "this request was never answered" (the batch ended first):
@@ -184,13 +185,25 @@ def load_results(paths: Iterable[Path | tuple[str, Path]]) -> dict[str, RowResul
                     raise ProviderError(f"result file {path.name} line {lineno} is not a JSON object "
                                         f"(got {type(obj).__name__})")
                 custom_id, result = parse_result_line(obj)
-                if source is not None:
-                    result = replace(result, source=source)
-                previous = results.get(custom_id)
-                if previous is not None and previous.status == "ok" and result.status != "ok":
-                    continue
-                results[custom_id] = result
+                _keep(results, custom_id, replace(result, source=source) if source is not None else result)
     return results
+
+
+def merge_results(parts: Iterable[Mapping[str, RowResult]]) -> dict[str, RowResult]:
+    """Results read file by file (oldest first), merged as ``load_results`` merges files."""
+    results: dict[str, RowResult] = {}
+    for part in parts:
+        for custom_id, result in part.items():
+            _keep(results, custom_id, result)
+    return results
+
+
+def _keep(results: dict[str, RowResult], custom_id: str, result: RowResult) -> None:
+    """A later answer replaces an earlier one, unless the earlier is ok and the later is not (a retry
+    round's errors never hide an answer)."""
+    previous = results.get(custom_id)
+    if previous is None or previous.status != "ok" or result.status == "ok":
+        results[custom_id] = result
 
 
 Lookup = Callable[[Sequence[str]], Mapping[str, RowResult]]
@@ -215,7 +228,7 @@ def join_rows(
     requests sent before the ledger existed, the row's custom_id. ``ledger(keys)``
     answers the rest (those lines say ``"reused": true``); an ok answer beats an
     error wherever it comes from. ``answered(request, result)`` is told of every
-    request the job's own batches answered (read from its files, or from the ledger where
+    request the job's own batches answered (read from its files now, or from the ledger where
     the answer names one of ``own_files``). ``check``
     (structured output, specrun.structured) turns each request's answer into its checked
     form: ``parsed`` set, or the row error ``invalid_output``. ``own_files``: the job's own result

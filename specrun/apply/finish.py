@@ -12,9 +12,9 @@ from specrun.apply.values import (
 )
 from specrun.errors import SpecrunError
 from specrun.provider import Provider
-from specrun.reconcile import download, ingest_job, ledger_lookup, result_files
+from specrun.reconcile import ingest_job, ledger_lookup, result_files
 from specrun.render import RenderedRequest
-from specrun.results import RowResult, join_rows, load_results, write_results
+from specrun.results import RowResult, join_rows, write_results
 from specrun.spec import Job
 from specrun.state import (
     JobState,
@@ -29,15 +29,15 @@ log = logging.getLogger("specrun.apply")
 class _Finishing(_ExecutorBase):
     """Part of ``Executor`` (a mixin: the state, client and options are the executor's)."""
 
-    def _own_answers(self, job: Job, job_state: JobState) -> list[tuple[str, Path]]:
-        """Put what the job's batches answered into the ledger; the files it could not take: ``(file_id, path)``.
+    def _own_answers(self, job: Job, job_state: JobState) -> dict[str, RowResult]:
+        """Put what the job's batches answered into the ledger, and return what the files read now hold.
 
         Each output/error file is downloaded once (cached under a hash of the provider and
         the file id, never the id itself: nothing a provider returns may choose a path on
-        this machine) and read once, into the ledger, where the join then finds its answers.
-        A file already read (by this or another checkout sharing the backend) is not
-        downloaded. Left over: files with answers the ledger could not key (sent before it
-        existed, by a job since edited), which the join reads directly.
+        this machine) and read once. A file already read (by this or another checkout
+        sharing the backend) is not downloaded again: the join finds its answers in the
+        ledger. A file whose answers the ledger could not all key (row-keyed answers of an
+        edited job) is not marked read, so it is read again next time.
         """
         stale = [s for s in job_state.shards if s.is_completed and not (s.output_file_id or s.error_file_id)]
         for shard in stale:  # a completed batch always has an output or error file: learn it
@@ -45,11 +45,8 @@ class _Finishing(_ExecutorBase):
             self._update_shard(shard, self.client.get_batch(shard.batch_id or ""))
         if stale:
             self._save()
-        ingest_job(self.ledger, self.client, self.state.provider, self.downloads_dir, self.spec, job, job_state)
-        files = [file_id for file_id, _ in result_files(job_state)]
-        taken = self.ledger.ingested(files)
-        return [(file_id, download(self.client, self.state.provider, self.downloads_dir, file_id))
-                for file_id in files if file_id not in taken]
+        return ingest_job(self.ledger, self.client, self.state.provider, self.downloads_dir, self.spec, job,
+                          job_state)
 
     def _finish(self, job: Job) -> JobOutcome:
         """Download, record the answers in the ledger, join and write results; report the job's final state.
@@ -63,7 +60,7 @@ class _Finishing(_ExecutorBase):
         job_state = self.state.jobs[job.name]
         current = job_state.current_shards()
         dead = [s for s in current if s.is_dead]
-        results = load_results(self._own_answers(job, job_state))
+        results = self._own_answers(job, job_state)
         reason = "no result from the provider"
         if dead:
             reason += f" (batch {dead[0].batch_id} {dead[0].status})"
