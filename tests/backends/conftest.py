@@ -18,8 +18,10 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +85,34 @@ def pg_url() -> Iterator[str]:
             subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def name() -> str:
+    """A state (and ledger) name of this test's own: every test shares the session's server and schema."""
+    return f"spec-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def opened(pg_url: str, name: str) -> Iterator[Callable[..., Any]]:
+    """``opened(PostgresStateStore or PostgresLedger, **options)``: on the test server, under this test's
+    name, each its own connection (like separate runs); all closed afterwards."""
+    made: list[Any] = []
+
+    def make(cls: type, **options: Any) -> Any:
+        backend = cls(options.pop("url", pg_url), **{"name": name, **options})
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.close()
+
+
+def query(pg_url: str, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one SQL statement on the test server outside specrun; its rows (none for a command)."""
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        cursor = connection.execute(statement, params or None)
+        return cursor.fetchall() if cursor.description else []

@@ -7,6 +7,7 @@ are about postgres itself (names, scale, the shared schema, errors).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import sys
@@ -17,7 +18,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 import tests.test_ledger as contract
@@ -26,36 +26,16 @@ from specrun.backends.postgres import MIGRATIONS
 from specrun.errors import MissingExtra, StateError
 from specrun.ledger import Ledger, LedgerStore, Outcome
 from specrun.state import State
+from tests.backends.conftest import query
 from tests.test_ledger import key
 
 Factory = Callable[..., PostgresLedger]
 
 
 @pytest.fixture
-def name() -> str:
-    """A spec name of this test's own (every test shares the session's server and schema)."""
-    return f"spec-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def open_pg(pg_url: str, name: str) -> Iterator[Factory]:
-    """Postgres ledgers on the test server (each its own connection, like separate runs), closed afterwards."""
-    ledgers: list[PostgresLedger] = []
-
-    def make(**options: Any) -> PostgresLedger:
-        ledger = PostgresLedger(options.pop("url", pg_url), **{"name": name, **options})
-        ledgers.append(ledger)
-        return ledger
-
-    yield make
-    for ledger in ledgers:
-        ledger.close()
-
-
-def query(pg_url: str, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-    with psycopg.connect(pg_url, autocommit=True) as connection:
-        cursor = connection.execute(statement, params or None)
-        return cursor.fetchall() if cursor.description else []
+def open_pg(opened: Callable[..., Any]) -> Factory:
+    """Postgres ledgers on the test server under this test's name (see conftest ``opened``)."""
+    return functools.partial(opened, PostgresLedger)
 
 
 # --------------------------------------------------------------------------- the SQLite ledger's tests

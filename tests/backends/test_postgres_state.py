@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -10,46 +11,25 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from specrun.backends import SCHEMA_VERSION, PostgresStateStore
 from specrun.errors import MissingExtra, StateError, StateLocked
 from specrun.state import JobState, OutputState, ShardState, State, StateStore
+from tests.backends.conftest import query
 
 REPO = Path(__file__).resolve().parents[2]
 Factory = Callable[..., PostgresStateStore]
 
 
 @pytest.fixture
-def name() -> str:
-    """A state name of this test's own (every test shares the session's server and schema)."""
-    return f"spec-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def make_store(pg_url: str, name: str) -> Iterator[Factory]:
-    """Stores on the test server (each its own connection, like separate runs), closed afterwards."""
-    stores: list[PostgresStateStore] = []
-
-    def make(**options: Any) -> PostgresStateStore:
-        store = PostgresStateStore(options.pop("url", pg_url), **{"name": name, **options})
-        stores.append(store)
-        return store
-
-    yield make
-    for store in stores:
-        store.close()
-
-
-def query(pg_url: str, statement: str, *params: Any) -> list[tuple[Any, ...]]:
-    with psycopg.connect(pg_url, autocommit=True) as connection:
-        cursor = connection.execute(statement, params or None)
-        return cursor.fetchall() if cursor.description else []
+def make_store(opened: Callable[..., Any]) -> Factory:
+    """State stores on the test server under this test's name (see conftest ``opened``)."""
+    return functools.partial(opened, PostgresStateStore)
 
 
 def sample_state() -> State:
