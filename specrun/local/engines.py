@@ -156,6 +156,12 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+def _refused(message: str, param: str, code: str) -> EngineResult:
+    """The echo engine's 400 answer to a request it refuses (the OpenAI error shape)."""
+    return EngineResult(400, {"error": {"message": f"echo engine: {message}", "type": "invalid_request_error",
+                                        "param": param, "code": code}})
+
+
 def echo_reply(custom_id: str, body: dict[str, Any], *, created: int | None = None) -> EngineResult:
     """The echo engine's deterministic answer to one request body."""
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
@@ -164,21 +170,12 @@ def echo_reply(custom_id: str, body: dict[str, Any], *, created: int | None = No
     model = str(body.get("model", ""))
     digest = hashlib.sha256(f"{custom_id}\0{model}\0{last}".encode()).hexdigest()
     if ECHO_FAIL_MARKER in last:
-        return EngineResult(400, {"error": {
-            "message": f"echo engine: the last user message contains the {ECHO_FAIL_MARKER} marker",
-            "type": "invalid_request_error",
-            "param": "messages",
-            "code": "echo_fail_marker",
-        }})
+        return _refused(f"the last user message contains the {ECHO_FAIL_MARKER} marker", "messages",
+                        "echo_fail_marker")
     try:
         structured = _structured_content(body.get("response_format"), last)
     except _InvalidResponseFormat as exc:
-        return EngineResult(400, {"error": {
-            "message": f"echo engine: {exc}",
-            "type": "invalid_request_error",
-            "param": "response_format",
-            "code": "invalid_response_format",
-        }})
+        return _refused(str(exc), "response_format", "invalid_response_format")
     content = "echo: " + last if structured is None else structured
     finish_reason = "stop"
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
