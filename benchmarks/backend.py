@@ -30,12 +30,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import glob
 import json
 import os
-import pwd
 import random
-import shutil
 import signal
 import statistics
 import subprocess
@@ -45,6 +42,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/pgcluster.py
+from tests.pgcluster import ClusterError, throwaway_cluster
 
 WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
          "shipment warehouse analysis summary forecast contract release incident").split()
@@ -60,62 +60,14 @@ WORDINGS = ("one sentence", "two sentences", "three sentences", "four sentences"
 # -- the throwaway server -------------------------------------------------------------------------
 
 
-def find_initdb() -> str | None:
-    """``initdb`` on PATH, or in the newest Debian/Ubuntu ``/usr/lib/postgresql/N/bin``."""
-    found = shutil.which("initdb")
-    if found:
-        return found
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    return candidates[-1] if candidates else None
-
-
-def server_user_prefix() -> list[str]:
-    """``runuser -u postgres --`` as root (initdb refuses to run as root), nothing otherwise."""
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        raise SystemExit("running as root and there is no 'postgres' system user to run PostgreSQL as "
-                         "(initdb refuses to run as root)") from None
-    return ["runuser", "-u", "postgres", "--"]
-
-
-def run_server_tool(command: list[str], log: Path) -> None:
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
-    if done.returncode != 0:
-        server_log = log.read_text(errors="replace") if log.exists() else ""
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{server_log}")
-
-
 @contextmanager
 def postgres_cluster() -> Iterator[str]:
-    """A fresh PostgreSQL cluster on a Unix socket; yields its libpq URL, then stops and removes it."""
-    initdb = find_initdb()
-    if initdb is None:
-        raise SystemExit("PostgreSQL is not installed: initdb is not on PATH (apt-get install postgresql)")
-    bin_dir = Path(initdb).resolve().parent
-    pg_ctl = str(bin_dir / "pg_ctl") if (bin_dir / "pg_ctl").exists() else "pg_ctl"
-    prefix = server_user_prefix()
-    # Under /tmp itself, short: the server user must reach it, and a socket path has a ~100 byte limit.
-    root = Path(tempfile.mkdtemp(prefix="specrun-pg-"))
-    data, log = root / "data", root / "server.log"
-    started = False
+    """A fresh PostgreSQL cluster on a Unix socket (the tests' own, tests/pgcluster.py); yields its URL."""
     try:
-        if prefix:
-            shutil.chown(root, user="postgres", group="postgres")
-        run_server_tool([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale",
-                         "--encoding=UTF8", "--no-sync"], log)
-        options = f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        run_server_tool([*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60",
-                         "start"], log)
-        started = True
-        yield f"postgresql://postgres@/postgres?host={root}"
-    finally:
-        if started:
-            subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_cluster() as cluster:
+            yield cluster.url()
+    except ClusterError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 # -- the two projects -----------------------------------------------------------------------------

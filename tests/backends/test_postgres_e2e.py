@@ -14,11 +14,9 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -28,7 +26,6 @@ from specrun.backends import PostgresStateStore
 from specrun.spec import load_spec
 from specrun.state import State
 from specrun.workspace import state_name
-from tests.backends.conftest import _as_server_user, _initdb, _run
 from tests.e2e.conftest import (
     API_KEY_ENV,
     MODEL,
@@ -41,6 +38,7 @@ from tests.e2e.conftest import (
     start_server,
 )
 from tests.e2e.test_smoke import ok_answers_per_custom_id
+from tests.pgcluster import Cluster, ClusterError, throwaway_cluster
 
 PASSWORD = "s3cr3t-Zq8"  # trust auth ignores it: it is there to be looked for
 SLOW = "{local: {engine: echo, delay_ms: 400}}"  # 4 rows: a batch of ~1.6 s, long enough to act during it
@@ -266,53 +264,26 @@ def test_backend_migrate_moves_state_and_ledger_both_ways_and_refuses_another_li
 # ------------------------------------------------------------------------------ the database going away
 
 
-@dataclass
-class Cluster:
-    """A PostgreSQL cluster of one test's own, to stop and start again under a running apply."""
-
-    root: Path
-    pg_ctl: str
-    prefix: list[str]
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres:{PASSWORD}@/postgres?host={self.root}"
-
-    def start(self) -> None:
-        options = f"-k {self.root} -c listen_addresses='' -c fsync=off"
-        _run([*self.prefix, self.pg_ctl, "-D", str(self.root / "data"), "-l", str(self.root / "server.log"),
-              "-o", options, "-w", "-t", "60", "start"], self.root / "server.log")
-
-    def stop(self) -> None:
-        subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False)
+#: The session cluster's settings, less ``synchronous_commit=off`` and ``full_page_writes=off``: this
+#: cluster is stopped at once under a running apply, and what it said was written must be there after.
+DURABLE = "-c fsync=off"
 
 
 @pytest.fixture
 def cluster(pg_url: str) -> Iterator[Cluster]:  # pg_url: the session's checks (initdb present) come first
-    initdb = _initdb()
-    assert initdb is not None
-    prefix = _as_server_user()
-    root = Path(tempfile.mkdtemp(prefix="specrun-pg-"))
-    if prefix:
-        shutil.chown(root, user="postgres", group="postgres")
-    own = Cluster(root, str(Path(initdb).resolve().parent / "pg_ctl"), prefix)
     try:
-        _run([*prefix, initdb, "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "--no-locale",
-              "--encoding=UTF8", "--no-sync"], root / "server.log")
-        own.start()
-        yield own
-    finally:
-        own.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        with throwaway_cluster(DURABLE) as own:
+            yield own
+    except ClusterError as exc:
+        pytest.fail(str(exc))
 
 
 def test_the_database_going_away_mid_apply_is_one_clear_error_and_the_next_apply_resumes(
         tmp_path: Path, cluster: Cluster, schema: str, stores: Callable[[Path, str], PostgresStateStore]) -> None:
     spec = write_spec(tmp_path / "proj", schema=schema, provider=SLOW)
-    env = {"SPECRUN_PG_URL": cluster.url}
+    env = {"SPECRUN_PG_URL": cluster.url(PASSWORD)}
     running = start_cli(*APPLY, cwd=spec.parent, env=env)
-    store = stores(spec, cluster.url)
+    store = stores(spec, cluster.url(PASSWORD))
     submitted = wait_for(lambda: batch_ids(store))
     store.close()
     cluster.stop()  # the batch runs on; the apply's next write finds no database
@@ -322,9 +293,9 @@ def test_the_database_going_away_mid_apply_is_one_clear_error_and_the_next_apply
     errors = [line for line in err.splitlines() if line.startswith("Error: ")]  # progress lines share stderr
     assert len(errors) == 1 and "postgres state backend" in errors[0] and "could not" in errors[0], err
     assert "Traceback" not in err
-    assert PASSWORD not in out + err and cluster.url not in out + err
+    assert PASSWORD not in out + err and cluster.url(PASSWORD) not in out + err
 
-    cluster.start()
+    cluster.start(DURABLE)
     resumed = run_cli(*APPLY, "-v", cwd=spec.parent, env=env)
     assert resumed.code == 0, resumed.stderr
     assert batch_ids(store) == submitted
