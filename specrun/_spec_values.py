@@ -11,12 +11,15 @@ from typing import Any
 from specrun.data import DataSpec
 
 __all__ = ["DEFAULT_API_KEY_ENV", "DEFAULT_COMPLETION_WINDOW", "OPENAI_BASE_URL", "OPENAI_API_KEY_ENV",
+           "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY_ENV",
            "DEFAULT_BACKEND_URL_ENV", "ProviderConfig", "BackendConfig", "Limits", "Message", "Job", "Spec",
            "backend_config", "provider_config", "find_cycle"]
 
 DEFAULT_API_KEY_ENV = "MITHRIL_API_KEY"
 DEFAULT_COMPLETION_WINDOW = "24h"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_API_KEY_ENV = "ANTHROPIC_API_KEY"
 OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 
 
@@ -24,8 +27,10 @@ OPENAI_API_KEY_ENV = "OPENAI_API_KEY"
 class ProviderConfig:
     """Where the jobs run. ``kind`` is "http" (base_url) or "local" (embedded).
 
-    ``type`` is the API's shape: "openai-compatible" (the seed API, DESIGN §1) or "openai"
-    (OpenAI's own Batch API: batch metadata, models from ``/models``, no prices).
+    ``type`` is the API's shape: "openai-compatible" (the seed API, DESIGN §1), "openai"
+    (OpenAI's own Batch API: batch metadata, models from ``/models``, no prices) or
+    "anthropic" (Message Batches: requests inline, no files; ``base_url`` is the API root).
+    A local provider (``kind`` "local") is spoken to in its ``type``'s shape too.
     """
 
     kind: str = "http"
@@ -118,15 +123,18 @@ def provider_config(raw: Any) -> ProviderConfig:
         return ProviderConfig()
     if raw == "local":
         return ProviderConfig(kind="local")
-    if "local" in raw:
-        return ProviderConfig(kind="local", api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV),
-                              local=dict(raw["local"] or {}))
+    kind = "local" if "local" in raw else "http"
+    local = dict(raw.get("local") or {})
     window = raw.get("completion_window", DEFAULT_COMPLETION_WINDOW)
-    if raw.get("type") == "openai":
-        return ProviderConfig(kind="http", type="openai", base_url=raw.get("base_url", OPENAI_BASE_URL),
-                              api_key_env=raw.get("api_key_env", OPENAI_API_KEY_ENV), completion_window=window)
-    return ProviderConfig(kind="http", base_url=raw.get("base_url"),
-                          api_key_env=raw.get("api_key_env", DEFAULT_API_KEY_ENV), completion_window=window)
+    api_type = raw.get("type", "openai-compatible")
+    base_url, key_env = {
+        "openai": (OPENAI_BASE_URL, OPENAI_API_KEY_ENV),
+        "anthropic": (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY_ENV),
+    }.get(api_type, (None, DEFAULT_API_KEY_ENV))
+    if kind == "local":
+        base_url = None
+    return ProviderConfig(kind=kind, type=api_type, base_url=raw.get("base_url", base_url),
+                          api_key_env=raw.get("api_key_env", key_env), completion_window=window, local=local)
 
 
 def find_cycle(reads: Mapping[str, str | None]) -> list[str]:

@@ -143,7 +143,7 @@ def test_an_unknown_type_names_the_line_and_the_choices(tmp_path):
     path.write_text("version: 1\nprovider: {type: azure}\njobs: {}\n")
     with pytest.raises(SpecrunError) as info:
         load_spec(path)
-    assert f"{path}:2: provider.type: must be one of openai-compatible, openai (got 'azure')" in info.value.message
+    assert f"{path}:2: provider.type: must be one of openai-compatible, openai, anthropic (got 'azure')" in info.value.message
 
 
 def test_openai_key_is_read_from_openai_api_key(spec_path, monkeypatch, httpx_mock):
