@@ -3,8 +3,9 @@
 Precedence for where to connect: ``--base-url`` > ``SPECRUN_BASE_URL`` > the spec
 (``provider.base_url``, or ``provider: local`` for the embedded provider). The API key
 is read from the env var named by ``provider.api_key_env`` (``MITHRIL_API_KEY`` when
-there is no spec, ``OPENAI_API_KEY`` for ``type: openai``); it goes into the client's
-Authorization header and nowhere else.
+there is no spec, ``OPENAI_API_KEY`` for ``type: openai``, ``ANTHROPIC_API_KEY`` for
+``type: anthropic``); it goes into the client's auth header and nowhere else.
+``type: anthropic`` gets an ``AnthropicClient`` (Message Batches) behind the same seam.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from specrun._spec_values import ANTHROPIC_BASE_URL
 from specrun.client import BASE_URL_ENV, DEFAULT_API_KEY_ENV, Client, resolve_base_url
+from specrun.client.anthropic import AnthropicClient
 
 if TYPE_CHECKING:
     from specrun.spec import Spec
@@ -23,10 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["LOCAL_BASE_URL", "LOCAL_IDENTITY", "open_client", "client_for_spec_file", "load_spec_if_present"]
 
 LOCAL_BASE_URL = "http://specrun.local/v1"
+LOCAL_ROOT = "http://specrun.local"
 LOCAL_IDENTITY = "local"
+LOCAL_ANTHROPIC_IDENTITY = "local-anthropic"  # another API surface: its batch ids are not the OpenAI-style ones
 
 
-def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = False) -> tuple[Client, str]:
+def open_client(spec: Spec | None, cli_base_url: str | None, *,
+                verbose: bool = False) -> tuple[Client | AnthropicClient, str]:
     """The client for this run and the provider's identity for the state file.
 
     The identity is the normalised base URL, or ``"local"`` for the embedded provider
@@ -40,19 +46,32 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *, verbose: bool = 
     api_key_env = (provider.api_key_env if provider is not None else None) or DEFAULT_API_KEY_ENV
     api_key = os.environ.get(api_key_env, "").strip() or None
     explicit_url = cli_base_url or os.environ.get(BASE_URL_ENV)
+    provider_type = provider.type if provider is not None else "openai-compatible"
     if provider is not None and provider.kind == "local" and not explicit_url:
         from specrun.local import embedded_transport  # imported only when used: it starts workers
 
         data_dir = spec.base_dir / ".specrun" / "local"  # type: ignore[union-attr]
         transport = embedded_transport(data_dir, **dict(provider.local or {}))
         # The key is passed too: a local provider may be configured with api_keys.
-        client = Client(LOCAL_BASE_URL, api_key, transport=transport, api_key_env=api_key_env)
+        if provider_type == "anthropic":
+            return (AnthropicClient(LOCAL_ROOT, api_key, transport=transport, api_key_env=api_key_env,
+                                    data_dir=_anthropic_dir(spec)), LOCAL_ANTHROPIC_IDENTITY)
+        client = Client(LOCAL_BASE_URL, api_key, transport=transport, api_key_env=api_key_env,
+                        provider_type=provider_type)
         return client, LOCAL_IDENTITY
 
+    if provider_type == "anthropic":
+        root = explicit_url or (provider.base_url if provider is not None else None) or ANTHROPIC_BASE_URL
+        anthropic = AnthropicClient(root, api_key, api_key_env=api_key_env, data_dir=_anthropic_dir(spec))
+        return anthropic, anthropic.base_url
     base_url = resolve_base_url(cli_base_url, provider.base_url if provider is not None else None)
-    provider_type = provider.type if provider is not None else "openai-compatible"
     client = Client(base_url, api_key, api_key_env=api_key_env, provider_type=provider_type)
     return client, client.base_url
+
+
+def _anthropic_dir(spec: Spec | None) -> Path:
+    """Where the Anthropic client keeps its request files and journal: beside the spec's state."""
+    return (spec.base_dir if spec is not None else Path.cwd()) / ".specrun" / "anthropic"
 
 
 def load_spec_if_present(spec_path: Path, var_overrides: Mapping[str, str] | None = None) -> Spec | None:
@@ -66,6 +85,7 @@ def load_spec_if_present(spec_path: Path, var_overrides: Mapping[str, str] | Non
 
 
 def client_for_spec_file(spec_path: Path, var_overrides: Mapping[str, str] | None = None, *,
-                         base_url: str | None = None, verbose: bool = False) -> tuple[Client, str]:
+                         base_url: str | None = None,
+                         verbose: bool = False) -> tuple[Client | AnthropicClient, str]:
     """``open_client`` for a spec file that may not exist (``specrun models`` needs no spec)."""
     return open_client(load_spec_if_present(spec_path, var_overrides), base_url, verbose=verbose)

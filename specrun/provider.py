@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from specrun.client import Batch, FileObject, ModelConfig
+    from specrun.state import State
 
-__all__ = ["Provider"]
+__all__ = ["Provider", "KeepsBatchFiles", "share_state"]
 
 
 @runtime_checkable
@@ -46,3 +47,17 @@ class Provider(Protocol):
     def cancel_batch(self, batch_id: str) -> Batch: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class KeepsBatchFiles(Protocol):
+    """A provider whose batches do not say their input file (Anthropic Message Batches):
+    told which batches the state records, so it never mistakes them for strangers."""
+
+    def remember(self, batches: Mapping[str, str | None]) -> None: ...
+
+
+def share_state(client: Provider | None, state: State | None) -> None:
+    """Tell a ``KeepsBatchFiles`` provider the state's batches and their input files."""
+    if state is not None and isinstance(client, KeepsBatchFiles):
+        client.remember({s.batch_id: s.file_id for job in state.jobs.values() for s in job.shards if s.batch_id})

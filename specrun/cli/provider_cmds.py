@@ -30,6 +30,7 @@ from specrun.errors import APIError, SpecrunError
 # The client (httpx) is imported by the commands that use it, not by `specrun --help`.
 if TYPE_CHECKING:
     from specrun.client import Batch, Client, FileObject
+    from specrun.client.anthropic import AnthropicClient
 
 __all__ = ["models", "files", "batches"]
 
@@ -285,7 +286,7 @@ class _WaitDisplay:
 
 # ----------------------------------------------------------------------- helpers
 
-def _client(opts: CommonOptions) -> Client:
+def _client(opts: CommonOptions) -> Client | AnthropicClient:
     from specrun.connect import client_for_spec_file
 
     client, _identity = client_for_spec_file(opts.spec_path, opts.vars, base_url=opts.base_url,

@@ -69,12 +69,15 @@ class Sender:
     """Sends calls to one provider over one connection pool, by the rules above.
 
     ``base_url`` is already normalised. ``api_key`` is sent as ``Authorization:
-    Bearer``; without one no header is sent. ``api_key_env`` only names where the key
-    came from, for error messages.
+    Bearer`` (or in the headers ``auth(api_key)`` gives); without one no header is
+    sent. ``headers`` go with every call (``anthropic-version``). ``api_key_env`` only
+    names where the key came from, for error messages.
     """
 
     def __init__(self, base_url: str, api_key: str | None, *, transport: httpx.BaseTransport | None,
-                 timeout: float, retry_policy: RetryPolicy, api_key_env: str) -> None:
+                 timeout: float, retry_policy: RetryPolicy, api_key_env: str,
+                 auth: Callable[[str], Mapping[str, str]] | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
         api_key = api_key or None
         self.base_url = base_url
         self.timeout = timeout
@@ -82,9 +85,9 @@ class Sender:
         self.api_key_env = api_key_env
         self.has_api_key = api_key is not None
         self.redact = Redactor(api_key)
-        headers = {"User-Agent": f"specrun/{__version__}", "Accept": "application/json"}
+        headers = {"User-Agent": f"specrun/{__version__}", "Accept": "application/json", **(headers or {})}
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
+            headers.update(auth(api_key) if auth is not None else {"Authorization": f"Bearer {api_key}"})
         self._http = httpx.Client(
             base_url=base_url + "/",
             headers=headers,

@@ -54,7 +54,7 @@ from specrun.plan.values import (
     ShardPlan,
     current_shard_plans,
 )
-from specrun.provider import Provider
+from specrun.provider import Provider, share_state
 from specrun.reconcile import Rebuilt, ingest_job, ingest_recovered, rebuild_ledger, rename_shard, send_filter
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Job, Spec
@@ -82,6 +82,7 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
     ignoring the ledger (``--replace``). ``mid_run``: the executor plans a job again while
     applying (a round ended early): the models and the ledger are as the first plan left them.
     """
+    share_state(client, state)
     if ledger is None:
         ledger = Ledger(build_dir.parent / LEDGER_FILE)
     if downloads_dir is None:

@@ -22,7 +22,7 @@ from specrun.plan.values import (
     ShardPlan,
     shard_plan_of,
 )
-from specrun.provider import Provider
+from specrun.provider import Provider, share_state
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Job, Spec
 from specrun.state import JobState, OutputState, State, batch_status, newest_usable_batch
@@ -200,6 +200,7 @@ def unrecorded_live_batches(client: Provider, name: str, job_state: JobState, *,
 def refresh_for_destroy(client: Provider, state: State, targets: Sequence[str] = ()) -> ProviderView:
     """What destroy needs to know: each recorded in-flight batch's status now, and live
     batches of the jobs that the state never recorded."""
+    share_state(client, state)
     view = ProviderView(refreshed=True)
     for name, job_state in state.jobs.items():
         if targets and name not in targets:
