@@ -5,6 +5,11 @@ Both adapters turn their request into an ``HttpRequest`` and hand it to
 authentication, routing and parameter checks, calls ``LocalBatchAPI`` and returns
 a ``Reply``. Keeping this in one place is what makes the embedded provider behave
 exactly like the server, faults included.
+
+Two API shapes share it: the OpenAI-style Batch API under ``/v1`` and Anthropic's
+Message Batches under ``/v1/messages/batches`` (``anthropic_batches``). On the latter,
+errors (injected faults included) take Anthropic's shape, the key may come as
+``x-api-key`` and the ``anthropic-version`` header is required, as Anthropic requires it.
 """
 
 from __future__ import annotations
@@ -26,12 +31,15 @@ from typing import IO, Any
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
+from specrun.local import anthropic_convert
 from specrun.local._options import LocalOptions
+from specrun.local.anthropic_batches import MessageBatches
 from specrun.local.api import APIFailure, LocalBatchAPI
 
 __all__ = ["HttpRequest", "UploadedForm", "Reply", "Gateway", "parse_multipart"]
 
 FAULT_STATUSES = (500, 502, 503, 429)
+ANTHROPIC_FAULT_STATUSES = (*FAULT_STATUSES, 529)   # 529: Anthropic's "overloaded"
 _SPOOL_BYTES = 1024 * 1024
 
 
@@ -52,6 +60,17 @@ class HttpRequest:
     headers: Mapping[str, str]                    # lower-case names
     read_json: Callable[[], Any]
     read_form: Callable[[], UploadedForm]
+    scheme: str = "http"
+
+    @property
+    def anthropic(self) -> bool:
+        """Whether this is a call on the Anthropic surface (Message Batches)."""
+        return self.path == "/v1/messages" or self.path.startswith("/v1/messages/")
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host`` as the caller sees this server (for absolute URLs in answers)."""
+        return f"{self.scheme}://{self.headers.get('host') or 'localhost'}"
 
 
 @dataclass
@@ -60,13 +79,17 @@ class Reply:
     json: Any = None
     file: Path | None = None                      # stream this file as the body
     filename: str | None = None
+    media_type: str | None = None                 # of the file (default application/octet-stream)
     headers: dict[str, str] = field(default_factory=dict)
 
     def json_bytes(self) -> bytes:
         return json.dumps(self.json, separators=(",", ":")).encode()
 
 
-def _error(failure: APIFailure) -> Reply:
+def _error(failure: APIFailure, request: HttpRequest | None = None) -> Reply:
+    if request is not None and request.anthropic:
+        body = anthropic_convert.error_body(anthropic_convert.error_type(failure.status), failure.message)
+        return Reply(failure.status, body, headers=dict(failure.headers))
     return Reply(failure.status, failure.body(), headers=dict(failure.headers))
 
 
@@ -89,6 +112,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", f"/batches/{_ID}", "get_batch"),
         ("DELETE", f"/batches/{_ID}", "cancel_batch"),
         ("POST", f"/batches/{_ID}/cancel", "cancel_batch"),
+        # Anthropic Message Batches
+        ("POST", "/messages/batches", "create_message_batch"),
+        ("GET", "/messages/batches", "list_message_batches"),
+        ("GET", f"/messages/batches/{_ID}", "get_message_batch"),
+        ("DELETE", f"/messages/batches/{_ID}", "delete_message_batch"),
+        ("POST", f"/messages/batches/{_ID}/cancel", "cancel_message_batch"),
+        ("GET", f"/messages/batches/{_ID}/results", "message_batch_results"),
     )
 ]
 
@@ -113,6 +143,7 @@ class Gateway:
     def __init__(self, api: LocalBatchAPI, options: LocalOptions) -> None:
         self.api = api
         self.options = options
+        self.message_batches = MessageBatches(api)
         self._owners = {key: hashlib.sha256(key.encode()).hexdigest()[:32] for key in options.api_keys}
         self._random = random.Random(options.fault_seed)
         self._random_lock = threading.Lock()
@@ -123,19 +154,18 @@ class Gateway:
         with self._random_lock:
             return self._random.random()
 
-    def _fault(self) -> Reply | None:
+    def _fault(self, request: HttpRequest) -> Reply | None:
         if not self.options.fault_rate or self._draw() >= self.options.fault_rate:
             return None
         with self._random_lock:
-            status = self._random.choice(FAULT_STATUSES)
+            status = self._random.choice(ANTHROPIC_FAULT_STATUSES if request.anthropic else FAULT_STATUSES)
         headers: dict[str, str] = {}
-        if status in (429, 503):
+        if status in (429, 503, 529):
             wait = self.options.fault_retry_after
             headers = {"Retry-After": str(math.ceil(wait)), "retry-after-ms": str(int(wait * 1000))}
-        kind = {429: ("rate_limit_exceeded", "requests"), 500: ("injected_fault", "server_error"),
-                502: ("injected_fault", "server_error"), 503: ("injected_fault", "server_error")}[status]
+        kind = ("rate_limit_exceeded", "requests") if status == 429 else ("injected_fault", "server_error")
         return _error(APIFailure(status, f"Injected fault ({status}) by the local provider's --fault-rate.",
-                                 type=kind[1], code=kind[0], headers=headers))
+                                 type=kind[1], code=kind[0], headers=headers), request)
 
     def _late_fault(self, request: HttpRequest) -> Reply | None:
         if request.method != "POST" or not self.options.late_fault_rate:
@@ -143,36 +173,48 @@ class Gateway:
         if self._draw() >= self.options.late_fault_rate:
             return None
         return _error(APIFailure(500, "Injected late fault: the request was carried out, but this answer "
-                                 "is an error (--late-fault-rate).", type="server_error", code="injected_late_fault"))
+                                 "is an error (--late-fault-rate).", type="server_error", code="injected_late_fault"),
+                      request)
 
     # ---- the request cycle -------------------------------------------------------------------
 
     def handle(self, request: HttpRequest) -> Reply:
         if self.options.latency_ms:
             time.sleep(self.options.latency_ms / 1000.0)
-        reply = self._fault()
+        reply = self._fault(request)
         if reply is None:
             try:
-                owner = self._authenticate(request.headers)
+                owner = self._authenticate(request)
                 reply = self._route(request, owner)
             except APIFailure as failure:
-                reply = _error(failure)
+                reply = _error(failure, request)
             if reply.status < 400:
                 reply = self._late_fault(request) or reply
-        reply.headers.setdefault("x-request-id", "req_" + secrets.token_hex(12))
+        request_id = "req_" + secrets.token_hex(12)
+        reply.headers.setdefault("x-request-id", request_id)
+        if request.anthropic:
+            reply.headers.setdefault("request-id", request_id)
         return reply
 
-    def _authenticate(self, headers: Mapping[str, str]) -> str:
-        if not self._owners:
-            return ""
-        scheme, _, key = headers.get("authorization", "").partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            raise APIFailure(401, "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
-                             code="missing_api_key")
-        owner = self._owners.get(key)
-        if owner is None:
-            raise APIFailure(401, "Incorrect API key provided.", code="invalid_api_key")
+    def _authenticate(self, request: HttpRequest) -> str:
+        headers = request.headers
+        owner = ""
+        if self._owners:
+            scheme, _, key = headers.get("authorization", "").partition(" ")
+            key = key.strip() if scheme.lower() == "bearer" else ""
+            if request.anthropic:
+                key = headers.get("x-api-key", "").strip() or key
+            if not key:
+                raise APIFailure(401, "x-api-key header is required." if request.anthropic else
+                                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+                                 code="missing_api_key")
+            found = self._owners.get(key)
+            if found is None:
+                raise APIFailure(401, "invalid x-api-key" if request.anthropic else "Incorrect API key provided.",
+                                 code="invalid_api_key")
+            owner = found
+        if request.anthropic and not headers.get("anthropic-version", "").strip():
+            raise APIFailure(400, "anthropic-version: header is required")
         return owner
 
     def _route(self, request: HttpRequest, owner: str) -> Reply:
@@ -250,6 +292,38 @@ class Gateway:
 
     def _cancel_batch(self, request: HttpRequest, owner: str, batch_id: str) -> Reply:
         return Reply(200, self.api.cancel_batch(owner, batch_id))
+
+    # ---- Anthropic Message Batches ----------------------------------------------------------------
+
+    def _create_message_batch(self, request: HttpRequest, owner: str) -> Reply:
+        limit = self.options.message_batch_max_bytes
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise APIFailure(413, f"Request exceeds the maximum size of a message batch ({limit} bytes).")
+        try:
+            body = request.read_json()
+        except ValueError:
+            raise APIFailure(400, "The request body is not valid JSON.") from None
+        return Reply(200, self.message_batches.create(owner, body, origin=request.origin))
+
+    def _list_message_batches(self, request: HttpRequest, owner: str) -> Reply:
+        limit = _int_param(request.query, "limit", 20, 1, 1000)
+        return Reply(200, self.message_batches.page(
+            owner, limit=limit, before_id=request.query.get("before_id") or None,
+            after_id=request.query.get("after_id") or None, origin=request.origin))
+
+    def _get_message_batch(self, request: HttpRequest, owner: str, batch_id: str) -> Reply:
+        return Reply(200, self.message_batches.get(owner, batch_id, origin=request.origin))
+
+    def _cancel_message_batch(self, request: HttpRequest, owner: str, batch_id: str) -> Reply:
+        return Reply(200, self.message_batches.cancel(owner, batch_id,
+                                                      origin=request.origin))
+
+    def _delete_message_batch(self, request: HttpRequest, owner: str, batch_id: str) -> Reply:
+        return Reply(200, self.message_batches.delete(owner, batch_id))
+
+    def _message_batch_results(self, request: HttpRequest, owner: str, batch_id: str) -> Reply:
+        return Reply(200, file=self.message_batches.results(owner, batch_id), media_type="application/x-jsonl")
 
 
 # ---- multipart, for the embedded transport (the server lets Starlette parse) ----------------------

@@ -53,6 +53,9 @@ class LocalOptions:
     # worker
     parallel_batches: int = 4
     finalize_delay_ms: float = 0.0        # makes `finalizing` observable in tests
+    # Anthropic Message Batches: Anthropic's own limits, lowered in tests
+    message_batch_max_requests: int = 100_000
+    message_batch_max_bytes: int = 256 * 1024 * 1024
 
     @property
     def completion_window_seconds(self) -> float:
@@ -137,7 +140,8 @@ def build_options(engine: str = "echo", **raw: Any) -> LocalOptions:
             values[key] = _as_number(key, values[key], low=0)
     if "timeout" in values:
         values["timeout"] = _as_number("timeout", values["timeout"], low=0.001)
-    for key, low in (("concurrency", 1), ("max_retries", 0), ("parallel_batches", 1)):
+    for key, low in (("concurrency", 1), ("max_retries", 0), ("parallel_batches", 1),
+                     ("message_batch_max_requests", 1), ("message_batch_max_bytes", 1)):
         if key in values:
             values[key] = _as_number(key, values[key], low=low, integer=True)
     if "fault_seed" in values:

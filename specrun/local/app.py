@@ -61,7 +61,7 @@ def create_app(data_dir: Path, *, engine: str = "echo", api_keys: Any = (), comp
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE", "PUT", "PATCH"])
     async def dispatch(request: Request, path: str) -> Response:
-        body = b""
+        body: bytes | None = b""
         form: UploadedForm | None = None
         form_failure: APIFailure | None = None
         content_type = request.headers.get("content-type", "")
@@ -71,7 +71,7 @@ def create_app(data_dir: Path, *, engine: str = "echo", api_keys: Any = (), comp
             except Exception as exc:  # malformed multipart: answered as a 400 by the gateway
                 form_failure = APIFailure(400, f"Malformed multipart body: {exc}", code="invalid_request")
         elif request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            body = await request.body()
+            body = await _read_body(request, options.message_batch_max_bytes)
 
         def read_form() -> UploadedForm:
             if form_failure is not None:
@@ -81,13 +81,20 @@ def create_app(data_dir: Path, *, engine: str = "echo", api_keys: Any = (), comp
                                  code="invalid_request", param="file")
             return form
 
+        def read_json() -> Any:
+            if body is None:
+                raise APIFailure(413, f"The request body exceeds {options.message_batch_max_bytes} bytes.",
+                                 code="request_too_large")
+            return json.loads(body or b"null")
+
         http_request = HttpRequest(
             method=request.method,
             path=request.url.path,
             query=dict(request.query_params),
             headers={k.lower(): v for k, v in request.headers.items()},
-            read_json=lambda: json.loads(body or b"null"),
+            read_json=read_json,
             read_form=read_form,
+            scheme=request.url.scheme,
         )
         try:
             reply = await run_in_threadpool(gateway.handle, http_request)
@@ -97,6 +104,20 @@ def create_app(data_dir: Path, *, engine: str = "echo", api_keys: Any = (), comp
         return _response(reply)
 
     return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` (then read no further than that)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _read_form(request: Request) -> UploadedForm:
@@ -114,7 +135,7 @@ async def _read_form(request: Request) -> UploadedForm:
 def _response(reply: Reply) -> Response:
     if reply.file is not None:
         return FileResponse(reply.file, status_code=reply.status, headers=reply.headers,
-                            media_type="application/octet-stream", filename=reply.filename,
+                            media_type=reply.media_type or "application/octet-stream", filename=reply.filename,
                             content_disposition_type="attachment")
     return Response(reply.json_bytes(), status_code=reply.status, headers=reply.headers,
                     media_type="application/json")

@@ -83,6 +83,7 @@ class EmbeddedTransport(httpx.BaseTransport):
             headers={k.lower(): v for k, v in request.headers.items()},
             read_json=read_json,
             read_form=read_form,
+            scheme=request.url.scheme,
         ))
         return self._response(reply, request)
 
@@ -90,7 +91,7 @@ class EmbeddedTransport(httpx.BaseTransport):
     def _response(reply: Reply, request: httpx.Request) -> httpx.Response:
         headers = dict(reply.headers)
         if reply.file is not None:
-            headers["content-type"] = "application/octet-stream"
+            headers["content-type"] = reply.media_type or "application/octet-stream"
             headers["content-length"] = str(reply.file.stat().st_size)
             if reply.filename:
                 headers["content-disposition"] = _attachment(reply.filename)

@@ -4,6 +4,9 @@
     <data_dir>/files/<file_id>         uploaded and produced file contents
     <data_dir>/work/<batch_id>.*       partial output of batches in progress
 
+Message batches (the Anthropic surface) keep their own table (``anthropic_store``) and
+run their requests as ordinary batches here, under an owner no API key maps to.
+
 One connection guarded by a lock serves every thread of the process; other
 processes on the same directory are coordinated by SQLite itself and by the
 batch leases (see ``claim_batch``).
@@ -13,12 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -189,6 +194,20 @@ class Store:
         os.replace(temporary, target)
         return size
 
+    def write_blob(self, file_id: str, chunks: Iterable[bytes]) -> int:
+        """Write ``chunks`` as the blob of ``file_id`` (atomically); return its size."""
+        target = self.blob_path(file_id)
+        temporary = target.with_name(f"{target.name}.{secrets.token_hex(4)}.upload")
+        try:
+            with open(temporary, "wb") as sink:
+                for chunk in chunks:
+                    sink.write(chunk)
+                size = sink.tell()
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return size
+
     def insert_file(self, row: dict[str, Any]) -> FileRow:
         with self._lock:
             self._db.execute(
@@ -237,6 +256,13 @@ class Store:
             return None
         return BatchRow(**dict(row))
 
+    def get_batches(self, batch_ids: list[str]) -> list[BatchRow]:
+        """The batches with these ids, in that order (missing ones left out)."""
+        rows = self.query(f"SELECT * FROM batches WHERE id IN ({', '.join('?' * len(batch_ids))})", batch_ids) \
+            if batch_ids else []
+        found = {r["id"]: BatchRow(**dict(r)) for r in rows}
+        return [found[b] for b in batch_ids if b in found]
+
     def list_batches(self, owner: str, *, limit: int, after: str | None) -> tuple[list[BatchRow], bool]:
         rows = self._page("batches", owner, limit=limit, after=after, order="desc")
         return [BatchRow(**dict(r)) for r in rows[:limit]], len(rows) > limit
@@ -254,22 +280,16 @@ class Store:
 
     def finish_batch(self, batch_id: str, *, files: list[dict[str, Any]], **changes: Any) -> None:
         """Register the produced files and move the batch to its final status, atomically."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for row in files:
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO files (id, owner, filename, purpose, bytes, created_at, expires_at) "
-                        "VALUES (:id, :owner, :filename, :purpose, :bytes, :created_at, :expires_at)",
-                        row,
-                    )
-                changes.update(lease_owner=None, lease_until=None)
-                assignments = ", ".join(f"{k} = ?" for k in changes)
-                self._db.execute(f"UPDATE batches SET {assignments} WHERE id = ?", [*changes.values(), batch_id])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.transaction() as db:
+            for row in files:
+                db.execute(
+                    "INSERT OR IGNORE INTO files (id, owner, filename, purpose, bytes, created_at, expires_at) "
+                    "VALUES (:id, :owner, :filename, :purpose, :bytes, :created_at, :expires_at)",
+                    row,
+                )
+            changes.update(lease_owner=None, lease_until=None)
+            assignments = ", ".join(f"{k} = ?" for k in changes)
+            db.execute(f"UPDATE batches SET {assignments} WHERE id = ?", [*changes.values(), batch_id])
 
     def batches_using_file(self, file_id: str) -> list[str]:
         marks = ", ".join("?" * len(ACTIVE_STATUSES))
@@ -342,6 +362,33 @@ class Store:
                     "UPDATE batches SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
                     (batch_id, lease_owner),
                 )
+
+    # ---- plain SQL, for the tables of other modules (``anthropic_store``) ----------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection, inside one write transaction (rolled back if the block raises)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, list(params)).fetchall()
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        with self._lock:
+            return self._db.execute(sql, list(params)).rowcount
+
+    def executescript(self, script: str) -> None:
+        with self._lock:
+            self._db.executescript(script)
 
     # ---- pagination ----------------------------------------------------------------------
 
