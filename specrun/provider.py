@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from specrun.client import Batch, FileObject, ModelConfig
     from specrun.state import State
 
-__all__ = ["Provider", "KeepsBatchFiles", "share_state"]
+__all__ = ["Provider", "InlineRequests", "share_state"]
 
 
 @runtime_checkable
@@ -50,14 +50,18 @@ class Provider(Protocol):
 
 
 @runtime_checkable
-class KeepsBatchFiles(Protocol):
-    """A provider whose batches do not say their input file (Anthropic Message Batches):
-    told which batches the state records, so it never mistakes them for strangers."""
+class InlineRequests(Protocol):
+    """A provider that takes a batch's requests inline (Anthropic Message Batches).
+
+    Its "uploads" are local copies named by their content, so a fresh upload says
+    nothing about whether a batch of it exists; and its batches do not say their
+    input file, so it is told which batches the state records (never strangers).
+    """
 
     def remember(self, batches: Mapping[str, str | None]) -> None: ...
 
 
 def share_state(client: Provider | None, state: State | None) -> None:
-    """Tell a ``KeepsBatchFiles`` provider the state's batches and their input files."""
-    if state is not None and isinstance(client, KeepsBatchFiles):
+    """Tell an ``InlineRequests`` provider the state's batches and their input files."""
+    if state is not None and isinstance(client, InlineRequests):
         client.remember({s.batch_id: s.file_id for job in state.jobs.values() for s in job.shards if s.batch_id})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from specrun.apply._base import _ExecutorBase
 from specrun.client import JOB_METADATA_KEY, SHARD_METADATA_KEY
 from specrun.errors import ApplyError, OutcomeUnknown
+from specrun.provider import InlineRequests
 from specrun.reconcile import file_for
 from specrun.spec import Job
 from specrun.state import (
@@ -39,6 +40,11 @@ class _Submitting(_ExecutorBase):
         lost = [s for s in pending if not s.file_id and not (self.build_dir / s.filename).exists()]
         if lost and self._rendered_again(job, job_state, lost):
             return
+        if isinstance(self.client, InlineRequests):
+            # Its uploads are local copies named by content: make them all, then look for
+            # batches of every one (a lost journal, another machine's run) before creating.
+            for shard in pending:
+                self._ensure_file(job, job_state, shard)
         files = self.client.files_by_name({s.filename for s in pending if not s.file_id})
         known_files = {s.file_id for s in pending if s.file_id}
         for shard in pending:
