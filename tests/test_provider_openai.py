@@ -243,3 +243,25 @@ def test_lost_create_answer_still_adopts_by_input_file(spec_path, client, httpx_
     assert sum(1 for r in httpx_mock.get_requests() if r.method == "POST" and r.url.path == "/v1/batches") == 1
     saved = saved_shard(spec_path)
     assert (saved.batch_id, saved.file_id) == ("batch_made", "file-new")
+
+
+def test_plan_adopts_a_batch_its_metadata_names_even_from_another_upload(spec_path, client, httpx_mock):
+    # Lost state; the shard was uploaded twice (a lost upload answer) and its batch was made
+    # from the first upload. The plan's one listing of batches finds it by its metadata, so
+    # plan says what apply does: nothing to send.
+    spec = load_spec(spec_path)
+    first, build_dir = plan_for(spec_path)
+    shard = the_shard(first)
+    httpx_mock.add_response(method="GET", url=FILES, json=listing(
+        openai_file("file-second", shard.filename, shard.bytes)), is_reusable=True)
+    httpx_mock.add_response(method="GET", url=BATCHES, json=listing(
+        openai_batch("batch_made", "file-first", status="in_progress",
+                     metadata={"specrun_job": "greet", "specrun_shard": shard.filename})), is_reusable=True)
+    httpx_mock.add_response(method="GET", url=f"{BASE}/models", json=openai_models())
+    # (the ledger is rebuilt first: the running batch's requests count as in flight)
+    httpx_mock.add_response(method="GET", url=f"{BASE}/files/file-second/content",
+                            content=(build_dir / shard.filename).read_bytes())
+    plan, _ = make_plan(spec, None, client, provider=BASE, build_dir=spec_path.parent / ".specrun" / "build")
+    [job] = plan.jobs
+    assert [s.batch_id for s in job.shard_plans] == ["batch_made"]
+    assert not any(r.method == "POST" for r in httpx_mock.get_requests())

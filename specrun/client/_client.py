@@ -81,6 +81,7 @@ class Client:
                               retry_policy=retry_policy, api_key_env=api_key_env)
         self._capabilities = Capabilities(self._sender, self, standard_models=provider_type == "openai")
         self.provider_type = provider_type
+        self._filenames: dict[str, str] = {}   # file id -> name, of the files this client has listed
 
     def __repr__(self) -> str:
         key = "***" if self.has_api_key else None
@@ -202,9 +203,15 @@ class Client:
         wanted = set(filenames)
         found: dict[str, list[FileObject]] = {name: [] for name in wanted}
         if wanted:
-            for f in self._capabilities.search_files(lambda name: name in wanted):
+            for f in self._search_files(lambda name: name in wanted):
                 found[f.filename].append(f)  # type: ignore[index]
         return found
+
+    def _search_files(self, match: Callable[[str], bool]) -> list[FileObject]:
+        """Files by name (see ``_capabilities``); their names are kept for ``batches_by_input_file``."""
+        files = self._capabilities.search_files(match)
+        self._filenames.update((f.id, f.filename) for f in files if f.filename)
+        return files
 
     def files_with_prefix(self, prefix: str) -> list[FileObject]:
         """Files whose name starts with ``prefix``, newest first (one listing pass)."""
@@ -215,7 +222,7 @@ class Client:
         exact, starts = set(names), tuple(prefixes)
         if not exact and not starts:
             return []
-        return self._capabilities.search_files(lambda name: name in exact or name.startswith(starts))
+        return self._search_files(lambda name: name in exact or name.startswith(starts))
 
     # ----------------------------------------------------------------- batches
 
@@ -279,8 +286,22 @@ class Client:
             lambda b: b.input_file_id == input_file_id or _metadata_value(b, SHARD_METADATA_KEY) == shard)
 
     def batches_by_input_file(self, input_file_ids: Iterable[str]) -> dict[str, list[Batch]]:
-        """``find_batches`` for many files in one listing pass (newest first per file)."""
-        return self._capabilities.batches_by_input_file(set(input_file_ids))
+        """``find_batches`` for many files in one listing pass (newest first per file).
+
+        Type openai: a batch whose ``metadata.specrun_shard`` names a file this client has
+        listed counts as that file's too (the shard's batch, created from another upload
+        of it: shard names carry their content hash), so plan adopts what apply would.
+        """
+        wanted = set(input_file_ids)
+        shards = {self._filenames[f]: f for f in wanted if f in self._filenames}
+        if self.provider_type != "openai" or not shards:
+            return self._capabilities.batches_by_input_file(wanted)
+        found: dict[str, list[Batch]] = {file_id: [] for file_id in wanted}
+        for b in self._capabilities.search_batches(
+                lambda b: b.input_file_id in wanted or _metadata_value(b, SHARD_METADATA_KEY) in shards):
+            on = b.input_file_id if b.input_file_id in wanted else shards[_metadata_value(b, SHARD_METADATA_KEY) or ""]
+            found[on or ""].append(b)
+        return found
 
     def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
                    on_update: Callable[[Batch], None] | None = None) -> Batch:
