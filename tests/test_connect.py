@@ -96,3 +96,33 @@ def test_client_from_options_without_a_spec_file(tmp_path, monkeypatch):
     client, identity = client_for_spec_file(tmp_path / "missing.yaml")
     client.close()
     assert identity == "http://env:1/v1"
+
+
+def test_type_anthropic_gets_the_message_batches_client_at_the_api_root(tmp_path, monkeypatch, httpx_mock):
+    from specrun.client.anthropic import AnthropicClient
+    from specrun.spec import provider_config
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-1")
+    spec = make_spec(tmp_path, provider_config({"type": "anthropic"}))
+    client, identity = open_client(spec, None)
+    with client:
+        assert isinstance(client, AnthropicClient)
+        assert identity == client.base_url == "https://api.anthropic.com"
+        httpx_mock.add_response(url="https://api.anthropic.com/v1/models?limit=1000",
+                                json={"data": [{"id": "claude-x", "type": "model"}], "has_more": False})
+        assert client.active_models() == ["claude-x"]
+    sent = httpx_mock.get_request()
+    assert sent.headers["x-api-key"] == "sk-ant-1" and "authorization" not in sent.headers
+
+
+def test_the_embedded_provider_speaks_the_spec_type(tmp_path):
+    from specrun.client.anthropic import AnthropicClient
+    from specrun.spec import provider_config
+
+    client, identity = open_client(make_spec(tmp_path, provider_config({"type": "anthropic", "local": {}})), None)
+    with client:
+        assert isinstance(client, AnthropicClient) and identity == "local-anthropic"
+        assert client.base_url == "http://specrun.local"
+    client, identity = open_client(make_spec(tmp_path, provider_config({"type": "openai", "local": {}})), None)
+    with client:
+        assert identity == "local" and client.provider_type == "openai"
