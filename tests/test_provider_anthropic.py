@@ -245,3 +245,14 @@ def test_limits_are_checked_before_anything_is_sent(client, shard, httpx_mock, m
 def test_other_endpoints_are_refused(client, shard):
     with pytest.raises(SpecrunError, match="no /v1/embeddings endpoint"):
         client.create_batch(client.upload_file(shard).id, endpoint="/v1/embeddings")
+
+
+def test_structured_output_becomes_output_format():
+    from specrun.client._anthropic_wire import request_params
+
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    params = request_params({"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}],
+                             "response_format": {"type": "json_schema",
+                                                 "json_schema": {"name": "out", "strict": True, "schema": schema}}})
+    assert params["output_format"] == {"type": "json_schema", "schema": schema}
+    assert "response_format" not in params

@@ -4,8 +4,9 @@ Pure conversions, no I/O beyond the lines handed in:
 
 - ``request_params``: one OpenAI batch line's chat body -> a Message Batches ``params``
   (system messages move to ``system``; ``stop`` -> ``stop_sequences``; image parts ->
-  image blocks); fields Anthropic does not know are passed on as written, so the API
-  refuses them per request (an ``errored`` result) rather than specrun guessing.
+  image blocks; a json_schema ``response_format`` -> ``output_format``); fields Anthropic
+  does not know are passed on as written, so the API refuses them per request (an
+  ``errored`` result) rather than specrun guessing.
 - ``batch_from``: a ``message_batch`` object -> ``Batch`` (status, counts, result files).
 - ``output_line``: one results line -> an OpenAI output/error line, or None for the
   ``canceled``/``expired`` requests (no answer: the next round sends them again).
@@ -56,6 +57,10 @@ def request_params(body: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if key == "stop" and isinstance(value, str):
             value = [value]
+        if key == "response_format" and isinstance(value, Mapping) and value.get("type") == "json_schema":
+            # structured output (output_schema): Anthropic's output_format takes the bare schema
+            params["output_format"] = {"type": "json_schema", "schema": (value.get("json_schema") or {}).get("schema")}
+            continue
         params[_RENAMED.get(key, key)] = value
     params["messages"] = messages
     if system:
