@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
