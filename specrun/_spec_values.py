@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specrun._endpoints import CHAT_COMPLETIONS
 from specrun.data import DataSpec
 
 __all__ = ["DEFAULT_API_KEY_ENV", "DEFAULT_COMPLETION_WINDOW", "OPENAI_BASE_URL", "OPENAI_API_KEY_ENV",
@@ -89,6 +90,9 @@ class Job:
     description: str | None = None    # free text; metadata, never part of the fingerprint
     id_line: int | None = None        # spec line of the custom_id template
     warnings: tuple[str, ...] = ()    # this job's share of Spec.warnings
+    endpoint: str = CHAT_COMPLETIONS  # the request URL (specrun._endpoints): chat, embeddings or responses
+    input: str | None = None          # Jinja2 template of body.input (embeddings, responses; messages is then ())
+    input_line: int | None = None     # spec line of `input`
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ Bounded (per template render, i.e. one template for one row)
     there, and a constant result over 64 KiB is left to render time.
 
 A render error names the job, the field, the template line and the data row
-(``_JobRenderer._failure`` in ``render.py``, from :meth:`TemplateFailure.reason`).
+(``_JobRenderer._failure`` in ``_job_renderer.py``, from :meth:`TemplateFailure.reason`).
 
 Where each part lives: :mod:`specrun._sandbox` (``limits``, ``plain``, ``formatting``,
 ``filters``, ``codegen``, ``environment``); this module compiles and renders with it.

@@ -7,8 +7,10 @@ tokenizer (never far below it, so budgets err on the safe side), plus what the c
 template adds per message and per request.
 
 **Output tokens** are bounded above by the request's ``max_completion_tokens`` or
-``max_tokens``; without either, by the model's context length minus the prompt,
-and at most ``DEFAULT_MAX_OUTPUT_TOKENS`` when the context length is unknown.
+``max_tokens`` (``max_output_tokens`` on ``/v1/responses``, see ``specrun._endpoints``);
+without one, by the model's context length minus the prompt, and at most
+``DEFAULT_MAX_OUTPUT_TOKENS`` when the context length is unknown. An embeddings request
+has no output tokens at all: its bound is 0.
 That bound is per answer: a request asking for several answers (``n``, or
 ``best_of`` on the completions API, the larger of the two) is billed for each, so
 its output bound is ``answers_per_request`` times as large (the prompt is billed once).
@@ -32,6 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from specrun._endpoints import CHAT_COMPLETIONS, endpoint
+
 __all__ = [
     "DEFAULT_MAX_OUTPUT_TOKENS",
     "OUTPUT_LIMIT_PARAMS",
@@ -51,18 +55,26 @@ __all__ = [
 MIN_HISTORY = 10
 
 DEFAULT_MAX_OUTPUT_TOKENS = 4096
-#: Body fields that bound one answer's length, the first present wins.
-OUTPUT_LIMIT_PARAMS = ("max_completion_tokens", "max_tokens")
+#: Body fields that bound one chat answer's length, the first present wins.
+OUTPUT_LIMIT_PARAMS = endpoint(CHAT_COMPLETIONS).output_limits
 
 
-def sets_output_limit(params: Mapping[str, Any]) -> bool:
-    """The request bounds its answers itself (else only the model's context does)."""
-    return any(key in params for key in OUTPUT_LIMIT_PARAMS)
+def sets_output_limit(params: Mapping[str, Any], url: str = CHAT_COMPLETIONS) -> bool:
+    """The request bounds its answers itself (else only the model's context does); an
+    embeddings request answers no tokens, so it is always bounded."""
+    kind = endpoint(url)
+    return kind.vector or any(key in params for key in kind.output_limits)
 
 
-def max_output_tokens(params: Mapping[str, Any], context_length: int | None = None, prompt: int = 0) -> int:
-    """Upper bound of one answer's tokens (times ``answers_per_request`` for what a request is billed)."""
-    for key in OUTPUT_LIMIT_PARAMS:
+def max_output_tokens(params: Mapping[str, Any], context_length: int | None = None, prompt: int = 0,
+                      url: str = CHAT_COMPLETIONS) -> int:
+    """Upper bound of one answer's tokens (times ``answers_per_request`` for what a request is billed).
+
+    ``url``: the request's endpoint, which says which param bounds it (0 for embeddings)."""
+    kind = endpoint(url)
+    if kind.vector:
+        return 0
+    for key in kind.output_limits:
         value = params.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value

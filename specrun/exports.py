@@ -1,8 +1,9 @@
 """Exports: a job's results in more formats beside its JSONL (DESIGN §8, ``exports:``).
 
 Every format gets the same columns: ``custom_id, index, status, content, error_code,
-error_message, prompt_tokens, completion_tokens, reused``, then ``parsed`` flattened one
-level (``parsed.<key>`` per key when every parsed value is an object, else a single
+error_message, prompt_tokens, completion_tokens, reused``, then ``embedding`` when the
+lines carry one (an embeddings job: compact JSON in CSV, a list of float64 in Parquet),
+then ``parsed`` flattened one level (``parsed.<key>`` per key when every parsed value is an object, else a single
 ``parsed`` column; none when no line has one), then ``row.<column>`` per input column,
 in order of first appearance. Objects and arrays inside a cell are compact JSON text.
 
@@ -76,6 +77,7 @@ def write_exports(results: Path, targets: Sequence[Path]) -> list[ExportSummary]
 
 # Value kinds seen in a column, as bits: the Parquet type follows from their union.
 _BOOL, _INT, _FLOAT, _TEXT, _JSON = 1, 2, 4, 8, 16
+_VECTOR = 32                          # the embedding column: a list of numbers (list<double> in Parquet)
 _INT64 = range(-(2**63), 2**63)
 
 
@@ -110,6 +112,13 @@ def _count(value: Any) -> int | None:
         return value if value in _INT64 else None
     if isinstance(value, float) and value.is_integer():
         return _count(int(value))
+    return None
+
+
+def _vector(value: Any) -> list[float] | None:
+    """An embedding: its numbers as floats (None for anything that is not a list of numbers)."""
+    if isinstance(value, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+        return [float(x) for x in value]
     return None
 
 
@@ -150,9 +159,10 @@ class _Layout:
     parsed_seen: bool = False         # some line has a parsed value
     parsed_flat: bool = True          # every parsed value is an object
     row_columns: dict[str, int] = field(default_factory=dict)  # input column → kinds
+    embedding: bool = False           # the lines carry an embedding (an embeddings job's results)
 
     def names(self) -> list[str]:
-        return ([name for name, _, _ in _FIXED] + self._parsed_names()
+        return ([name for name, _, _ in _FIXED] + (["embedding"] if self.embedding else []) + self._parsed_names()
                 + [f"row.{column}" for column in self.row_columns])
 
     def _parsed_names(self) -> list[str]:
@@ -164,11 +174,13 @@ class _Layout:
         """Kinds of the columns after the fixed ones, in order."""
         parsed = (list(self.parsed_keys.values()) if self.parsed_flat else [self.parsed_whole]) \
             if self.parsed_seen else []
-        return parsed + list(self.row_columns.values())
+        return ([_VECTOR] if self.embedding else []) + parsed + list(self.row_columns.values())
 
     def values(self, record: Mapping[str, Any]) -> list[Any]:
         """One result line as the export's cells (raw values; each writer turns them into its types)."""
         cells = [value_of(record) for _, _, value_of in _FIXED]
+        if self.embedding:
+            cells.append(_vector(record.get("embedding")))
         parsed = record.get("parsed")
         if self.parsed_seen:
             if not self.parsed_flat:
@@ -188,6 +200,7 @@ def _scan(results: Path) -> _Layout:
     layout = _Layout()
     parsed_keys, row_columns = layout.parsed_keys, layout.row_columns
     for record in _records(results):
+        layout.embedding = layout.embedding or "embedding" in record
         parsed = record.get("parsed")
         if parsed is not None:
             layout.parsed_seen = True
@@ -253,6 +266,8 @@ def _write_csv(results: Path, layout: _Layout, handle: IO[bytes]) -> int:
 
 
 def _parquet_type(kinds: int) -> str:
+    if kinds == _VECTOR:
+        return "list<double>"
     if kinds == _BOOL:
         return "bool"
     if kinds == _INT:
@@ -276,8 +291,9 @@ def _write_parquet(results: Path, layout: _Layout, handle: IO[bytes]) -> int:
 
     type_names = [type_name for _, type_name, _ in _FIXED] + [_parquet_type(kinds) for kinds in layout.kinds()]
     names = layout.names()
-    schema = pa.schema([pa.field(name, pa.type_for_alias(type_name)) for name, type_name in
-                        zip(names, type_names, strict=True)])
+    schema = pa.schema([pa.field(name, pa.list_(pa.float64()) if type_name == "list<double>"
+                                 else pa.type_for_alias(type_name))
+                        for name, type_name in zip(names, type_names, strict=True)])
     converters = [_as(type_name) for type_name in type_names]
     rows = 0
     # Fixed options, and nothing in the file that depends on the time: the same results

@@ -51,6 +51,9 @@ def fingerprint_parts(spec: Spec, job: Job) -> dict[str, str]:
         parts["dedupe"] = "false"
     for i, message in enumerate(job.messages):
         parts[f"messages[{i}]"] = _sha(_canonical([message.role, message.content]))
+    if job.input is not None:  # embeddings and responses jobs (only then, so chat fingerprints stay as they were)
+        parts["endpoint"] = _sha(job.endpoint.encode())
+        parts["input"] = _sha(job.input.encode())
     if job.data.rows is not None or job.data.path is not None:
         parts["data"] = row_source(job.data).fingerprint()
     return parts

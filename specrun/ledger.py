@@ -7,6 +7,11 @@ final outcome the provider gave (the answer or the row error, usage, model, batc
 file ids, time). It lives in SQLite (stdlib, WAL) beside the state and only grows from
 provider answers; ``prune`` is the one way entries leave.
 
+An embeddings answer's vector is stored in the ``content`` column too, as the escape
+marker and ``{"embedding": <base64 of its little-endian float64s>}`` (``vector_text``):
+exact (the floats the provider wrote, bit for bit), about 11 characters a number, and
+never mistaken for text (an escaped text is a JSON string, a vector a JSON object).
+
 Besides outcomes it remembers which keys each uploaded shard holds (``shard_keys``):
 a key whose shard is still running is *in flight* — neither answered nor to be sent
 again — and which provider output files were already read in (``ingested``), so a
@@ -19,10 +24,13 @@ two leaves answers in the ledger the state does not mention yet, which is harmle
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import sqlite3
+import sys
 import time
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 from specrun.errors import StateError
 
 __all__ = ["LEDGER_FILE", "Outcome", "Ledger", "LedgerStore", "SendFilter", "request_key", "canonical_request",
-           "is_key"]
+           "is_key", "vector_text", "stored_answer"]
 
 LEDGER_FILE = "ledger.sqlite"
 _SCHEMA_VERSION = 1
@@ -69,6 +77,7 @@ class Outcome:
     file_id: str | None = None        # the output/error file it was read from
     at: float = 0.0                   # when it was recorded (epoch seconds)
     prompt_chars: int = 0             # length of the request's message text (for calibrated estimates)
+    embedding: array[float] | None = None  # an embeddings answer's vector (content is None then)
 
 
 _TABLES = (
@@ -255,7 +264,7 @@ class Ledger:
                     "prompt_chars=MAX(excluded.prompt_chars, outcomes.prompt_chars) "
                     "WHERE outcomes.status != 'ok' OR (excluded.status = 'ok' AND (outcomes.content IS NOT "
                     "excluded.content OR outcomes.batch_id IS NOT excluded.batch_id))",
-                    (bytes.fromhex(key), outcome.status, _text_in(outcome.content), _dump(outcome.error),
+                    (bytes.fromhex(key), outcome.status, _content_in(outcome), _dump(outcome.error),
                      _dump(outcome.usage), outcome.model, outcome.batch_id, outcome.file_id,
                      outcome.at or now, outcome.prompt_chars))
                 changed += cursor.rowcount
@@ -385,8 +394,32 @@ def _text_in(text: str | None) -> str | None:
     return text if not text.startswith(_ESCAPED) else _ESCAPED + json.dumps(text)
 
 
-def _text_out(text: str | None) -> str | None:
+def _text_out(text: str | None) -> Any:
+    """What ``_text_in`` (or ``vector_text``) stored: the text, or the JSON object behind the marker."""
     return json.loads(text[1:]) if text is not None and text.startswith(_ESCAPED) else text
+
+
+def _content_in(outcome: Outcome) -> str | None:
+    return _text_in(outcome.content) if outcome.embedding is None else vector_text(outcome.embedding)
+
+
+def vector_text(vector: array[float]) -> str:
+    """How a ledger stores an embedding in its content column (SQLite and Postgres alike, see the module doc)."""
+    floats = array("d", vector)
+    if sys.byteorder == "big":
+        floats.byteswap()
+    return _ESCAPED + json.dumps({"embedding": base64.b64encode(floats.tobytes()).decode("ascii")},
+                                 separators=(",", ":"))
+
+
+def stored_answer(value: Any) -> tuple[str | None, array[float] | None]:
+    """``(content, embedding)`` from what a content column held, its escape already undone."""
+    if isinstance(value, dict) and isinstance(value.get("embedding"), str):
+        floats = array("d", base64.b64decode(value["embedding"]))
+        if sys.byteorder == "big":
+            floats.byteswap()
+        return None, floats
+    return value, None
 
 
 def _load(text: str | None) -> Any:
@@ -395,7 +428,8 @@ def _load(text: str | None) -> Any:
 
 def _outcome(row: tuple[Any, ...]) -> Outcome:
     _key, status, content, error, usage, model, batch_id, file_id, at, chars = row
-    return Outcome(status, _text_out(content), _load(error), _load(usage), model, batch_id, file_id, at, chars)
+    text, embedding = stored_answer(_text_out(content))
+    return Outcome(status, text, _load(error), _load(usage), model, batch_id, file_id, at, chars, embedding)
 
 
 class SendFilter:

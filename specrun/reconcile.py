@@ -106,14 +106,14 @@ def download(client: Provider, provider: str, downloads_dir: Path, file_id: str)
 def outcome_of(result: RowResult, *, model: str | None = None, batch_id: str | None = None,
                prompt_chars: int = 0) -> Outcome:
     return Outcome(result.status, result.content, result.error, result.usage, model, batch_id, result.source,
-                   time.time(), prompt_chars)
+                   time.time(), prompt_chars, result.embedding)
 
 
 def ledger_lookup(ledger: LedgerStore) -> Any:
     """The ledger as ``join_rows`` reads it: keys → RowResult."""
     def lookup(keys: Sequence[str]) -> Mapping[str, RowResult]:
         return {key: RowResult(o.status, o.content, dict(o.error) if o.error is not None else None,
-                               dict(o.usage) if o.usage is not None else None, o.file_id)
+                               dict(o.usage) if o.usage is not None else None, o.file_id, embedding=o.embedding)
                 for key, o in ledger.outcomes(keys).items()}
     return lookup
 

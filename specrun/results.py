@@ -6,6 +6,14 @@ request; neither is in input order. The join reads them into a map keyed by
 result, so retries merge cleanly) and then streams the input requests in order,
 writing one result line per row.
 
+An answer is read by its shape (``specrun._endpoints``): a chat completion's message
+text, a Responses API object's ``output_text`` (its usage renamed to the chat names:
+``input_tokens`` → ``prompt_tokens``, ``output_tokens`` → ``completion_tokens``), or an
+embeddings list's vector (``data[0].embedding``: floats, or base64 float32s as
+``encoding_format: base64`` sends them), kept as an ``array('d')``: 8 bytes a number,
+exactly the floats the provider wrote. The result line of an embeddings request carries it
+as ``"embedding"`` (a list of numbers, null on error), beside a null ``content``.
+
 The provider wrote those files, so nothing in them is trusted to have the expected
 shape: a field of the wrong type becomes a row error or is dropped, ``NaN``/``Infinity``
 numbers read as null, and a line that is not JSON (or nested too deeply to read) is a
@@ -16,16 +24,21 @@ non-JSON line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import math
 import os
+import sys
 import tempfile
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from specrun._endpoints import CHAT_COMPLETIONS, endpoint
 from specrun._files import file_sha256, use_default_mode
 from specrun._text import quoted
 from specrun.errors import DataError, ProviderError
@@ -47,6 +60,7 @@ class RowResult:
     usage: dict[str, Any] | None
     source: str | None = field(default=None, compare=False)  # the provider file it was read from
     parsed: Any = field(default=None, compare=False)  # a structured answer's JSON value (specrun.structured)
+    embedding: array[float] | None = None  # an embeddings answer's vector (float64s; content is None then)
 
 
 def is_answer(result: RowResult | None) -> TypeGuard[RowResult]:
@@ -87,6 +101,11 @@ def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
     if not isinstance(body, dict):
         no_body = {"code": "invalid_response", "message": "response has no body"}
         return custom_id, RowResult("error", None, no_body, None)
+    if "choices" not in body:
+        if body.get("object") == "list" or isinstance(body.get("data"), list):
+            return custom_id, _embedding_answer(body)
+        if body.get("object") == "response" or isinstance(body.get("output"), list):
+            return custom_id, _responses_answer(body)
     choices = body.get("choices")
     content = None
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
@@ -96,6 +115,73 @@ def parse_result_line(obj: Mapping[str, Any]) -> tuple[str, RowResult]:
         return custom_id, RowResult("error", None, {"code": "invalid_response",
                                                     "message": "the answer's message content is not text"}, None)
     return custom_id, RowResult("ok", content, None, _usage_of(body.get("usage")))
+
+
+def _invalid(message: str) -> RowResult:
+    return RowResult("error", None, {"code": "invalid_response", "message": message}, None)
+
+
+def _embedding_answer(body: Mapping[str, Any]) -> RowResult:
+    """An embeddings list (``/v1/embeddings``): the vector of its first input."""
+    data = body.get("data")
+    items = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+    first = next((item for item in items if item.get("index") == 0), items[0] if items else None)
+    vector = vector_of(first.get("embedding")) if first is not None else None
+    if vector is None:
+        return _invalid("the answer holds no embedding (a list of finite numbers, or base64 float32s)")
+    return RowResult("ok", None, None, _usage_of(body.get("usage")), embedding=vector)
+
+
+def vector_of(value: Any) -> array[float] | None:
+    """An embedding as a provider sent it (numbers, or base64 of little-endian float32s), or None."""
+    if isinstance(value, str):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) % 4:
+            return None
+        floats = array("f", raw)
+        if sys.byteorder == "big":
+            floats.byteswap()
+        vector = array("d", floats)
+    elif isinstance(value, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+        try:
+            vector = array("d", value)
+        except OverflowError:  # an integer past the float range
+            return None
+    else:
+        return None
+    return vector if all(map(math.isfinite, vector)) else None
+
+
+#: Responses API usage names → the chat names result lines (and budgets, and the ledger) use.
+_RESPONSES_USAGE = {"input_tokens": "prompt_tokens", "output_tokens": "completion_tokens",
+                    "input_tokens_details": "prompt_tokens_details",
+                    "output_tokens_details": "completion_tokens_details"}
+
+
+def _responses_answer(body: Mapping[str, Any]) -> RowResult:
+    """A Responses API object (``/v1/responses``): the text of its ``output_text`` parts, in order."""
+    status = body.get("status")
+    if status in ("failed", "cancelled") or body.get("error"):
+        err = body.get("error")
+        return RowResult("error", None, _error_of(err) if err else {"code": f"response_{_text(status, 50)}",
+                                                                    "message": f"the response is {_text(status)}"},
+                         None)
+    texts = []
+    output = body.get("output")
+    for item in output if isinstance(output, list) else ():
+        parts = item.get("content") if isinstance(item, dict) and item.get("type") == "message" else None
+        for part in parts if isinstance(parts, list) else ():
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                if not isinstance(part.get("text"), str):
+                    return _invalid("the answer's output_text is not text")
+                texts.append(part["text"])
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        usage = {_RESPONSES_USAGE.get(key, key): value for key, value in usage.items()}
+    return RowResult("ok", "".join(texts) if texts else None, None, _usage_of(usage))
 
 
 def _error_of(err: Any) -> dict[str, Any]:
@@ -262,6 +348,7 @@ def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reas
     stored = ledger(wanted) if (ledger is not None and wanted) else {}
     for request, result in zip(chunk, own, strict=True):
         record: dict[str, Any] = {"custom_id": request.custom_id, "index": request.index}
+        wants_vector = endpoint(getattr(request, "url", CHAT_COMPLETIONS)).vector
         reused = False
         skip_reason = getattr(request, "skip_reason", None)
         if skip_reason is None:
@@ -273,15 +360,24 @@ def _join_chunk(chunk: list[Any], results: Mapping[str, RowResult], missing_reas
                 answered(request, result)
             if result is not None and check is not None:
                 result = check(request, result)
+            if wants_vector and result is not None and result.status == "ok" and result.embedding is None:
+                result = _invalid("the answer to an embeddings request holds no vector")
+        error: dict[str, Any] | None
         if skip_reason is not None:
-            record.update(status="skipped", content=None,
-                          error={"code": "skipped", "message": skip_reason}, usage=None)
+            result = None
+            record.update(status="skipped", content=None)
+            error, usage = {"code": "skipped", "message": skip_reason}, None
         elif result is None:
-            record.update(status="error", content=None,
-                          error={"code": "missing", "message": missing_reason}, usage=None)
+            record.update(status="error", content=None)
+            error, usage = {"code": "missing", "message": missing_reason}, None
         else:
-            record.update(status=result.status, content=result.content, error=result.error, usage=result.usage)
-        record["parsed"] = result.parsed if (result is not None and skip_reason is None) else None
+            record.update(status=result.status, content=result.content)
+            error, usage = result.error, result.usage
+        if wants_vector:
+            vector = result.embedding if result is not None and result.status == "ok" else None
+            record["embedding"] = vector.tolist() if vector is not None else None
+        record.update(error=error, usage=usage)
+        record["parsed"] = result.parsed if result is not None else None
         record["reused"] = reused
         record["row"] = dict(request.row)
         yield record

@@ -22,7 +22,9 @@ from typing import Any
 import jinja2
 import yaml
 
+from specrun._endpoints import CHAT_COMPLETIONS
 from specrun._schema import did_you_mean, schema_problems, spec_schema, type_words
+from specrun._spec_endpoints import job_params, job_prompt, structured_params
 from specrun._spec_values import (
     DEFAULT_API_KEY_ENV,
     DEFAULT_BACKEND_URL_ENV,
@@ -45,7 +47,7 @@ from specrun._yaml import YamlDocument, format_path, load_yaml
 from specrun.data import DataSpec, format_from_extension
 from specrun.errors import SpecError
 from specrun.estimate import sets_output_limit
-from specrun.structured import load_output_schema, response_format
+from specrun.structured import load_output_schema
 
 __all__ = [
     "ProviderConfig", "BackendConfig", "DataSpec", "Limits", "Message", "Job", "Spec", "load_spec",
@@ -56,7 +58,6 @@ __all__ = [
 DEFAULT_ID_TEMPLATE = "{{ job }}-{{ index }}"
 #: What ``exports:`` can write (specrun.exports), by extension.
 EXPORT_SUFFIXES = (".csv", ".parquet")
-#: Params that bound one answer's tokens; without either, only the model's context does.
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -111,6 +112,7 @@ class _Resolver:
         self.data = document.data
         self.lines = document.lines
         self.overrides = overrides
+        self.provider = ProviderConfig()  # the spec's, once resolved: jobs are checked against its type
         self.problems: list[tuple[int, str]] = [
             (line, self._format(line, field, message)) for line, field, message in document.problems
         ]
@@ -174,6 +176,7 @@ class _Resolver:
         data = self.data
         base_dir = self.path.parent
         variables = self._vars(data.get("vars") or {})
+        self.provider = provider_config(data.get("provider"))
         defaults = data.get("defaults") or {}
         self._check_templates(defaults, ("defaults",))
         jobs: dict[str, Job] = {}
@@ -189,7 +192,7 @@ class _Resolver:
             path=self.path,
             base_dir=base_dir,
             version=data["version"],
-            provider=provider_config(data.get("provider")),
+            provider=self.provider,
             vars=variables,
             jobs=jobs,
             budget_max_cost_usd=budget.get("max_cost_usd"),
@@ -294,6 +297,8 @@ class _Resolver:
             templates.append(((*path, "id"), section["id"]))
         for index, message in enumerate(section.get("messages") or ()):
             templates.append(((*path, "messages", index, "content"), message["content"]))
+        if isinstance(section.get("input"), str):
+            templates.append(((*path, "input"), section["input"]))
         for field_path, source in templates:
             try:
                 compile_template(source)
@@ -307,36 +312,24 @@ class _Resolver:
         if model is None:
             self._problem(path, "no model (set model: here or under defaults:)", key=True)
             ok = False
-        messages_from = path if "messages" in section else ("defaults",)
-        raw_messages = section.get("messages", defaults.get("messages"))
-        if raw_messages is None:
-            self._problem(path, "no messages (set messages: here or under defaults:)", key=True)
-            ok = False
-        params = {**(defaults.get("params") or {}), **(section.get("params") or {})}
-        for reserved in ("model", "messages"):
-            if reserved in params:
-                where = path if reserved in (section.get("params") or {}) else ("defaults",)
-                self._problem((*where, "params", reserved),
-                              f"{reserved} cannot be a param; use the job's {reserved}: key", key=True)
-                ok = False
+        provider_type = self.provider.type
+        prompt = job_prompt(name, section, defaults, provider_type, self._problem)
+        params = job_params(name, section, defaults, prompt.kind, provider_type, self._problem) if prompt else None
         output_schema = None
         if "output_schema" in section:
             output_schema, _source, problem = load_output_schema(section["output_schema"], base_dir)
             if problem:
                 self._problem((*path, "output_schema"), problem)
                 ok = False
-            elif "response_format" in params:
-                self._problem((*path, "output_schema"), "use output_schema or params.response_format, not both")
-                ok = False
-            elif output_schema is not None:
-                params["response_format"] = response_format(name, output_schema)
+            elif output_schema is not None and prompt is not None and params is not None:
+                ok = structured_params(name, prompt.kind, output_schema, params, self._problem) and ok
         exports_display = tuple(section.get("exports") or ())
         for index, export in enumerate(exports_display):
             if Path(export).suffix.lower() not in EXPORT_SUFFIXES or "\0" in export:
                 self._problem((*path, "exports", index), f"{export!r}: an export is a .csv or .parquet file")
                 ok = False
         data = self._data(name, section, base_dir)
-        if data is None or not ok:
+        if data is None or prompt is None or params is None or not ok:
             return None
         limits = asdict(Limits(**{**(defaults.get("limits") or {}), **(section.get("limits") or {})}))
         budget = {**(defaults.get("budget") or {}), **(section.get("budget") or {})}
@@ -349,12 +342,14 @@ class _Resolver:
             return None
         messages = tuple(
             Message(role=m["role"], content=m["content"],
-                    line=self.lines.of((*messages_from, "messages", i, "content")))
-            for i, m in enumerate(raw_messages)
+                    line=self.lines.of((*prompt.messages_from, "messages", i, "content")))
+            for i, m in enumerate(prompt.messages or ())
         )
+        url = prompt.kind.url
         resolved = {
             "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            **({"messages": [{"role": m.role, "content": m.content} for m in messages]} if prompt.input is None
+               else {"endpoint": url, "input": prompt.input}),
             "params": params,
             "id": id_template,
             "data": ({"rows": list(data.rows)} if data.rows is not None
@@ -388,13 +383,20 @@ class _Resolver:
             resolved=resolved,
             description=section.get("description"),
             id_line=self.lines.of((*path, "id")) if "id" in section else self.lines.of(("defaults", "id")),
-            warnings=self._job_warnings(name, params),
+            warnings=self._job_warnings(name, params, url),
+            endpoint=url,
+            input=prompt.input,
+            input_line=self.lines.of((*prompt.input_from, "input")) if prompt.input is not None else None,
         )
 
-    def _job_warnings(self, name: str, params: Mapping[str, Any]) -> tuple[str, ...]:
-        if sets_output_limit(params):
+    def _job_warnings(self, name: str, params: Mapping[str, Any], url: str) -> tuple[str, ...]:
+        if sets_output_limit(params, url):
             return ()
         line = self.lines.of_key(("jobs", name))
+        if url != CHAT_COMPLETIONS:
+            return (self._format(line, "", f"job {name!r} sets no max_output_tokens: each answer is bounded only by "
+                                           f"the model's context length, so the cost estimate's upper end will be "
+                                           f"very wide; set params.max_output_tokens"),)
         return (self._format(line, "", f"job {name!r} sets no max_tokens: each reply is bounded only by the "
                                        f"model's context length, so the cost estimate's upper end will be very "
                                        f"wide; set params.max_tokens (or max_completion_tokens)"),)

@@ -2,8 +2,9 @@
 
 - ``load_output_schema`` reads the schema (inline, or a .json/.yaml file) and refuses one
   that is not a valid JSON Schema, with words a user can act on;
-- ``response_format`` is what every request of the job carries, so the model (and the
-  request key, so the ledger) knows the schema;
+- ``response_format`` is what every request of a chat job carries, so the model (and the
+  request key, so the ledger) knows the schema; ``text_format`` the same for a
+  ``/v1/responses`` job (``text: {format: ...}``);
 - ``Checker`` parses each answer and validates it: an ok answer gains ``parsed``; one that
   is not JSON, or breaks the schema, becomes the row error ``invalid_output`` naming what
   failed, its raw text kept in ``content``. Plan, apply and the ledger all check with it.
@@ -22,7 +23,8 @@ import yaml
 
 from specrun.results import RowResult
 
-__all__ = ["SCHEMA_SUFFIXES", "load_output_schema", "schema_problem", "response_format", "Checker", "INVALID_OUTPUT"]
+__all__ = ["SCHEMA_SUFFIXES", "load_output_schema", "schema_problem", "response_format", "text_format", "Checker",
+           "INVALID_OUTPUT"]
 
 INVALID_OUTPUT = "invalid_output"
 SCHEMA_SUFFIXES = (".json", ".yaml", ".yml")
@@ -105,8 +107,17 @@ def _unresolved_ref(schema: Mapping[str, Any]) -> str | None:
 
 def response_format(job_name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
     """The ``response_format`` every request of the job carries (the OpenAI structured-outputs shape)."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", job_name)[:64] or "output"
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": dict(schema), "strict": True}}
+    return {"type": "json_schema", "json_schema": {"name": _schema_name(job_name), "schema": dict(schema),
+                                                   "strict": True}}
+
+
+def text_format(job_name: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``text.format`` every request of a ``/v1/responses`` job carries (the Responses API's shape)."""
+    return {"type": "json_schema", "name": _schema_name(job_name), "schema": dict(schema), "strict": True}
+
+
+def _schema_name(job_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", job_name)[:64] or "output"
 
 
 class Checker:

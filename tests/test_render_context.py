@@ -29,9 +29,9 @@ TOKENS = [12, 61, 11, 62, 12]
 def counted_by_hand(monkeypatch):
     from specrun.tokens import ChatFormat, Counting, TokenCounter
 
-    monkeypatch.setattr("specrun.render.counter_for",
+    monkeypatch.setattr("specrun._job_renderer.counter_for",
                         lambda model: TokenCounter(Counting("heuristic"), lambda text: -(-len(text) // 4)))
-    monkeypatch.setattr("specrun.render.chat_format_for", lambda model: ChatFormat("by hand", 4, 3))
+    monkeypatch.setattr("specrun._job_renderer.chat_format_for", lambda model: ChatFormat("by hand", 4, 3))
 
 
 def make(tmp_path: Path, *, params: str = "{max_tokens: 100}", extra: str = "", names=NAMES):

@@ -142,8 +142,8 @@ def test_every_schema_problem_is_listed_with_line_and_field(tmp_path):
 def test_unknown_key_without_close_match_lists_the_allowed_keys(tmp_path):
     problems = problems_of(write(tmp_path, "version: 1\njobs:\n  j:\n    rows: [{}]\n    frobnicate: 1\n"))
     assert problems[0].endswith(":5: jobs.j.frobnicate: unknown key 'frobnicate' (allowed: description, model, "
-                                "data, rows, id, messages, params, output, limits, budget, on_too_long, dedupe, "
-                                "output_schema, exports)")
+                                "data, rows, id, endpoint, messages, input, params, output, limits, budget, "
+                                "on_too_long, dedupe, output_schema, exports)")
 
 
 def test_missing_version_and_jobs(tmp_path):

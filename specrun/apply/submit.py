@@ -166,10 +166,11 @@ class _Submitting(_ExecutorBase):
         assert shard.file_id is not None
         provider = self.spec.provider
         if provider.type != "openai":
-            return self.client.create_batch(shard.file_id, completion_window=provider.completion_window)
+            return self.client.create_batch(shard.file_id, endpoint=job.endpoint,
+                                            completion_window=provider.completion_window)
         metadata = {JOB_METADATA_KEY: job.name, SHARD_METADATA_KEY: shard.filename}
-        return self.client.create_batch(shard.file_id, completion_window=provider.completion_window,
-                                        metadata=metadata)
+        return self.client.create_batch(shard.file_id, endpoint=job.endpoint,
+                                        completion_window=provider.completion_window, metadata=metadata)
 
     def _find_batch(self, shard: ShardState) -> Batch | None:
         """A usable batch on the shard's file, or (type openai) one whose metadata names the shard."""

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from specrun._text import quoted
 from specrun.backends.postgres import _Backend, _key, _location
-from specrun.ledger import Outcome
+from specrun.ledger import Outcome, stored_answer, vector_text
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -228,7 +228,8 @@ class PostgresLedger(_Backend):
             seen = repeats.get(key, 0)
             repeats[key] = seen + 1
             prompt_tokens, completion_tokens = _tokens(outcome.usage)
-            rows.append((seen, bytes.fromhex(key), outcome.status, _text(outcome.content), _dump(outcome.error),
+            content = _text(outcome.content) if outcome.embedding is None else vector_text(outcome.embedding)
+            rows.append((seen, bytes.fromhex(key), outcome.status, content, _dump(outcome.error),
                          _dump(outcome.usage), _text(outcome.model), _text(outcome.batch_id), _text(outcome.file_id),
                          outcome.at or now, outcome.prompt_chars, prompt_tokens, completion_tokens))
         if not rows:
@@ -421,5 +422,6 @@ def _tokens(usage: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
 
 def _outcome(row: Sequence[Any]) -> Outcome:
     status, content, error, usage, model, batch_id, file_id, at, chars = row
-    return Outcome(status, _untext(content), error, usage, _untext(model), _untext(batch_id), _untext(file_id),
-                   at, chars)
+    text, embedding = stored_answer(_untext(content))
+    return Outcome(status, text, error, usage, _untext(model), _untext(batch_id), _untext(file_id), at, chars,
+                   embedding)

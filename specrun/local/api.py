@@ -24,7 +24,9 @@ __all__ = ["LocalBatchAPI", "APIFailure", "FILE_PURPOSES", "BATCH_ENDPOINT"]
 FILE_PURPOSES = ("batch", "batch_output", "assistants", "assistants_output", "fine-tune",
                  "fine-tune-results", "vision", "user_data")
 BATCH_ENDPOINT = "/v1/chat/completions"
-_SUPPORTED_ENDPOINTS = (BATCH_ENDPOINT, "/chat/completions")
+#: The endpoints a batch can name (each line's url must be the batch's), and the spellings without /v1.
+_SUPPORTED_ENDPOINTS = {url: url for url in (BATCH_ENDPOINT, "/v1/embeddings", "/v1/responses")}
+_SUPPORTED_ENDPOINTS.update({url.removeprefix("/v1"): url for url in list(_SUPPORTED_ENDPOINTS)})
 
 
 class APIFailure(Exception):
@@ -197,9 +199,11 @@ class LocalBatchAPI:
         if not isinstance(input_file_id, str) or not input_file_id:
             raise APIFailure(400, "Missing required parameter: 'input_file_id'.",
                              code="missing_required_parameter", param="input_file_id")
-        endpoint = body.get("endpoint") or BATCH_ENDPOINT
-        if endpoint not in _SUPPORTED_ENDPOINTS:
-            raise APIFailure(400, f"Unsupported endpoint {endpoint!r}; only {BATCH_ENDPOINT} is served.",
+        asked = body.get("endpoint") or BATCH_ENDPOINT
+        endpoint = _SUPPORTED_ENDPOINTS.get(asked) if isinstance(asked, str) else None
+        if endpoint is None:
+            served = ", ".join(url for url in _SUPPORTED_ENDPOINTS if url.startswith("/v1/"))
+            raise APIFailure(400, f"Unsupported endpoint {asked!r}; served: {served}.",
                              code="invalid_value", param="endpoint")
         metadata = body.get("metadata")
         if metadata is not None and not (
@@ -217,7 +221,7 @@ class LocalBatchAPI:
             "id": new_id("batch_"),
             "owner": owner,
             "input_file_id": input_file_id,
-            "endpoint": BATCH_ENDPOINT,
+            "endpoint": endpoint,
             "completion_window": self.options.completion_window,
             "status": "validating",
             "metadata": dumps(metadata or None),

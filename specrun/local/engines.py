@@ -7,7 +7,11 @@ many it works on at once is its own business (the openai engine keeps up to
 The echo engine replies ``"echo: " + <last user message>``, cut to
 ``max_tokens * 4`` characters (``finish_reason: "length"`` then), with usage counted
 as one token per four characters. A last user message containing ``[[fail]]``
-gets a per-line 400 error instead, so pipelines can test partial failures.
+gets a per-line 400 error instead, so pipelines can test partial failures. It answers
+``/v1/responses`` (a Responses API object with the same text) and ``/v1/embeddings``
+(deterministic unit vectors) too: see ``_echo``. The openai engine sends each request to
+the upstream's path for the batch's endpoint (``<upstream>/chat/completions``,
+``/embeddings``, ``/responses``).
 
 Asked for structured output, it answers JSON: for ``response_format`` ``json_schema``
 a deterministic instance of the schema (``schema_instance``: values drawn from a hash
@@ -20,11 +24,9 @@ JSON that breaks the schema.
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import http.client
 import json
 import logging
-import math
 import os
 import ssl
 import threading
@@ -36,13 +38,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from specrun.errors import SpecrunError
-from specrun.local._instances import (
-    ECHO_INVALID_JSON_MARKER,
-    ECHO_OFF_SCHEMA_MARKER,
-    _InvalidResponseFormat,
-    _structured_content,
-    schema_instance,
-)
+from specrun.local._echo import ECHO_FAIL_MARKER, echo_answer
+from specrun.local._instances import ECHO_INVALID_JSON_MARKER, ECHO_OFF_SCHEMA_MARKER, schema_instance
 from specrun.local._options import LocalOptions
 
 __all__ = [
@@ -52,8 +49,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("specrun.local")
-
-ECHO_FAIL_MARKER = "[[fail]]"
 
 
 @dataclass(frozen=True)
@@ -102,6 +97,9 @@ DEFAULT_ECHO_MODELS = (
     ModelInfo("mistralai/Mistral-7B-Instruct-v0.3", "Mistral 7B Instruct v0.3",
               "Mistral AI's 7B instruction-tuned model (echo engine).", 5.0, 5.0, 7.2, None, 32768,
               "https://www.apache.org/licenses/LICENSE-2.0"),
+    ModelInfo("BAAI/bge-m3", "BGE-M3", "BAAI's multilingual embedding model (echo engine: deterministic "
+              "vectors, 256 numbers unless dimensions says otherwise).", 1.0, 0.0, 0.57, None, 8192,
+              "https://huggingface.co/BAAI/bge-m3"),
 )
 
 
@@ -109,6 +107,7 @@ DEFAULT_ECHO_MODELS = (
 class EngineRequest:
     custom_id: str
     body: dict[str, Any]
+    url: str = "/v1/chat/completions"  # the batch's endpoint: what the body asks for
 
 
 @dataclass(frozen=True)
@@ -148,65 +147,11 @@ class Engine(Protocol):
 # ---- echo ------------------------------------------------------------------------------
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}, ...]
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return "" if content is None else str(content)
-
-
-def _refused(message: str, param: str, code: str) -> EngineResult:
-    """The echo engine's 400 answer to a request it refuses (the OpenAI error shape)."""
-    return EngineResult(400, {"error": {"message": f"echo engine: {message}", "type": "invalid_request_error",
-                                        "param": param, "code": code}})
-
-
-def echo_reply(custom_id: str, body: dict[str, Any], *, created: int | None = None) -> EngineResult:
-    """The echo engine's deterministic answer to one request body."""
-    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-    user = [m for m in messages if m.get("role") == "user"] or messages
-    last = _text(user[-1].get("content")) if user else ""
-    model = str(body.get("model", ""))
-    digest = hashlib.sha256(f"{custom_id}\0{model}\0{last}".encode()).hexdigest()
-    if ECHO_FAIL_MARKER in last:
-        return _refused(f"the last user message contains the {ECHO_FAIL_MARKER} marker", "messages",
-                        "echo_fail_marker")
-    try:
-        structured = _structured_content(body.get("response_format"), last)
-    except _InvalidResponseFormat as exc:
-        return _refused(str(exc), "response_format", "invalid_response_format")
-    content = "echo: " + last if structured is None else structured
-    finish_reason = "stop"
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    # Structured answers ignore the max_tokens cap: a JSON text cut mid-value would fail
-    # every schema check for a reason tests did not ask for, and even the smallest valid
-    # instance can outgrow a small cap. Broken answers are opt-in, by marker.
-    if structured is None and isinstance(max_tokens, int) and not isinstance(max_tokens, bool) \
-            and max_tokens > 0 and len(content) > max_tokens * 4:
-        content = content[: max_tokens * 4]
-        finish_reason = "length"
-    prompt_chars = sum(len(_text(m.get("content"))) for m in messages)
-    prompt_tokens = max(1, math.ceil(prompt_chars / 4))
-    completion_tokens = max(1, math.ceil(len(content) / 4))
-    return EngineResult(200, {
-        "id": "chatcmpl-" + digest[:24],
-        "object": "chat.completion",
-        "created": int(time.time()) if created is None else created,
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": content},
-            "logprobs": None,
-            "finish_reason": finish_reason,
-        }],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-        "system_fingerprint": "specrun-echo",
-    })
+def echo_reply(custom_id: str, body: dict[str, Any], *, created: int | None = None,
+               url: str = "/v1/chat/completions") -> EngineResult:
+    """The echo engine's deterministic answer to one request body sent to ``url`` (see ``_echo``)."""
+    status, answer = echo_answer(custom_id, body, url, created)
+    return EngineResult(status, answer)
 
 
 class EchoEngine:
@@ -233,7 +178,7 @@ class EchoEngine:
             if self._delay:
                 time.sleep(self._delay)
                 created = int(time.time())
-            yield echo_reply(request.custom_id, request.body, created=created)
+            yield echo_reply(request.custom_id, request.body, created=created, url=request.url)
             if should_stop():
                 return
 
@@ -244,8 +189,14 @@ class EchoEngine:
 # ---- openai (an OpenAI-compatible upstream) ----------------------------------------------------
 
 
+def upstream_path(url: str) -> str:
+    """The upstream path of a batch endpoint: ``/v1/embeddings`` → ``/embeddings`` (the upstream URL ends in /v1)."""
+    return url.removeprefix("/v1")
+
+
 class OpenAIEngine:
-    """Sends each request to ``<upstream>/chat/completions``, ``concurrency`` at a time."""
+    """Sends each request to the upstream's path for its endpoint (``<upstream>/chat/completions``,
+    ``/embeddings``, ``/responses``), ``concurrency`` at a time."""
 
     name = "openai"
     _RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -288,7 +239,7 @@ class OpenAIEngine:
         while True:
             delay: float | None = None
             try:
-                status, headers, content = self._upstream.request("POST", "/chat/completions", payload)
+                status, headers, content = self._upstream.request("POST", upstream_path(request.url), payload)
             except (OSError, http.client.HTTPException) as exc:
                 if attempt >= self.max_retries or self._closed.is_set():
                     return EngineResult(None, None, {

@@ -95,10 +95,16 @@ def validate_input(path: Path, *, endpoint: str, active_models: set[str] | None,
         if not isinstance(body, dict):
             result.add(number, "missing_required_parameter", f"line {number}: body must be a JSON object", "body")
             continue
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            result.add(number, "missing_required_parameter",
-                       f"line {number}: body.messages must be a non-empty list", "body.messages")
+        if endpoint.endswith("/chat/completions"):
+            messages = body.get("messages")
+            if not isinstance(messages, list) or not messages:
+                result.add(number, "missing_required_parameter",
+                           f"line {number}: body.messages must be a non-empty list", "body.messages")
+        else:  # /v1/embeddings, /v1/responses
+            given = body.get("input")
+            if not (isinstance(given, str) or (isinstance(given, list) and given)):
+                result.add(number, "missing_required_parameter",
+                           f"line {number}: body.input must be a text or a non-empty list", "body.input")
         model = body.get("model")
         if not isinstance(model, str) or not model:
             result.add(number, "missing_required_parameter", f"line {number}: body.model must be a string",
@@ -222,7 +228,7 @@ class _BatchRun:
                     continue
                 line = json.loads(raw)
                 queued.append((index + 1, line["custom_id"]))
-                yield EngineRequest(line["custom_id"], line["body"])
+                yield EngineRequest(line["custom_id"], line["body"], row.endpoint)
 
         results = self.worker.engine.map(requests(), should_stop)
         since_checkpoint, last_checkpoint = 0, time.monotonic()

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from specrun._endpoints import endpoint
 from specrun.errors import PlanError
 from specrun.estimate import (
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -133,16 +134,17 @@ def _expected(item: JobInputs, job_plan: JobPlan, history: Calibration | None, p
 
 def _unbounded_output_note(item: JobInputs, cost: CostRange | None) -> str | None:
     """Why a job's cost range is so wide when it sets no max_tokens, and what to set."""
-    params = item.job.params
-    if sets_output_limit(params):
+    params, url = item.job.params, item.job.endpoint
+    if sets_output_limit(params, url):
         return None
+    limit = endpoint(url).output_limit
     if item.context_length:
         bound = f"the rest of the model's {item.context_length:,}-token context"
     else:
         bound = f"{DEFAULT_MAX_OUTPUT_TOKENS:,} tokens (the model's context length is unknown)"
     high = f" (up to {format_usd(cost.max_usd)})" if cost is not None else ""
-    return (f"job '{item.job.name}' sets no max_tokens, so each reply is bounded only by {bound}: the high end "
-            f"of its estimate{high} assumes every reply is that long. Set params.max_tokens to the longest "
+    return (f"job '{item.job.name}' sets no {limit}, so each reply is bounded only by {bound}: the high end "
+            f"of its estimate{high} assumes every reply is that long. Set params.{limit} to the longest "
             "reply you expect to get a useful estimate and budget check")
 
 

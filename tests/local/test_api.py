@@ -18,7 +18,7 @@ def test_models(embedded):
     active = client.get("/active-models").json()["active_models"]
     assert active == [m.id for m in DEFAULT_ECHO_MODELS]
     assert {"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.3-70B-Instruct", "Qwen/Qwen2.5-7B-Instruct",
-            "mistralai/Mistral-7B-Instruct-v0.3"} == set(active)
+            "mistralai/Mistral-7B-Instruct-v0.3", "BAAI/bge-m3"} == set(active)
     configs = client.get("/model-config").json()["active_models"]
     assert [c["id"] for c in configs] == active
     for config in configs:
@@ -97,8 +97,9 @@ def test_error_bodies(embedded):
     not_batch = client.post("/files", files={"file": ("x.jsonl", b"{}\n")}, data={"purpose": "vision"}).json()["id"]
     assert client.post("/batches", json={"input_file_id": not_batch}).status_code == 400
     assert client.post("/files", files={"file": ("x.jsonl", b"{}")}, data={"purpose": "junk"}).status_code == 400
-    unsupported = client.post("/batches", json={"input_file_id": not_batch, "endpoint": "/v1/embeddings"})
+    unsupported = client.post("/batches", json={"input_file_id": not_batch, "endpoint": "/v1/completions"})
     assert unsupported.status_code == 400 and unsupported.json()["error"]["param"] == "endpoint"
+    assert "served: /v1/chat/completions, /v1/embeddings, /v1/responses" in unsupported.json()["error"]["message"]
 
 
 def test_purpose_defaults_to_batch_and_metadata_round_trips(embedded):
