@@ -38,6 +38,9 @@ from specrun.local.worker import FILE_RETENTION_SECONDS, new_id
 __all__ = ["MessageBatches", "rfc3339"]
 
 _UNANSWERED = {"cancelled": "canceled", "expired": "expired"}
+# Where a part's requests without an answer are counted, by the part's status (a part that
+# completed with some unanswered would have lost answers: those read as errored).
+_UNANSWERED_COUNT = {**_UNANSWERED, "completed": "errored"}
 
 
 def rfc3339(moment: float | None) -> str | None:
@@ -143,9 +146,7 @@ class MessageBatches:
                 continue
             counts["succeeded"] += part.completed
             counts["errored"] += part.failed
-            bucket = {"cancelled": "canceled", "expired": "expired", "completed": "errored"}.get(part.status,
-                                                                                                 "processing")
-            counts[bucket] += rest
+            counts[_UNANSWERED_COUNT.get(part.status, "processing")] += rest
         ended = self._ended(parts)
         ended_at = max([row.created_at, *(_ended_at(p) or 0 for p in parts)]) if ended else None
         status = "ended" if ended else "canceling" if row.cancel_initiated_at is not None else "in_progress"
@@ -184,10 +185,11 @@ class MessageBatches:
         if self._ended(parts):
             raise APIFailure(400, f"Message Batch {batch_id} has already ended; only a batch still in progress "
                              "can be canceled.")
-        self.rows.mark_cancel(row.id, time.time())
-        for part in parts:
+        now = time.time()
+        self.rows.mark_cancel(row.id, now)
+        for part in parts:  # a part already finalizing completes: all its requests were answered
             self.store.update_batch(part.id, only_if_status=("validating", "in_progress"), status="cancelling",
-                                    cancelling_at=int(time.time()))
+                                    cancelling_at=int(now))
         self.api.worker.wake()
         return self.get(owner, batch_id, origin=origin)
 
@@ -213,7 +215,7 @@ class MessageBatches:
             if not path.exists():
                 size = self.store.write_blob(row.results_file_id, _jsonl(self._result_lines(row, parts)))
                 now = int(time.time())
-                self.rows.register_results(row, {
+                self.rows.register_results({
                     "id": row.results_file_id, "owner": MESSAGES_OWNER_PREFIX + owner,
                     "filename": f"{row.id}_results.jsonl", "purpose": "batch_output", "bytes": size,
                     "created_at": now, "expires_at": now + FILE_RETENTION_SECONDS})

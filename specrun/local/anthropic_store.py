@@ -123,7 +123,8 @@ class MessageBatchStore:
         self.store.execute("UPDATE message_batches SET cancel_initiated_at = ? "
                            "WHERE id = ? AND cancel_initiated_at IS NULL", (when, batch_id))
 
-    def register_results(self, row: MessageBatchRow, file_row: dict[str, Any]) -> None:
+    def register_results(self, file_row: dict[str, Any]) -> None:
+        """Record a written results file (once, however many callers wrote it)."""
         self.store.execute(_INSERT_FILE.replace("INSERT", "INSERT OR IGNORE", 1), file_row)
 
     def delete(self, row: MessageBatchRow) -> None:

@@ -22,7 +22,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -377,14 +377,14 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, list(params)).fetchall()
+            return self._db.execute(sql, params).fetchall()
 
-    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement; the number of rows it changed."""
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
+        """Run one statement (``?`` or ``:name`` parameters); the number of rows it changed."""
         with self._lock:
-            return self._db.execute(sql, list(params)).rowcount
+            return self._db.execute(sql, params).rowcount
 
     def executescript(self, script: str) -> None:
         with self._lock:

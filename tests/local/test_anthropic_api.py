@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -241,6 +242,9 @@ def test_delete_forgets_the_batch_and_its_files(anthropic_client, tmp_path):
     assert deleted.json() == {"id": batch["id"], "type": "message_batch_deleted"}
     error_of(client.get(f"/v1/messages/batches/{batch['id']}"), 404, "not_found_error")
     assert not any((tmp_path / "local" / "files").iterdir())
+    with sqlite3.connect(tmp_path / "local" / "specrun-local.sqlite3") as db:
+        assert [db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("files", "batches", "message_batches")] == [0, 0, 0]
 
 
 # ---- creation checks and limits ---------------------------------------------------------------------
