@@ -393,3 +393,18 @@ def test_late_faults_create_the_batch_then_answer_500(anthropic_client):
     client = anthropic_client(late_fault_rate=1.0, fault_seed=3)
     error_of(client.post("/v1/messages/batches", json={"requests": [request("a")]}), 500, "api_error")
     assert len(client.get("/v1/messages/batches").json()["data"]) == 1
+
+
+def test_a_data_directory_from_before_message_batches_gains_them(anthropic_client, tmp_path):
+    data = tmp_path / "old"
+    client = anthropic_client(data)
+    openai_style = httpx.Client(transport=client._transport, base_url=ROOT + "/v1")
+    old_batch = create_batch(openai_style, requests_file(2))
+    client._transport.close()
+    with sqlite3.connect(data / "specrun-local.sqlite3") as db:   # as an older specrun left it
+        db.execute("DROP TABLE message_batches")
+    again = anthropic_client(data)
+    batch = create(again, [request("a")])
+    assert wait_ended(again, batch["id"])["request_counts"]["succeeded"] == 1
+    assert httpx.Client(transport=again._transport, base_url=ROOT + "/v1") \
+        .get(f"/batches/{old_batch['id']}").status_code == 200
