@@ -182,7 +182,7 @@ def _responses(custom_id: str, body: Mapping[str, Any], created: int) -> Answer:
         "top_p": float(top_p) if isinstance(top_p, (int, float)) else 1.0,
         "usage": {
             "input_tokens": prompt_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": completion_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": prompt_tokens + completion_tokens,

@@ -8,7 +8,7 @@ import time
 import openai
 import pytest
 
-from conftest import MODEL, requests_file
+from conftest import MODEL, jsonl, requests_file
 
 
 @pytest.fixture
@@ -98,3 +98,42 @@ def test_sdk_retries_through_injected_faults(served):
     client = openai.OpenAI(base_url=server.url, api_key="unused", max_retries=8, _strict_response_validation=True)
     for _ in range(8):  # some 500/502 carry no Retry-After: the SDK backs off ~0.5 s
         assert client.models.list().data
+
+
+def _batch_bodies(sdk, lines: list[dict], endpoint: str) -> tuple[openai.types.Batch, list[dict]]:
+    """Create a batch through the SDK on ``endpoint``, wait, and return it with each output line's body."""
+    uploaded = sdk.files.create(file=("requests.jsonl", jsonl(lines)), purpose="batch")
+    batch = sdk.batches.create(input_file_id=uploaded.id, endpoint=endpoint, completion_window="24h")
+    assert batch.endpoint == endpoint
+    done = _wait(sdk, batch.id)
+    assert done.status == "completed" and done.request_counts.completed == len(lines)
+    output = [json.loads(line) for line in sdk.files.content(done.output_file_id).text.splitlines()]
+    assert [o["custom_id"] for o in output] == [line["custom_id"] for line in lines]
+    return done, [o["response"]["body"] for o in output]
+
+
+def test_embeddings_batch_answers_parse_strictly_as_the_sdk_types(sdk):
+    lines = [{"custom_id": f"e-{i}", "method": "POST", "url": "/v1/embeddings",
+              "body": {"model": "BAAI/bge-m3", "input": f"text {i}", **({"dimensions": 16} if i else {})}}
+             for i in range(3)]
+    done, bodies = _batch_bodies(sdk, lines, "/v1/embeddings")
+    assert done.model == "BAAI/bge-m3"
+    for index, body in enumerate(bodies):
+        answer = openai.types.CreateEmbeddingResponse.model_validate(body, strict=True)
+        assert answer.object == "list" and answer.model == "BAAI/bge-m3"
+        [item] = answer.data
+        assert len(item.embedding) == (16 if index else 256) and answer.usage.prompt_tokens > 0
+
+
+def test_responses_batch_answers_parse_strictly_as_the_sdk_types(sdk):
+    lines = [{"custom_id": f"r-{i}", "method": "POST", "url": "/v1/responses",
+              "body": {"model": MODEL, "input": f"question {i}", "instructions": "Be brief.",
+                       "max_output_tokens": 64 if i else 2}}
+             for i in range(3)]
+    _, bodies = _batch_bodies(sdk, lines, "/v1/responses")
+    for index, body in enumerate(bodies):
+        answer = openai.types.responses.Response.model_validate(body, strict=True)
+        assert answer.status == ("completed" if index else "incomplete")
+        assert answer.output_text == f"echo: question {index}"[: 8 if not index else None]
+        assert answer.usage is not None and answer.usage.total_tokens == answer.usage.input_tokens \
+            + answer.usage.output_tokens
