@@ -164,3 +164,49 @@ def test_replace_flag_ignores_the_ledger():
     run("apply", "--auto-approve", "--replace", "a", "--poll-interval", "0.1")
     sent = [line for name, lines in uploaded_lines().items() if name not in before for line in lines]
     check_agreement(job, sent)
+
+
+def write_endpoint_spec(endpoint: str, rows: list[str]) -> None:
+    """Job ``a`` on ``endpoint`` (embeddings or responses), its input a template of ``row.q``."""
+    inline = ", ".join(json.dumps({"q": q}) for q in rows)
+    params = "{dimensions: 4}" if endpoint == "/v1/embeddings" else "{max_output_tokens: 8, instructions: Be brief.}"
+    model = "BAAI/bge-m3" if endpoint == "/v1/embeddings" else MODEL
+    Path("specrun.yaml").write_text(f"""version: 1
+provider: {{local: {{engine: echo}}}}
+defaults: {{model: {MODEL}, params: {{max_tokens: 8}}}}
+jobs:
+  a:
+    endpoint: {endpoint}
+    model: {model}
+    rows: [{inline}]
+    input: "Answer: {{{{ row.q }}}}"
+    params: {params}
+""")
+
+
+@pytest.mark.parametrize("endpoint", ["/v1/embeddings", "/v1/responses"])
+def test_other_endpoints_send_what_the_plan_counts(endpoint):
+    from specrun._heuristic import heuristic_tokens
+    from specrun.tokens import chat_format_for
+
+    def check(job: dict, sent: list[dict]) -> None:
+        assert len(sent) == job["to_send"]
+        assert {line["url"] for line in sent} <= {endpoint}
+        tokens = sum(heuristic_tokens(line["body"]["input"]) for line in sent)
+        if endpoint == "/v1/responses":  # the input is a user message, the instructions a system one
+            chat = chat_format_for(MODEL)
+            tokens += len(sent) * (chat.per_request + 2 * chat.per_message + heuristic_tokens("Be brief."))
+        assert job["estimated_input_tokens"] == tokens
+        assert job["max_output_tokens"] == (0 if endpoint == "/v1/embeddings" else 8) * len(sent)
+
+    write_endpoint_spec(endpoint, ["one", "two", "three"])
+    job = planned_job()
+    assert (job["action"], job["to_send"]) == ("create", 3)
+    check(job, sent_by_apply({}))
+    write_endpoint_spec(endpoint, ["one", "TWO", "three", "four"])
+    job = planned_job()
+    assert (job["action"], job["to_send"], job["reused"]) == ("update", 2, 2)
+    sent = sent_by_apply(uploaded_lines())
+    check(job, sent)
+    assert sorted(line["body"]["input"] for line in sent) == ["Answer: TWO", "Answer: four"]
+    assert planned_job()["action"] == "noop"
