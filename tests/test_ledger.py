@@ -395,3 +395,19 @@ def test_text_a_provider_sent_that_utf8_cannot_hold_is_kept_exactly(ledger):
     stored = ledger.outcomes([key(1), key(2)])
     assert (stored[key(1)].content, stored[key(1)].usage) == ("x\ud800y", {"note": "\udc00"})
     assert stored[key(2)].content == "\x01looks like the marker"
+
+
+def test_an_embedding_reads_back_bit_for_bit_and_never_as_text(ledger):
+    from array import array
+
+    vector = array("d", [0.1, -2.5e-308, 1 / 3, 1e300, -0.0, 5e-324])
+    ledger.record([(key(900), Outcome("ok", None, None, {"prompt_tokens": 3, "total_tokens": 3}, "m", "b", "f",
+                                      embedding=vector))])
+    stored = ledger.outcomes([key(900)])[key(900)]
+    assert stored.content is None and stored.embedding is not None
+    assert stored.embedding.tobytes() == vector.tobytes()  # -0.0 and subnormals too
+    marker_text = "\x01" + json.dumps({"embedding": "AAAAAAAAAAA="})  # a provider's text that looks like one
+    ledger.record([(key(901), Outcome("ok", marker_text))])
+    text = ledger.outcomes([key(901)])[key(901)]
+    assert (text.content, text.embedding) == (marker_text, None)
+    assert [k for k, o in ledger.each_outcome() if o.embedding is not None] == [key(900)]
