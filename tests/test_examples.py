@@ -19,7 +19,7 @@ EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/specrun.yam
 
 
 def test_the_examples_exist():
-    assert {"quickstart", "summarize-csv", "classify-jsonl", "pipeline", "openai"} <= set(EXAMPLES)
+    assert {"quickstart", "summarize-csv", "classify-jsonl", "pipeline", "openai", "embeddings"} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -40,6 +40,7 @@ def test_example_summaries(tmp_path):
     assert summary("quickstart").startswith("explain  3 rows  1 shard  meta-llama/Llama-3.1-8B-Instruct\n")
     assert summary("summarize-csv").startswith("summarize  20 rows  1 shard  meta-llama/Llama-3.1-8B-Instruct\n")
     assert summary("classify-jsonl").startswith("triage  18 rows  2 shards  Qwen/Qwen2.5-7B-Instruct\n")
+    assert summary("embeddings").startswith("faq  5 rows  1 shard  BAAI/bge-m3\n")
 
 
 def test_installed_wheel_ships_the_schema_and_validates(tmp_path):
