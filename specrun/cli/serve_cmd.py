@@ -83,6 +83,8 @@ def serve_command(host: str, port: int, data_dir: Path, engine: str, api_keys: t
     def announce(url: str) -> None:
         auth = f", {len(keys)} API key{'s' if len(keys) != 1 else ''}" if keys else ", no auth"
         click.echo(f"specrun serve: listening on {url} (engine {engine}, data {data_dir}{auth})", err=False)
+        click.echo(f"specrun serve: Anthropic Message Batches at {url.removesuffix('/v1')} "
+                   "(provider: {type: anthropic, base_url: ...})", err=False)
         if not keys and not _is_loopback(host):
             click.secho(
                 f"WARNING: specrun serve is listening on {host} with no API key: anyone who can reach this "

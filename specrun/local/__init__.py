@@ -13,6 +13,9 @@ Modules, one job each:
     _strings   strings for a schema's ``format`` or ``pattern`` (used by ``_instances``)
     worker     the batch lifecycle in background threads, checkpointed and resumable
     api        ``LocalBatchAPI``: files, batches, models as OpenAI-shaped dicts
+    anthropic_batches  Anthropic Message Batches (``/v1/messages/batches``) on the same store,
+               worker and engines; ``anthropic_convert`` maps requests and answers,
+               ``anthropic_store`` keeps message batches apart from the OpenAI-style ones
     _http      routing, auth, fault injection, latency (shared by both adapters)
     embedded   the in-process httpx transport
     app        the FastAPI app and ``serve``

@@ -28,6 +28,8 @@ def _start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tup
     line = process.stdout.readline()
     match = re.match(r"specrun serve: listening on (http://127\.0\.0\.1:\d+/v1) \(engine echo, data .*\)", line)
     assert match, (line, process.stderr.read() if process.poll() is not None else "")
+    root = match.group(1).removesuffix("/v1")
+    assert process.stdout.readline().startswith(f"specrun serve: Anthropic Message Batches at {root} ")
     return process, match.group(1)
 
 
