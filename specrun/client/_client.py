@@ -159,7 +159,7 @@ class Client:
 
     def get_file(self, file_id: str) -> FileObject:
         """``GET /files/{id}``: a file's metadata."""
-        response = self._sender.send("GET", f"files/{_segment(file_id)}")
+        response = self._sender.send("GET", f"files/{segment(file_id)}")
         return parse_object(response, FileObject.from_dict)
 
     def upload_file(self, path: Path, *, filename: str | None = None, purpose: str = "batch") -> FileObject:
@@ -186,7 +186,7 @@ class Client:
         """
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        return self._sender.download(f"files/{_segment(file_id)}/content", dest, what=file_id)
+        return self._sender.download(f"files/{segment(file_id)}/content", dest, what=file_id)
 
     def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]:
         """Files named ``filename`` (and of ``size`` bytes, if given), newest first.
@@ -243,7 +243,7 @@ class Client:
 
     def get_batch(self, batch_id: str) -> Batch:
         """``GET /batches/{id}``."""
-        response = self._sender.send("GET", f"batches/{_segment(batch_id)}")
+        response = self._sender.send("GET", f"batches/{segment(batch_id)}")
         return parse_object(response, Batch.from_dict)
 
     def create_batch(self, input_file_id: str, *, endpoint: str = "/v1/chat/completions",
@@ -263,12 +263,12 @@ class Client:
 
     def cancel_batch(self, batch_id: str) -> Batch:
         """``POST /batches/{id}/cancel`` (safe to repeat, so retried)."""
-        response = self._sender.send("POST", f"batches/{_segment(batch_id)}/cancel")
+        response = self._sender.send("POST", f"batches/{segment(batch_id)}/cancel")
         return parse_object(response, Batch.from_dict)
 
     def delete_batch(self, batch_id: str) -> Batch | None:
         """``DELETE /batches/{id}``: cancels an in-progress batch; the batch if returned."""
-        response = self._sender.send("DELETE", f"batches/{_segment(batch_id)}")
+        response = self._sender.send("DELETE", f"batches/{segment(batch_id)}")
         body = parse_body(response)
         if isinstance(body, Mapping) and body.get("id") and body.get("status"):
             return build(response, Batch.from_dict, body)
@@ -306,19 +306,26 @@ class Client:
     def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
                    on_update: Callable[[Batch], None] | None = None) -> Batch:
         """Poll ``get_batch`` until the batch is terminal; ``on_update`` sees every poll."""
-        clock, sleep = self.retry_policy.clock, self.retry_policy.sleep
-        started = clock()
-        while True:
-            batch = self.get_batch(batch_id)
-            if on_update is not None:
-                on_update(batch)
-            if batch.status.is_terminal:
-                return batch
-            if timeout is not None and clock() - started + poll_interval > timeout:
-                raise WaitTimeout(
-                    f"batch {batch_id} is still {batch.status.value} after {timeout:g}s; "
-                    "it keeps running on the provider, wait again later")
-            sleep(poll_interval)
+        return wait_until_terminal(self.get_batch, self.retry_policy, batch_id, poll_interval=poll_interval,
+                                   timeout=timeout, on_update=on_update)
+
+
+def wait_until_terminal(get_batch: Callable[[str], Batch], policy: RetryPolicy, batch_id: str, *,
+                        poll_interval: float, timeout: float | None,
+                        on_update: Callable[[Batch], None] | None) -> Batch:
+    """Poll ``get_batch(batch_id)`` until terminal (``WaitTimeout`` after ``timeout`` seconds)."""
+    started = policy.clock()
+    while True:
+        batch = get_batch(batch_id)
+        if on_update is not None:
+            on_update(batch)
+        if batch.status.is_terminal:
+            return batch
+        if timeout is not None and policy.clock() - started + poll_interval > timeout:
+            raise WaitTimeout(
+                f"batch {batch_id} is still {batch.status.value} after {timeout:g}s; "
+                "it keeps running on the provider, wait again later")
+        policy.sleep(poll_interval)
 
 
 def _metadata_value(batch: Batch, key: str) -> str | None:
@@ -326,7 +333,7 @@ def _metadata_value(batch: Batch, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _segment(value: str) -> str:
+def segment(value: str) -> str:
     """An id as one URL path segment (no ``/`` or ``..`` games)."""
     if not value or not str(value).strip():
         raise SpecrunError("an empty id was given")

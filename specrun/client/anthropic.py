@@ -49,7 +49,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from specrun.client._answers import parse_object, read_json
 from specrun.client._anthropic_store import FileStore, Journal
@@ -63,7 +63,7 @@ from specrun.client._anthropic_wire import (
     output_line,
     request_params,
 )
-from specrun.client._client import WaitTimeout
+from specrun.client._client import segment, wait_until_terminal
 from specrun.client._models import Batch, FileObject, ModelConfig, Page
 from specrun.client._retry import RetryPolicy
 from specrun.client._sender import Sender
@@ -225,7 +225,7 @@ class AnthropicClient:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{batch_id}.", suffix=".results")
         os.close(fd)
         try:
-            self._sender.download(f"messages/batches/{_segment(batch_id)}/results", Path(temp), what=batch_id)
+            self._sender.download(f"messages/batches/{segment(batch_id)}/results", Path(temp), what=batch_id)
         except BaseException:
             os.unlink(temp)
             raise
@@ -247,7 +247,7 @@ class AnthropicClient:
         return self.journal.batches.get(batch_id) or self._known.get(batch_id)
 
     def get_batch(self, batch_id: str) -> Batch:
-        response = self._sender.send("GET", f"messages/batches/{_segment(batch_id)}")
+        response = self._sender.send("GET", f"messages/batches/{segment(batch_id)}")
         return parse_object(response, lambda data: batch_from(data, self._file_of(str(data.get("id")))))
 
     def list_batches(self, *, limit: int | None = None, after: str | None = None) -> Page[Batch]:
@@ -274,28 +274,18 @@ class AnthropicClient:
             after = page.last_id
 
     def cancel_batch(self, batch_id: str) -> Batch:
-        response = self._sender.send("POST", f"messages/batches/{_segment(batch_id)}/cancel")
+        response = self._sender.send("POST", f"messages/batches/{segment(batch_id)}/cancel")
         return parse_object(response, lambda data: batch_from(data, self._file_of(batch_id)))
 
     def delete_batch(self, batch_id: str) -> Batch | None:
         """``DELETE`` an ended batch (the API refuses running ones: cancel those first)."""
-        self._sender.send("DELETE", f"messages/batches/{_segment(batch_id)}")
+        self._sender.send("DELETE", f"messages/batches/{segment(batch_id)}")
         return None
 
     def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
                    on_update: Callable[[Batch], None] | None = None) -> Batch:
-        clock, sleep = self.retry_policy.clock, self.retry_policy.sleep
-        started = clock()
-        while True:
-            batch = self.get_batch(batch_id)
-            if on_update is not None:
-                on_update(batch)
-            if batch.status.is_terminal:
-                return batch
-            if timeout is not None and clock() - started + poll_interval > timeout:
-                raise WaitTimeout(f"batch {batch_id} is still {batch.status.value} after {timeout:g}s; "
-                                  "it keeps running on the provider, wait again later")
-            sleep(poll_interval)
+        return wait_until_terminal(self.get_batch, self.retry_policy, batch_id, poll_interval=poll_interval,
+                                   timeout=timeout, on_update=on_update)
 
     def create_batch(self, input_file_id: str, *, endpoint: str = ENDPOINT, completion_window: str = "24h",
                      metadata: Mapping[str, str] | None = None) -> Batch:
@@ -497,9 +487,3 @@ def _write_atomically(dest: Path, lines: Iterable[bytes]) -> int:
 
 def _when(epoch: int | None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch else "at an unknown time"
-
-
-def _segment(value: str) -> str:
-    if not value or not str(value).strip():
-        raise SpecrunError("an empty id was given")
-    return quote(str(value), safe="")
