@@ -19,10 +19,15 @@ _EPILOG = """\b
 Engines:
   echo    replies "echo: <last user message>" (cut to max_tokens*4 characters),
           usage = characters/4; a last user message containing [[fail]] gets a
-          per-line 400 error, to test partial failures. Models: Llama 3.1 8B,
-          Llama 3.3 70B, Qwen2.5 7B, Mistral 7B v0.3, plus any --model.
-  openai  forwards every line to <upstream>/chat/completions (vLLM, llama.cpp,
-          Ollama, ...), --concurrency at a time, retrying 429/5xx.
+          per-line 400 error, to test partial failures; embeddings are
+          deterministic unit vectors, responses echo the input. Models: Llama
+          3.1 8B, Llama 3.3 70B, Qwen2.5 7B, Mistral 7B v0.3, BAAI/bge-m3, plus
+          any --model.
+  openai  forwards every line to the upstream's matching path (/chat/completions,
+          /embeddings, /responses: vLLM, llama.cpp, Ollama, ...), --concurrency
+          at a time, retrying 429/5xx.
+Both surfaces share the store: the OpenAI-style Batch API under /v1 and Anthropic
+Message Batches under the root (/v1/messages/batches).
 
 \b
 Examples:
