@@ -103,7 +103,8 @@ def test_list_paginates_newest_first(sdk):
 def test_cancel_and_delete(sdk):
     batch = sdk.messages.batches.create(requests=[_request(f"r{i}", f"question {i}") for i in range(2000)])
     canceling = sdk.messages.batches.cancel(batch.id)
-    assert canceling.processing_status == "canceling" and canceling.cancel_initiated_at is not None
+    # (a batch whose requests had not started yet may end at once: ended is a fine answer too)
+    assert canceling.processing_status in ("canceling", "ended") and canceling.cancel_initiated_at is not None
     done = _wait(sdk, batch.id)
     assert done.request_counts.canceled > 0
     assert done.request_counts.succeeded + done.request_counts.canceled == 2000
