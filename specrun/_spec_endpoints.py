@@ -26,7 +26,7 @@ from typing import Any
 from specrun._endpoints import CHAT_COMPLETIONS, OUTPUT_LIMITS, Endpoint, endpoint
 from specrun.structured import response_format, text_format
 
-__all__ = ["Prompt", "job_prompt", "job_params", "structured_params", "ENCODING_FORMATS"]
+__all__ = ["Prompt", "job_prompt", "job_params", "structured_params", "limits_fit", "ENCODING_FORMATS"]
 
 Problem = Callable[..., None]  # problem(path, message, key=False)
 #: The embeddings ``encoding_format`` values specrun can join (base64 holds float32s: it is decoded).
@@ -141,3 +141,21 @@ def structured_params(name: str, kind: Endpoint, schema: Mapping[str, Any], para
         return False
     params["text"] = {**(text or {}), "format": text_format(name, schema)}
     return True
+
+
+#: What one batch may hold, per provider type that says (Anthropic Message Batches).
+BATCH_LIMITS = {"anthropic": {"max_requests": 100_000, "max_bytes": 256 * 1024 * 1024}}
+
+
+def limits_fit(name: str, section: Mapping[str, Any], limits: Mapping[str, int], provider_type: str,
+               problem: Problem) -> bool:
+    """False (with one problem each) for a shard limit above what the provider's batches take."""
+    ok = True
+    for key, most in BATCH_LIMITS.get(provider_type, {}).items():
+        if limits[key] > most:
+            own = key in (section.get("limits") or {})
+            where = ("jobs", name, "limits", key) if own else ("defaults", "limits", key)
+            problem(where, f"{limits[key]:,} is more than one {provider_type} batch takes ({most:,}): shards "
+                           f"are cut at {key}, so set it to {most:,} or less")
+            ok = False
+    return ok

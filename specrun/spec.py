@@ -24,7 +24,7 @@ import yaml
 
 from specrun._endpoints import CHAT_COMPLETIONS
 from specrun._schema import did_you_mean, schema_problems, spec_schema, type_words
-from specrun._spec_endpoints import job_params, job_prompt, structured_params
+from specrun._spec_endpoints import job_params, job_prompt, limits_fit, structured_params
 from specrun._spec_values import (
     DEFAULT_API_KEY_ENV,
     DEFAULT_BACKEND_URL_ENV,
@@ -332,6 +332,8 @@ class _Resolver:
         if data is None or prompt is None or params is None or not ok:
             return None
         limits = asdict(Limits(**{**(defaults.get("limits") or {}), **(section.get("limits") or {})}))
+        if not limits_fit(name, section, limits, provider_type, self._problem):
+            return None
         budget = {**(defaults.get("budget") or {}), **(section.get("budget") or {})}
         id_template = section.get("id", defaults.get("id", DEFAULT_ID_TEMPLATE))
         on_too_long = section.get("on_too_long", defaults.get("on_too_long", "error"))

@@ -206,3 +206,15 @@ def test_anthropic_has_no_embeddings_or_responses_endpoint(tmp_path):
         """)
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}:3: defaults.endpoint: provider type anthropic has no /v1/responses endpoint")
+
+
+def test_anthropic_shard_limits_cannot_exceed_a_message_batch(tmp_path):
+    path = anthropic(tmp_path, defaults_params="  params: {max_tokens: 100}\n  limits: {max_bytes: 300000000}",
+                     more="    limits: {max_requests: 150000}\n")
+    problems = problems_of(path)
+    assert any(p.startswith(f"{path}:") and "jobs.ask.limits.max_requests: 150,000 is more than one anthropic batch "
+               "takes (100,000)" in p for p in problems), problems
+    assert any("defaults.limits.max_bytes: 300,000,000 is more than one anthropic batch takes (268,435,456)" in p
+               for p in problems), problems
+    fine = anthropic(tmp_path, defaults_params="  params: {max_tokens: 100}", more="    limits: {max_requests: 100000}\n")
+    assert load_spec(fine).jobs["ask"].limits.max_requests == 100_000
