@@ -418,7 +418,8 @@ class AnthropicClient:
             wanted = self.files.custom_ids(file_id)
             for batch in candidates:
                 if batch.status.is_terminal and self._results_ids(batch.id) == wanted:
-                    return self._adopt(file_id, batch, "its results hold exactly the file's custom_ids")
+                    return self._adopt(file_id, batch, "its results hold exactly the file's custom_ids",
+                                       certain=True)
         if intent is not None:
             end = (intent.sent_at or intent.at) + self._sender.timeout + _CLOCK_SKEW
             in_window = [b for b in live if b.created_at is not None
@@ -453,9 +454,9 @@ class AnthropicClient:
         self.journal.write("settled", file_id)
         log.info("the lost create for %s made no batch: it can be created", file_id)
 
-    def _adopt(self, file_id: str, batch: Batch, why: str) -> Batch:
+    def _adopt(self, file_id: str, batch: Batch, why: str, *, certain: bool = False) -> Batch:
         self.journal.write("created", file_id, batch=batch.id, how=why)
-        log.warning("adopted message batch %s for %s: %s", batch.id, file_id, why)
+        (log.info if certain else log.warning)("adopted message batch %s for %s: %s", batch.id, file_id, why)
         return Batch(**{**batch.__dict__, "input_file_id": file_id})
 
     def _results_ids(self, batch_id: str) -> frozenset[str]:

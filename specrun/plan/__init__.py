@@ -156,7 +156,7 @@ def make_plan(spec: Spec, state: State | None, client: Provider | None, *, provi
         changing[name] = results_change(item, job_state, view)
     if refreshing:
         assert client is not None
-        view = refresh(client, state, inputs, view, provider_matches=provider_matches)
+        view = refresh(client, state, inputs, view, provider_matches=provider_matches, build_dir=build_dir)
     plan = decide(spec, inputs, state, view, provider=provider, targets=targets, retry_errors=retry_errors)
     if unreachable is not None and any(job.action.submits or job.action is Action.WAIT for job in plan.jobs):
         raise unreachable  # something must be sent or waited for: the provider is needed after all

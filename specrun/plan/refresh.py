@@ -22,7 +22,7 @@ from specrun.plan.values import (
     ShardPlan,
     shard_plan_of,
 )
-from specrun.provider import Provider, share_state
+from specrun.provider import InlineRequests, Provider, share_state
 from specrun.render import fingerprint_of, fingerprint_parts
 from specrun.spec import Job, Spec
 from specrun.state import JobState, OutputState, State, batch_status, newest_usable_batch
@@ -141,8 +141,13 @@ def refresh_batches(client: Provider, state: State | None, names: Iterable[str],
 
 
 def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], view: ProviderView, *,
-            provider_matches: bool) -> ProviderView:
-    """Look on the provider for files and batches the rendered shards can adopt (by file name)."""
+            provider_matches: bool, build_dir: Path | None = None) -> ProviderView:
+    """Look on the provider for files and batches the rendered shards can adopt (by file name).
+
+    A provider taking requests inline (``InlineRequests``) keeps its "uploads" as local
+    copies named by content: the rendered shards in ``build_dir`` are copied in first
+    (free, and nothing leaves the machine), so the plan finds their batches as apply will.
+    """
     from specrun.render import retry_prefix
 
     known = state.jobs if (state is not None and provider_matches) else {}
@@ -161,6 +166,10 @@ def refresh(client: Provider, state: State | None, inputs: Sequence[JobInputs], 
             lookups += [s for s in item.shards if not s.batch_id]  # a new round, or the new version's shards
     # One listing pass for all files, one for all batches, however many shards.
     names = {s.filename for s in lookups if not s.file_id}
+    if isinstance(client, InlineRequests) and build_dir is not None:
+        for name in sorted(names):
+            if (build_dir / name).is_file():
+                client.upload_file(build_dir / name, filename=name)
     names |= {name for item in inputs if item.job.name not in known for name in item.waiting_on}
     files = client.files_matching(names, prefixes) if (names or prefixes) else []
     for name in names:  # sizes are checked per shard, in _adopt

@@ -9,6 +9,7 @@ applies at once never make a second batch for a shard, and every row is answered
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -125,6 +126,11 @@ def test_lost_state_adopts_instead_of_paying_twice(tmp_path, server_factory, kin
     assert apply(spec).code == 0
     shutil.rmtree(spec.parent / ".specrun")          # state, ledger, build folder (and any journal)
     (spec.parent / "results" / "greet.jsonl").unlink()
+    plan = run_cli("plan", "--json", cwd=spec.parent, env={KEY_ENV: KEY})
+    assert plan.code == 0, plan.stderr
+    [job] = json.loads(plan.stdout)["jobs"]
+    # plan says what apply does: nothing is sent (the rebuilt ledger answers it all, or the batches are adopted)
+    assert job["action"] == "download" or (job["action"], job["to_send"]) == ("create", 0), job
     again = apply(spec)
     assert again.code == 0, again.stderr
     assert creates(again) == []
