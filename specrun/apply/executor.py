@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import signal
 import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from specrun._batch_status import is_dead
+from specrun._crash import CRASH_ENV, crash_point
 from specrun._parquet import PARQUET_EXTRA
 from specrun.apply.finish import _Finishing, output_problem
 from specrun.apply.submit import _Submitting
@@ -54,9 +53,6 @@ __all__ = ["Executor", "CRASH_ENV"]
 
 log = logging.getLogger("specrun.apply")
 
-#: Test hook: ``SPECRUN_CRASH_AT=after-upload|after-create`` SIGKILLs the process at
-#: that point (after the remote effect, before the state write) to prove recovery.
-CRASH_ENV = "SPECRUN_CRASH_AT"
 
 
 class Executor(_Submitting, _Waiting, _Finishing):
@@ -259,8 +255,7 @@ class Executor(_Submitting, _Waiting, _Finishing):
         self.store.save(self.state)
 
     def _crash_point(self, name: str) -> None:
-        if os.environ.get(CRASH_ENV) == name:  # test hook, see CRASH_ENV
-            os.kill(os.getpid(), signal.SIGKILL)
+        crash_point(name)  # test hook (specrun._crash)
 
     def _refresh_fingerprint(self, job_plan: JobPlan) -> None:
         job_state = self.state.jobs.get(job_plan.job)

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from specrun._crash import crash_point
 from specrun.client._answers import parse_object, read_json
 from specrun.client._anthropic_store import FileStore, Journal
 from specrun.client._anthropic_wire import (
@@ -356,6 +357,7 @@ class AnthropicClient:
         except SpecrunError:
             self.journal.write("settled", file_id)   # an error answer: the create is over, nothing made
             raise
+        crash_point("after-post")
         self.journal.write("created", file_id, batch=batch.id, how="answer")
         return batch
 
