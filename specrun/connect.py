@@ -10,6 +10,7 @@ there is no spec, ``OPENAI_API_KEY`` for ``type: openai``, ``ANTHROPIC_API_KEY``
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Mapping
@@ -54,15 +55,17 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *,
         transport = embedded_transport(data_dir, **dict(provider.local or {}))
         # The key is passed too: a local provider may be configured with api_keys.
         if provider_type == "anthropic":
-            return (AnthropicClient(LOCAL_ROOT, api_key, transport=transport, api_key_env=api_key_env,
-                                    data_dir=_anthropic_dir(spec)), LOCAL_ANTHROPIC_IDENTITY)
+            local = AnthropicClient(LOCAL_ROOT, api_key, transport=transport, api_key_env=api_key_env,
+                                    data_dir=_anthropic_dir(spec), journal_dir=_journal_dir(spec))
+            return local, LOCAL_ANTHROPIC_IDENTITY
         client = Client(LOCAL_BASE_URL, api_key, transport=transport, api_key_env=api_key_env,
                         provider_type=provider_type)
         return client, LOCAL_IDENTITY
 
     if provider_type == "anthropic":
         root = explicit_url or (provider.base_url if provider is not None else None) or ANTHROPIC_BASE_URL
-        anthropic = AnthropicClient(root, api_key, api_key_env=api_key_env, data_dir=_anthropic_dir(spec))
+        anthropic = AnthropicClient(root, api_key, api_key_env=api_key_env, data_dir=_anthropic_dir(spec),
+                                    journal_dir=_journal_dir(spec))
         return anthropic, anthropic.base_url
     base_url = resolve_base_url(cli_base_url, provider.base_url if provider is not None else None)
     client = Client(base_url, api_key, api_key_env=api_key_env, provider_type=provider_type)
@@ -70,8 +73,17 @@ def open_client(spec: Spec | None, cli_base_url: str | None, *,
 
 
 def _anthropic_dir(spec: Spec | None) -> Path:
-    """Where the Anthropic client keeps its request files and journal: beside the spec's state."""
+    """Where the Anthropic client keeps its request files: beside the spec's state."""
     return (spec.base_dir if spec is not None else Path.cwd()) / ".specrun" / "anthropic"
+
+
+def _journal_dir(spec: Spec | None) -> Path:
+    """Where the Anthropic client keeps its creation journal: the user's state folder
+    (``$XDG_STATE_HOME/specrun``, default ``~/.local/state/specrun``), one folder per spec
+    file, so that a deleted ``.specrun/`` still knows which batch holds which shard."""
+    home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    spec_file = str(spec.path.resolve()) if spec is not None else str(Path.cwd())
+    return Path(home) / "specrun" / "anthropic" / hashlib.sha256(spec_file.encode()).hexdigest()[:16]
 
 
 def load_spec_if_present(spec_path: Path, var_overrides: Mapping[str, str] | None = None) -> Spec | None:

@@ -58,10 +58,13 @@ class InlineRequests(Protocol):
     input file, so it is told which batches the state records (never strangers).
     """
 
-    def remember(self, batches: Mapping[str, str | None]) -> None: ...
+    def remember(self, batches: Mapping[str, str | None], unfinished: Iterable[str] = ()) -> None: ...
 
 
 def share_state(client: Provider | None, state: State | None) -> None:
-    """Tell an ``InlineRequests`` provider the state's batches and their input files."""
+    """Tell an ``InlineRequests`` provider the state's batches and their input files, and the
+    files it records without a batch."""
     if state is not None and isinstance(client, InlineRequests):
-        client.remember({s.batch_id: s.file_id for job in state.jobs.values() for s in job.shards if s.batch_id})
+        shards = [s for job in state.jobs.values() for s in job.shards]
+        client.remember({s.batch_id: s.file_id for s in shards if s.batch_id},
+                        unfinished=[s.file_id for s in shards if s.file_id and not s.batch_id])

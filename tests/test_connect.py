@@ -126,3 +126,18 @@ def test_the_embedded_provider_speaks_the_spec_type(tmp_path):
     client, identity = open_client(make_spec(tmp_path, provider_config({"type": "openai", "local": {}})), None)
     with client:
         assert identity == "local" and client.provider_type == "openai"
+
+
+def test_the_anthropic_journal_lives_outside_specrun_one_folder_per_spec(tmp_path, monkeypatch):
+    from specrun.spec import provider_config
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    journals = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        client, _ = open_client(make_spec(tmp_path / name, provider_config({"type": "anthropic"})), None)
+        with client:
+            journals.append(client.journal.path)
+            assert client.files.root.is_relative_to(tmp_path / name / ".specrun" / "anthropic")
+    assert all(path.is_relative_to(tmp_path / "state" / "specrun" / "anthropic") for path in journals)
+    assert journals[0] != journals[1]

@@ -209,7 +209,10 @@ def test_a_lost_answer_in_transit_waits_before_concluding_nothing_was_made(clien
 
 
 def test_an_ended_batch_is_adopted_when_its_results_are_the_files(client, shard, httpx_mock):
-    file_id = client.upload_file(shard).id        # no journal entry: as after a lost .specrun/
+    file_id = client.upload_file(shard).id
+    # The state records the file without a batch, and the journal knows nothing of it: a run
+    # on another machine kept the file and stopped, perhaps right after creating the batch.
+    client.remember({}, unfinished=[file_id])
     httpx_mock.add_response(url=f"{BATCHES}?limit=1000", json=page(
         message_batch("msgbatch_stranger", "ended", processing=0, succeeded=2),
         message_batch("msgbatch_ours", "ended", processing=0, succeeded=2)))
@@ -220,12 +223,19 @@ def test_an_ended_batch_is_adopted_when_its_results_are_the_files(client, shard,
     assert [b.id for b in client.find_batches(file_id)] == ["msgbatch_ours"]
 
 
-def test_a_running_stranger_of_the_same_size_stops_specrun_unless_the_state_knows_it(client, shard, httpx_mock):
+def test_a_running_stranger_of_the_same_size_stops_specrun_only_with_a_reason_to_suspect_it(client, shard,
+                                                                                            httpx_mock):
     file_id = client.upload_file(shard).id
+    # A new file: another spec's batch of the same size is not looked at (nor even listed).
+    assert client.find_batches(file_id) == []
+    assert httpx_mock.get_requests() == []
+    # The state records the file without a batch: a same-size running stranger may be its batch.
     httpx_mock.add_response(url=f"{BATCHES}?limit=1000", json=page(message_batch("msgbatch_z")),
                             is_reusable=True)
+    client.remember({}, unfinished=[file_id])
     with pytest.raises(SpecrunError, match="cannot tell whether specrun-job-0.jsonl already has"):
         client.find_batches(file_id)
+    # ... unless the state knows that batch as another shard's.
     client.remember({"msgbatch_z": "file-of-another-shard"})
     assert client.find_batches(file_id) == []
 

@@ -13,28 +13,34 @@ the create call, and results stream from the batch's ``results_url``. So:
 
 **A lost creation answer.** The API keeps no file id and no metadata on a batch, so
 nothing on the provider says which shard a batch holds while it runs. specrun
-resolves it with a journal written before and after every create (``Journal``) and
-with what the API does show: request counts, creation times and, once a batch has
-ended, its results' custom_ids (specrun's custom_ids are the requests' ledger keys).
-For a shard file with no known batch:
+resolves it with a journal written before and after every create (``Journal``, kept
+outside ``.specrun/``) and with what the API does show: request counts, creation times
+and, once a batch has ended, its results' custom_ids (specrun's custom_ids are the
+requests' ledger keys). A file whose batch the journal or the state knows is simply
+that batch's. A file is looked for among the others only with a reason to: the
+journal holds an intent for it (a create whose answer was lost), or the state records
+it without a batch (a run stopped after keeping it, perhaps on another machine). Then:
 
 1. the batches created in the last 25 hours (every batch that can still run) that
    neither the journal nor the state knows are listed, and those with exactly the
-   shard's request count are the candidates;
-2. an ended candidate whose results hold exactly the shard's custom_ids *is* the
-   shard's batch: adopted;
-3. if the journal holds an intent for the file (a create whose answer was lost), a
-   single running candidate created within the POST's time window is adopted:
-   under the state lock nothing else of this spec creates batches, and its count
-   matches exactly;
+   file's request count are the candidates;
+2. an ended candidate whose results hold exactly the file's custom_ids *is* its
+   batch: adopted;
+3. with an intent, a single running candidate created within the POST's time window
+   is adopted: under the state lock nothing else of this spec creates batches, and
+   its count matches exactly;
 4. any other running candidate makes specrun stop and name it (id, count, creation
    time): it may be this shard's, created by a run whose journal is elsewhere, and
-   only the user can say. Nothing is created, so nothing is paid twice;
+   only its results can tell. Nothing is created, so nothing is paid twice;
 5. no candidate and an intent: if the request body never left this process whole,
    or the API answered (an error status: the create was over), nothing was created;
    if the answer was lost in transit, specrun waits until the API has surely
    finished (the request timeout plus a minute after the body was sent) before it
    concludes so, and says when to run again.
+
+A brand-new shard file is created without a look at the others: a same-size batch of
+another spec (or tool) on the same account is not this spec's, and stopping for it
+would stop every team that runs several specs at once.
 """
 
 from __future__ import annotations
@@ -97,13 +103,14 @@ def normalise_root(url: str) -> str:
 class AnthropicClient:
     """Message Batches as a ``specrun.provider.Provider`` (see the module docstring).
 
-    ``data_dir`` holds the file store and the journal (``<spec dir>/.specrun/anthropic``);
-    one folder per API root, so two providers' batches never mix.
+    ``data_dir`` holds the file store (``<spec dir>/.specrun/anthropic``), ``journal_dir``
+    the journal (default: ``data_dir``; specrun keeps it outside ``.specrun/``, so a lost
+    ``.specrun/`` does not lose it); one folder per API root in each.
     """
 
     provider_type = "anthropic"
 
-    def __init__(self, base_url: str, api_key: str | None, *, data_dir: Path,
+    def __init__(self, base_url: str, api_key: str | None, *, data_dir: Path, journal_dir: Path | None = None,
                  transport: Any = None, timeout: float = 60.0, api_key_env: str = "ANTHROPIC_API_KEY",
                  retry_policy: RetryPolicy | None = None, max_retries: int = 5,
                  max_retry_seconds: float = 120.0) -> None:
@@ -113,10 +120,11 @@ class AnthropicClient:
                               retry_policy=policy, api_key_env=api_key_env,
                               auth=lambda key: {"x-api-key": key},
                               headers={"anthropic-version": ANTHROPIC_VERSION})
-        root = Path(data_dir) / hashlib.sha256(self.base_url.encode()).hexdigest()[:12]
-        self.files = FileStore(root)
-        self.journal = Journal.open(root)
+        api = hashlib.sha256(self.base_url.encode()).hexdigest()[:12]
+        self.files = FileStore(Path(data_dir) / api)
+        self.journal = Journal.open(Path(journal_dir or data_dir) / api)
         self._known: dict[str, str | None] = {}            # batch id -> file id, as the state records them
+        self._unfinished: set[str] = set()                 # files the state records without a batch
         self._custom_ids: dict[str, frozenset[str]] = {}   # ended batch -> its results' custom_ids
 
     def __repr__(self) -> str:
@@ -143,9 +151,12 @@ class AnthropicClient:
     def api_key_env(self) -> str:
         return self._sender.api_key_env
 
-    def remember(self, batches: Mapping[str, str | None]) -> None:
-        """Batches the state records (id -> input file id): known, so never a stranger's."""
+    def remember(self, batches: Mapping[str, str | None], unfinished: Iterable[str] = ()) -> None:
+        """Batches the state records (id -> input file id): known, so never a stranger's; and
+        files it records without a batch (a run stopped, here or elsewhere, after keeping the
+        file and perhaps after creating its batch): those are looked for among the strangers."""
         self._known.update(batches)
+        self._unfinished.update(unfinished)
 
     # ------------------------------------------------------------------ models
 
@@ -378,7 +389,7 @@ class AnthropicClient:
                     found[file_id].append(self.get_batch(batch_id))
                 except NotFound:
                     log.info("batch %s of %s no longer exists on the provider", batch_id, file_id)
-        unsure = [f for f in ids if f in self.journal.intents or not any(of == f for of in known.values())]
+        unsure = [f for f in ids if f in self.journal.intents or (f in self._unfinished and not found[f])]
         if unsure:
             self._resolve(unsure, found, set(known) | set(self._known))
         for batches in found.values():
@@ -434,12 +445,12 @@ class AnthropicClient:
             listed = "; ".join(f"{b.id} ({b.request_counts.total:,} requests, {b.status.value}, created "
                                f"{_when(b.created_at)})" for b in live)
             raise SpecrunError(
-                f"cannot tell whether {name} already has a message batch: {listed} - not in specrun's "
-                f"journal ({self.journal.path}) or state, and of the same size. The Message Batches API "
-                "keeps no file or metadata to tell by while a batch runs. If specrun created it (a run "
-                "that crashed, or ran on another machine), wait until it ends and run `specrun apply` "
-                "again: its results' custom_ids then show it is this shard's and it is adopted. If it is "
-                "not this spec's, leave it be and run again once it ends. Nothing was created.")
+                f"cannot tell whether {name} already has a message batch: an earlier run kept the file and "
+                f"stopped, and {listed} has its size but is in neither specrun's journal ({self.journal.path}) "
+                "nor its state. The Message Batches API keeps no file or metadata to tell by while a batch "
+                "runs. If specrun created it (a run that crashed, or ran on another machine), wait until it "
+                "ends and run `specrun apply` again: its results' custom_ids then show it is this shard's and "
+                "it is adopted. If it is not this spec's, run again once it ends. Nothing was created.")
         return None
 
     def _settle(self, file_id: str, now: float) -> None:
