@@ -202,7 +202,7 @@ class Gateway:
         if self._owners:
             scheme, _, key = headers.get("authorization", "").partition(" ")
             key = key.strip() if scheme.lower() == "bearer" else ""
-            if request.anthropic:
+            if request.anthropic or request.path.rstrip("/") == "/v1/models":  # (both surfaces list models there)
                 key = headers.get("x-api-key", "").strip() or key
             if not key:
                 raise APIFailure(401, "x-api-key header is required." if request.anthropic else

@@ -18,7 +18,7 @@ import sys
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server, read_results, run_cli, write_project
+from tests.e2e.conftest import Server, read_results, run_cli, start_server, write_project
 
 TYPES = ("openai-compatible", "openai", "anthropic")
 KEY = "sk-types-test"
@@ -153,3 +153,16 @@ def test_two_applies_at_once_make_one_batch_per_shard(tmp_path, server_factory, 
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert len(batches(server, kind)) == 3
     assert all_ok(spec, 7)
+
+
+def test_a_server_with_api_keys_serves_every_type(tmp_path, kind):
+    server = start_server(tmp_path, api_keys=(KEY,))   # models, files and batches all need the key
+    try:
+        spec = project(tmp_path, server, kind)
+        result = apply(spec)
+        assert result.code == 0, result.stderr
+        assert len(batches(server, kind)) == 1 and all_ok(spec, 5)
+        wrong = run_cli("plan", cwd=spec.parent, env={KEY_ENV: "sk-wrong"})
+        assert wrong.code == 1 and "Traceback" not in wrong.stderr
+    finally:
+        server.stop()
