@@ -143,8 +143,10 @@ def structured_params(name: str, kind: Endpoint, schema: Mapping[str, Any], para
     return True
 
 
-#: What one batch may hold, per provider type that says (Anthropic Message Batches).
-BATCH_LIMITS = {"anthropic": {"max_requests": 100_000, "max_bytes": 256 * 1024 * 1024}}
+#: What one batch may hold, per provider type that says: OpenAI's Batch API (per input file)
+#: and Anthropic Message Batches (per batch body).
+BATCH_LIMITS = {"openai": {"max_requests": 50_000, "max_bytes": 200 * 1024 * 1024},
+                "anthropic": {"max_requests": 100_000, "max_bytes": 256 * 1024 * 1024}}
 
 
 def limits_fit(name: str, section: Mapping[str, Any], limits: Mapping[str, int], provider_type: str,

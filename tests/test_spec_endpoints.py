@@ -218,3 +218,19 @@ def test_anthropic_shard_limits_cannot_exceed_a_message_batch(tmp_path):
                for p in problems), problems
     fine = anthropic(tmp_path, defaults_params="  params: {max_tokens: 100}", more="    limits: {max_requests: 100000}\n")
     assert load_spec(fine).jobs["ask"].limits.max_requests == 100_000
+
+
+def test_openai_shard_limits_cannot_exceed_an_openai_batch_file(tmp_path):
+    path = write(tmp_path, """\
+        version: 1
+        provider: {type: openai}
+        defaults: {model: gpt-4o-mini}
+        jobs:
+          a:
+            messages: [{role: user, content: x}]
+            rows: [{}]
+            limits: {max_requests: 60000}
+        """)
+    [problem] = problems_of(path)
+    assert problem.endswith("jobs.a.limits.max_requests: 60,000 is more than one openai batch takes (50,000): "
+                            "shards are cut at max_requests, so set it to 50,000 or less")
