@@ -12,9 +12,10 @@ import hashlib
 import os
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes", "hash_file", "file_sha256"]
+__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes", "atomic_write_chunks", "hash_file", "file_sha256"]
 
 _lock = threading.Lock()
 _mode: int | None = None
@@ -40,13 +41,21 @@ def use_default_mode(fd: int) -> None:
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` atomically: temp file in the same dir, fsync, rename."""
+    atomic_write_chunks(path, (payload,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> int:
+    """``atomic_write_bytes`` for a stream of chunks (never held whole); returns the bytes written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    written = 0
     try:
         use_default_mode(fd)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in chunks:
+                handle.write(chunk)
+                written += len(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -62,6 +71,7 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+    return written
 
 
 def hash_file(path: Path, digest: hashlib._Hash | None = None) -> hashlib._Hash:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specrun._files import atomic_write_bytes
 from specrun.errors import SpecrunError
 
 __all__ = ["FileStore", "StoredFile", "Journal", "Intent"]
@@ -81,7 +82,7 @@ class FileStore:
             if known is not None:
                 return known
             os.replace(temp, self.path(file_id))
-            _write_json(self.root / f"{file_id}.json", stored.as_dict())
+            atomic_write_bytes(self.root / f"{file_id}.json", json.dumps(stored.as_dict()).encode())
             return stored
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -120,13 +121,6 @@ def _ends_with_newline(path: Path) -> bool:
     with path.open("rb") as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1) == b"\n"
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".meta.", suffix=".part")
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out)
-    os.replace(temp, path)
 
 
 @dataclass

@@ -58,6 +58,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from specrun._crash import crash_point
+from specrun._files import atomic_write_chunks
 from specrun.client._answers import parse_object, read_json
 from specrun.client._anthropic_store import FileStore, Journal
 from specrun.client._anthropic_wire import (
@@ -230,7 +231,7 @@ class AnthropicClient:
         if self.files.get(file_id) is None:
             raise NotFound(f"file {file_id} is not in specrun's Anthropic file store ({self.files.root})",
                            status_code=404)
-        return _write_atomically(dest, self.files.lines(file_id))
+        return atomic_write_chunks(dest, self.files.lines(file_id))
 
     def _raw_results(self, batch_id: str, folder: Path) -> Path:
         """The batch's results JSONL as the API sends it, in a temp file in ``folder``."""
@@ -247,7 +248,7 @@ class AnthropicClient:
         raw = self._raw_results(batch_id, dest.parent)
         try:
             with raw.open("rb") as handle:
-                return _write_atomically(dest, (line for k, line in
+                return atomic_write_chunks(dest, (line for k, line in
                                                 (output_line(r) for r in handle if r.strip())
                                                 if k == kind and line is not None))
         finally:
@@ -482,21 +483,6 @@ class AnthropicClient:
             finally:
                 raw.unlink(missing_ok=True)
         return self._custom_ids[batch_id]
-
-
-def _write_atomically(dest: Path, lines: Iterable[bytes]) -> int:
-    fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    written = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for line in lines:
-                out.write(line)
-                written += len(line)
-        os.replace(temp, dest)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return written
 
 
 def _when(epoch: int | None) -> str:
