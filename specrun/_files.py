@@ -15,7 +15,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes", "atomic_write_chunks", "hash_file", "file_sha256"]
+__all__ = ["default_file_mode", "use_default_mode", "atomic_write_bytes", "atomic_write_chunks", "hash_file",
+           "file_sha256"]
 
 _lock = threading.Lock()
 _mode: int | None = None
