@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -32,7 +32,8 @@ from specrun.client._retry import RetryPolicy
 from specrun.client._sender import Sender
 from specrun.errors import SpecrunError
 
-__all__ = ["BATCHES_PAGE_LIMIT", "FILES_PAGE_LIMIT", "JOB_METADATA_KEY", "SHARD_METADATA_KEY", "Client", "WaitTimeout"]
+__all__ = ["BATCHES_PAGE_LIMIT", "FILES_PAGE_LIMIT", "JOB_METADATA_KEY", "SHARD_METADATA_KEY", "Client", "SenderClient",
+           "WaitTimeout", "segment"]
 
 #: The batch metadata specrun sets where the provider keeps it (OpenAI: 16 string pairs,
 #: values up to 512 characters): the spec's job and the shard's file name.
@@ -44,7 +45,66 @@ class WaitTimeout(SpecrunError):
     """A batch did not reach a terminal status within the allowed time."""
 
 
-class Client:
+_C = TypeVar("_C", bound="SenderClient")
+
+
+class SenderClient:
+    """What a client over one ``Sender`` is, whatever the API's shape: a context manager,
+    the sender's settings, and waiting on a batch through the subclass's ``get_batch``."""
+
+    _sender: Sender
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool (and the transport)."""
+        self._sender.close()
+
+    @property
+    def has_api_key(self) -> bool:
+        return self._sender.has_api_key
+
+    @property
+    def api_key_env(self) -> str:
+        """Where the API key came from (an env var name), for error messages."""
+        return self._sender.api_key_env
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How often and how long safe calls are retried (and how waiting is done)."""
+        return self._sender.retry_policy
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for an answer (connecting: at most 15)."""
+        return self._sender.timeout
+
+    def get_batch(self, batch_id: str) -> Batch:
+        raise NotImplementedError
+
+    def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
+                   on_update: Callable[[Batch], None] | None = None) -> Batch:
+        """Poll ``get_batch`` until the batch is terminal; ``on_update`` sees every poll."""
+        policy = self.retry_policy
+        started = policy.clock()
+        while True:
+            batch = self.get_batch(batch_id)
+            if on_update is not None:
+                on_update(batch)
+            if batch.status.is_terminal:
+                return batch
+            if timeout is not None and policy.clock() - started + poll_interval > timeout:
+                raise WaitTimeout(
+                    f"batch {batch_id} is still {batch.status.value} after {timeout:g}s; "
+                    "it keeps running on the provider, wait again later")
+            policy.sleep(poll_interval)
+
+
+class Client(SenderClient):
     """One door to the provider. Safe calls retry; creating POSTs never retry blindly.
 
     ``api_key`` is sent as ``Authorization: Bearer``; without one no header is sent.
@@ -86,35 +146,6 @@ class Client:
     def __repr__(self) -> str:
         key = "***" if self.has_api_key else None
         return f"Client(base_url={self.base_url!r}, api_key={key!r})"
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the connection pool (and the transport)."""
-        self._sender.close()
-
-    @property
-    def has_api_key(self) -> bool:
-        return self._sender.has_api_key
-
-    @property
-    def api_key_env(self) -> str:
-        """Where the API key came from (an env var name), for error messages."""
-        return self._sender.api_key_env
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """How often and how long safe calls are retried (and how waiting is done)."""
-        return self._sender.retry_policy
-
-    @property
-    def timeout(self) -> float:
-        """Seconds to wait for an answer (connecting: at most 15)."""
-        return self._sender.timeout
 
     @property
     def supports_file_listing(self) -> bool | None:
@@ -302,30 +333,6 @@ class Client:
             on = b.input_file_id if b.input_file_id in wanted else shards[_metadata_value(b, SHARD_METADATA_KEY) or ""]
             found[on or ""].append(b)
         return found
-
-    def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
-                   on_update: Callable[[Batch], None] | None = None) -> Batch:
-        """Poll ``get_batch`` until the batch is terminal; ``on_update`` sees every poll."""
-        return wait_until_terminal(self.get_batch, self.retry_policy, batch_id, poll_interval=poll_interval,
-                                   timeout=timeout, on_update=on_update)
-
-
-def wait_until_terminal(get_batch: Callable[[str], Batch], policy: RetryPolicy, batch_id: str, *,
-                        poll_interval: float, timeout: float | None,
-                        on_update: Callable[[Batch], None] | None) -> Batch:
-    """Poll ``get_batch(batch_id)`` until terminal (``WaitTimeout`` after ``timeout`` seconds)."""
-    started = policy.clock()
-    while True:
-        batch = get_batch(batch_id)
-        if on_update is not None:
-            on_update(batch)
-        if batch.status.is_terminal:
-            return batch
-        if timeout is not None and policy.clock() - started + poll_interval > timeout:
-            raise WaitTimeout(
-                f"batch {batch_id} is still {batch.status.value} after {timeout:g}s; "
-                "it keeps running on the provider, wait again later")
-        policy.sleep(poll_interval)
 
 
 def _metadata_value(batch: Batch, key: str) -> str | None:

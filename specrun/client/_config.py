@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from specrun.errors import SpecrunError
 
-__all__ = ["BASE_URL_ENV", "DEFAULT_API_KEY_ENV", "normalise_base_url", "resolve_base_url"]
+__all__ = ["BASE_URL_ENV", "DEFAULT_API_KEY_ENV", "normalise_api_root", "normalise_base_url", "resolve_base_url"]
 
 BASE_URL_ENV = "SPECRUN_BASE_URL"
 DEFAULT_API_KEY_ENV = "MITHRIL_API_KEY"
@@ -27,8 +27,25 @@ def normalise_base_url(url: str) -> str:
 
     Query strings and fragments are rejected; they have no meaning for a base URL.
     """
+    scheme, host, path = _split(url, "http://127.0.0.1:8080/v1")
+    return urlunsplit((scheme, host, path or "/v1", "", ""))
+
+
+def normalise_api_root(url: str) -> str:
+    """An API root as the Anthropic SDK takes it (``https://api.anthropic.com``): checked and
+    lower-cased as ``normalise_base_url`` does, but kept without ``/v1`` (specrun adds the rest)."""
+    scheme, host, path = _split(url, "https://api.anthropic.com")
+    if path.endswith("/v1"):
+        raise SpecrunError(f"invalid provider base URL {url.strip()!r}: give the API root without /v1 "
+                           "(specrun adds /v1/messages/batches)")
+    return urlunsplit((scheme, host, path, "", ""))
+
+
+def _split(url: str, example: str) -> tuple[str, str, str]:
+    """``(scheme, host[:port], path)`` of an http(s) URL, lower-cased, the path without a
+    trailing ``/``; ``SpecrunError`` for anything else (``example`` shows the expected form)."""
     text = url.strip()
-    expected = "expected http(s)://host[:port][/path], e.g. http://127.0.0.1:8080/v1"
+    expected = f"expected http(s)://host[:port][/path], e.g. {example}"
     if any(ord(char) < 0x21 or ord(char) == 0x7F for char in text):
         raise SpecrunError(f"invalid provider base URL {text!r}: it contains spaces or control characters")
     try:
@@ -41,10 +58,7 @@ def normalise_base_url(url: str) -> str:
         raise SpecrunError(f"invalid provider base URL {text!r}: {expected}")
     if parts.query or parts.fragment:
         raise SpecrunError(f"invalid provider base URL {text!r}: remove the query string or fragment")
-    path = parts.path.rstrip("/")
-    if not path:
-        path = "/v1"
-    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+    return scheme, parts.netloc.lower(), parts.path.rstrip("/")
 
 
 def resolve_base_url(cli_base_url: str | None, spec_base_url: str | None) -> str:

@@ -54,12 +54,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 from specrun._crash import crash_point
 from specrun._files import atomic_write_chunks
-from specrun.client._answers import parse_object, read_json
+from specrun.client._answers import parse_object
 from specrun.client._anthropic_store import FileStore, Journal
 from specrun.client._anthropic_wire import (
     ENDPOINT,
@@ -71,13 +70,15 @@ from specrun.client._anthropic_wire import (
     output_line,
     request_params,
 )
-from specrun.client._client import segment, wait_until_terminal
+from specrun.client._client import SenderClient, segment
+from specrun.client._config import normalise_api_root
 from specrun.client._models import Batch, FileObject, ModelConfig, Page
+from specrun.client._pages import iterate, read_page
 from specrun.client._retry import RetryPolicy
 from specrun.client._sender import Sender
-from specrun.errors import NotFound, OutcomeUnknown, ProviderError, SpecrunError
+from specrun.errors import NotFound, OutcomeUnknown, SpecrunError
 
-__all__ = ["AnthropicClient", "ANTHROPIC_VERSION", "normalise_root"]
+__all__ = ["AnthropicClient", "ANTHROPIC_VERSION"]
 
 log = logging.getLogger("specrun.client")
 
@@ -86,22 +87,10 @@ _CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LIVE_HORIZON = 25 * 3600      # a batch runs at most 24 hours: older ones cannot still run
 _CLOCK_SKEW = 120.0            # between this machine's clock and the API's created_at
 _PAGE = 1000
+T = TypeVar("T")
 
 
-def normalise_root(url: str) -> str:
-    """The API root as the Anthropic SDK takes it (``https://api.anthropic.com``), no trailing ``/``."""
-    text = url.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise SpecrunError(f"invalid Anthropic base URL {url!r}: expected http(s)://host[:port][/path], "
-                           "e.g. https://api.anthropic.com")
-    if parts.path.rstrip("/").endswith("/v1"):
-        raise SpecrunError(f"invalid Anthropic base URL {url!r}: give the API root without /v1 "
-                           "(specrun adds /v1/messages/batches)")
-    return text
-
-
-class AnthropicClient:
+class AnthropicClient(SenderClient):
     """Message Batches as a ``specrun.provider.Provider`` (see the module docstring).
 
     ``data_dir`` holds the file store (``<spec dir>/.specrun/anthropic``), ``journal_dir``
@@ -115,7 +104,7 @@ class AnthropicClient:
                  transport: Any = None, timeout: float = 60.0, api_key_env: str = "ANTHROPIC_API_KEY",
                  retry_policy: RetryPolicy | None = None, max_retries: int = 5,
                  max_retry_seconds: float = 120.0) -> None:
-        self.base_url = normalise_root(base_url)
+        self.base_url = normalise_api_root(base_url)
         policy = retry_policy or RetryPolicy(max_retries=max_retries, max_retry_seconds=max_retry_seconds)
         self._sender = Sender(self.base_url + "/v1", api_key or None, transport=transport, timeout=timeout,
                               retry_policy=policy, api_key_env=api_key_env,
@@ -131,27 +120,6 @@ class AnthropicClient:
     def __repr__(self) -> str:
         return f"AnthropicClient(base_url={self.base_url!r})"
 
-    def __enter__(self) -> AnthropicClient:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._sender.close()
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._sender.retry_policy
-
-    @property
-    def has_api_key(self) -> bool:
-        return self._sender.has_api_key
-
-    @property
-    def api_key_env(self) -> str:
-        return self._sender.api_key_env
-
     def remember(self, batches: Mapping[str, str | None], unfinished: Iterable[str] = ()) -> None:
         """Batches the state records (id -> input file id): known, so never a stranger's; and
         files it records without a batch (a run stopped, here or elsewhere, after keeping the
@@ -161,23 +129,19 @@ class AnthropicClient:
 
     # ------------------------------------------------------------------ models
 
-    def active_models(self) -> list[str]:
-        """``GET /v1/models``, every page."""
-        models, after = [], None
-        while True:
-            params: dict[str, Any] = {"limit": _PAGE, **({"after_id": after} if after else {})}
-            body = read_json(self._sender.send("GET", "models", params=params))
-            entries = body.get("data") if isinstance(body, Mapping) else None
-            if not isinstance(entries, list):
-                raise ProviderError("the provider's model list has no 'data' list")
-            models += [str(m["id"]) for m in entries if isinstance(m, Mapping) and m.get("id")]
-            if not (isinstance(body, Mapping) and body.get("has_more") and body.get("last_id")):
-                return models
-            after = str(body["last_id"])
+    def _page(self, relative: str, make: Callable[[Mapping[str, Any]], T], after: str | None,
+              limit: int = _PAGE) -> Page[T]:
+        """One page of an Anthropic list (``limit``, ``after_id``; the answer has OpenAI's cursors)."""
+        params: dict[str, Any] = {"limit": limit, **({"after_id": after} if after else {})}
+        return read_page(self._sender.send("GET", relative, params=params), make)
 
     def model_config(self) -> list[ModelConfig]:
-        """Bare model entries: the API publishes no prices (give them under ``prices:``)."""
-        return [ModelConfig.from_dict({"id": model}) for model in self.active_models()]
+        """``GET /v1/models``, every page: bare entries, the API publishes no prices (give
+        them under ``prices:``)."""
+        return list(iterate(lambda after: self._page("models", ModelConfig.from_dict, after), "models"))
+
+    def active_models(self) -> list[str]:
+        return [model.id for model in self.model_config()]
 
     # ------------------------------------------------------------------- files
 
@@ -260,45 +224,26 @@ class AnthropicClient:
         return self.journal.batches.get(batch_id) or self._known.get(batch_id)
 
     def get_batch(self, batch_id: str) -> Batch:
-        response = self._sender.send("GET", f"messages/batches/{segment(batch_id)}")
-        return parse_object(response, lambda data: batch_from(data, self._file_of(str(data.get("id")))))
+        return parse_object(self._sender.send("GET", f"messages/batches/{segment(batch_id)}"), self._batch)
+
+    def _batch(self, data: Mapping[str, Any]) -> Batch:
+        return batch_from(data, self._file_of(str(data.get("id"))))
 
     def list_batches(self, *, limit: int | None = None, after: str | None = None) -> Page[Batch]:
         """One page of ``GET /v1/messages/batches`` (newest first)."""
-        params: dict[str, Any] = {"limit": max(1, min(int(limit or 20), _PAGE))}
-        if after:
-            params["after_id"] = after
-        body = read_json(self._sender.send("GET", "messages/batches", params=params))
-        entries = body.get("data") if isinstance(body, Mapping) else None
-        if not isinstance(entries, list):
-            raise ProviderError("the provider's batch list has no 'data' list")
-        batches = [batch_from(data, self._file_of(str(data.get("id")))) for data in entries]
-        return Page(data=batches, has_more=bool(body.get("has_more")),
-                    first_id=body.get("first_id") or (batches[0].id if batches else None),
-                    last_id=body.get("last_id") or (batches[-1].id if batches else None))
+        return self._page("messages/batches", self._batch, after, limit=max(1, min(int(limit or 20), _PAGE)))
 
     def iter_batches(self, *, limit: int | None = None) -> Iterator[Batch]:
-        after: str | None = None
-        while True:
-            page = self.list_batches(limit=limit or _PAGE, after=after)
-            yield from page.data
-            if not page.has_more or not page.data or page.last_id in (None, after):
-                return
-            after = page.last_id
+        return iterate(lambda after: self.list_batches(limit=limit or _PAGE, after=after), "message batches")
 
     def cancel_batch(self, batch_id: str) -> Batch:
         response = self._sender.send("POST", f"messages/batches/{segment(batch_id)}/cancel")
-        return parse_object(response, lambda data: batch_from(data, self._file_of(batch_id)))
+        return parse_object(response, self._batch)
 
     def delete_batch(self, batch_id: str) -> Batch | None:
         """``DELETE`` an ended batch (the API refuses running ones: cancel those first)."""
         self._sender.send("DELETE", f"messages/batches/{segment(batch_id)}")
         return None
-
-    def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
-                   on_update: Callable[[Batch], None] | None = None) -> Batch:
-        return wait_until_terminal(self.get_batch, self.retry_policy, batch_id, poll_interval=poll_interval,
-                                   timeout=timeout, on_update=on_update)
 
     def create_batch(self, input_file_id: str, *, endpoint: str = ENDPOINT, completion_window: str = "24h",
                      metadata: Mapping[str, str] | None = None) -> Batch:
@@ -435,7 +380,7 @@ class AnthropicClient:
                     return self._adopt(file_id, batch, "its results hold exactly the file's custom_ids",
                                        certain=True)
         if intent is not None:
-            end = (intent.sent_at or intent.at) + self._sender.timeout + _CLOCK_SKEW
+            end = (intent.sent_at or intent.at) + self.timeout + _CLOCK_SKEW
             in_window = [b for b in live if b.created_at is not None
                          and intent.at - _CLOCK_SKEW <= b.created_at <= end]
             if len(in_window) == 1 and len(live) == 1:
@@ -458,7 +403,7 @@ class AnthropicClient:
         """No candidate for a create whose answer was lost: conclude nothing was made, when sure."""
         intent = self.journal.intents[file_id]
         if intent.sent_at is not None and not intent.answered:
-            ready = intent.sent_at + self._sender.timeout + 60.0
+            ready = intent.sent_at + self.timeout + 60.0
             if now < ready:
                 raise SpecrunError(
                     f"the answer to creating a message batch for {file_id} was lost {now - intent.at:.0f}s ago "
