@@ -141,7 +141,7 @@ def test_results_download_as_openai_output_lines(client, httpx_mock, tmp_path):
             "type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too big"}}}},
         {"custom_id": "c" * 64, "result": {"type": "expired"}},
         {"custom_id": "d" * 64, "result": {"type": "canceled"}},
-    ), is_reusable=True)
+    ))                                              # fetched once for both halves
     ok, bad = tmp_path / "ok.jsonl", tmp_path / "bad.jsonl"
     client.download_file("msgbatch_01.succeeded", ok)
     client.download_file("msgbatch_01.errored", bad)

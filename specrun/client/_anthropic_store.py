@@ -19,18 +19,16 @@ lost creation answer (an intent with no ``created``) from a POST that never happ
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specrun._files import atomic_write_bytes
+from specrun._files import atomic_write_bytes, atomic_write_chunks, hash_file
 from specrun.errors import SpecrunError
 
 __all__ = ["FileStore", "StoredFile", "Journal", "Intent"]
@@ -61,32 +59,32 @@ class FileStore:
         return self.root / f"{file_id}.jsonl"
 
     def put(self, source: Path, filename: str) -> StoredFile:
-        """Copy ``source`` in (once: the same bytes give the same id) and describe it."""
+        """Copy ``source`` in (once: the same name and bytes give the same id, and a file
+        already kept is only read, not copied again) and describe it."""
+        file_id = _file_id(hash_file(Path(source), _digest(filename)))
+        known = self.get(file_id)
+        if known is not None:
+            return known
         self.root.mkdir(parents=True, exist_ok=True)
-        digest, size, lines = hashlib.sha256(filename.encode() + b"\0"), 0, 0
-        fd, temp = tempfile.mkstemp(dir=self.root, prefix=".upload.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out, Path(source).open("rb") as handle:
+        digest, lines, last = _digest(filename), 0, b"\n"
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal lines, last
+            with Path(source).open("rb") as handle:
                 for chunk in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
                     lines += chunk.count(b"\n")
-                out.flush()
-                os.fsync(out.fileno())
-            if size and not _ends_with_newline(Path(temp)):
-                lines += 1
-            file_id = _ID_PREFIX + digest.hexdigest()[:40]
-            stored = StoredFile(file_id, filename, size, lines, int(time.time()))
-            known = self.get(file_id)
-            if known is not None:
-                return known
-            os.replace(temp, self.path(file_id))
-            atomic_write_bytes(self.root / f"{file_id}.json", json.dumps(stored.as_dict()).encode())
-            return stored
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
+                    last = chunk[-1:]
+                    yield chunk
+
+        size = atomic_write_chunks(self.path(file_id), chunks())
+        if _file_id(digest) != file_id:
+            self.path(file_id).unlink(missing_ok=True)
+            raise SpecrunError(f"{source} changed while specrun was keeping a copy of it; run again")
+        lines += 1 if size and last != b"\n" else 0
+        stored = StoredFile(file_id, filename, size, lines, int(time.time()))
+        atomic_write_bytes(self.root / f"{file_id}.json", json.dumps(stored.as_dict()).encode())
+        return stored
 
     def get(self, file_id: str) -> StoredFile | None:
         meta = self.root / f"{file_id}.json"
@@ -117,10 +115,12 @@ class FileStore:
         return {json.loads(raw)["custom_id"] for raw in self.lines(file_id)}
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) == b"\n"
+def _digest(filename: str) -> hashlib._Hash:
+    return hashlib.sha256(filename.encode() + b"\0")
+
+
+def _file_id(digest: hashlib._Hash) -> str:
+    return _ID_PREFIX + digest.hexdigest()[:40]
 
 
 @dataclass

@@ -50,6 +50,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -116,6 +117,7 @@ class AnthropicClient(SenderClient):
         self._known: dict[str, str | None] = {}            # batch id -> file id, as the state records them
         self._unfinished: set[str] = set()                 # files the state records without a batch
         self._custom_ids: dict[str, frozenset[str]] = {}   # ended batch -> its results' custom_ids
+        self._spares: dict[tuple[str, str], Path] = {}     # (batch, half) -> converted, not yet asked for
 
     def __repr__(self) -> str:
         return f"AnthropicClient(base_url={self.base_url!r})"
@@ -209,14 +211,40 @@ class AnthropicClient(SenderClient):
         return Path(temp)
 
     def _download_results(self, batch_id: str, kind: str, dest: Path) -> int:
+        """One half of the batch's results. They are fetched once: the other half is kept
+        beside ``dest`` (until ``close``) for when it is asked for."""
+        spare = self._spares.pop((batch_id, kind), None)
+        if spare is not None and spare.exists():
+            shutil.move(spare, dest)
+            return dest.stat().st_size
+        other = "errored" if kind == "succeeded" else "succeeded"
         raw = self._raw_results(batch_id, dest.parent)
+        spare = dest.parent / f".{batch_id}.{other}.spare"
         try:
-            with raw.open("rb") as handle:
-                return atomic_write_chunks(dest, (line for k, line in
-                                                (output_line(r) for r in handle if r.strip())
-                                                if k == kind and line is not None))
+            with raw.open("rb") as handle, spare.open("wb") as rest:
+                def asked() -> Iterator[bytes]:
+                    for record in handle:
+                        found, line = output_line(record) if record.strip() else ("", None)
+                        if line is not None and found == kind:
+                            yield line
+                        elif line is not None:
+                            rest.write(line)
+
+                written = atomic_write_chunks(dest, asked())
+            if spare.stat().st_size:
+                self._spares[(batch_id, other)], spare = spare, None
+            return written
         finally:
             raw.unlink(missing_ok=True)
+            if spare is not None:
+                spare.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the connection pool, and drop result halves nobody asked for."""
+        super().close()
+        for spare in self._spares.values():
+            spare.unlink(missing_ok=True)
+        self._spares.clear()
 
     # ----------------------------------------------------------------- batches
 
