@@ -50,7 +50,8 @@ _C = TypeVar("_C", bound="SenderClient")
 
 class SenderClient:
     """What a client over one ``Sender`` is, whatever the API's shape: a context manager,
-    the sender's settings, and waiting on a batch through the subclass's ``get_batch``."""
+    the sender's settings, finding files by name through the subclass's ``_search_files``,
+    and waiting on a batch through its ``get_batch``."""
 
     _sender: Sender
 
@@ -85,6 +86,39 @@ class SenderClient:
 
     def get_batch(self, batch_id: str) -> Batch:
         raise NotImplementedError
+
+    def _search_files(self, match: Callable[[str], bool]) -> list[FileObject]:
+        raise NotImplementedError
+
+    def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]:
+        """Files named ``filename`` (and of ``size`` bytes, if given), newest first.
+
+        A file whose size the provider does not report matches on its name alone. When
+        the provider cannot list files, files are found through its batches (see the
+        ``_capabilities`` docstring); ``[]`` (with one warning per client) if it lists neither.
+        """
+        return [f for f in self.files_by_name([filename])[filename]
+                if size is None or f.bytes is None or f.bytes == size]
+
+    def files_by_name(self, filenames: Iterable[str]) -> dict[str, list[FileObject]]:
+        """``find_files`` for many names in one listing pass (newest first per name)."""
+        wanted = set(filenames)
+        found: dict[str, list[FileObject]] = {name: [] for name in wanted}
+        if wanted:
+            for f in self._search_files(lambda name: name in wanted):
+                found[f.filename].append(f)  # type: ignore[index]
+        return found
+
+    def files_with_prefix(self, prefix: str) -> list[FileObject]:
+        """Files whose name starts with ``prefix``, newest first (one listing pass)."""
+        return self.files_matching(prefixes=[prefix])
+
+    def files_matching(self, names: Iterable[str] = (), prefixes: Iterable[str] = ()) -> list[FileObject]:
+        """Files named exactly one of ``names`` or starting with one of ``prefixes`` (one pass)."""
+        exact, starts = set(names), tuple(prefixes)
+        if not exact and not starts:
+            return []
+        return self._search_files(lambda name: name in exact or name.startswith(starts))
 
     def wait_batch(self, batch_id: str, *, poll_interval: float = 5.0, timeout: float | None = None,
                    on_update: Callable[[Batch], None] | None = None) -> Batch:
@@ -168,6 +202,12 @@ class Client(SenderClient):
 
     # ------------------------------------------------------------------- files
 
+    def _search_files(self, match: Callable[[str], bool]) -> list[FileObject]:
+        """Files by name (see ``_capabilities``); their names are kept for ``batches_by_input_file``."""
+        files = self._capabilities.search_files(match)
+        self._filenames.update((f.id, f.filename) for f in files if f.filename)
+        return files
+
     def list_files(self, *, limit: int | None = None, after: str | None = None,
                    order: str | None = None) -> Page[FileObject]:
         """One page of ``GET /files`` (newest first unless ``order="asc"``)."""
@@ -218,42 +258,6 @@ class Client(SenderClient):
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         return self._sender.download(f"files/{segment(file_id)}/content", dest, what=file_id)
-
-    def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]:
-        """Files named ``filename`` (and of ``size`` bytes, if given), newest first.
-
-        A file whose size the provider does not report matches on its name alone. When
-        the provider cannot list files, files are found through its batches (see the
-        ``_capabilities`` docstring); ``[]`` (with one warning per client) if it lists neither.
-        """
-        return [f for f in self.files_by_name([filename])[filename]
-                if size is None or f.bytes is None or f.bytes == size]
-
-    def files_by_name(self, filenames: Iterable[str]) -> dict[str, list[FileObject]]:
-        """``find_files`` for many names in one listing pass (newest first per name)."""
-        wanted = set(filenames)
-        found: dict[str, list[FileObject]] = {name: [] for name in wanted}
-        if wanted:
-            for f in self._search_files(lambda name: name in wanted):
-                found[f.filename].append(f)  # type: ignore[index]
-        return found
-
-    def _search_files(self, match: Callable[[str], bool]) -> list[FileObject]:
-        """Files by name (see ``_capabilities``); their names are kept for ``batches_by_input_file``."""
-        files = self._capabilities.search_files(match)
-        self._filenames.update((f.id, f.filename) for f in files if f.filename)
-        return files
-
-    def files_with_prefix(self, prefix: str) -> list[FileObject]:
-        """Files whose name starts with ``prefix``, newest first (one listing pass)."""
-        return self.files_matching(prefixes=[prefix])
-
-    def files_matching(self, names: Iterable[str] = (), prefixes: Iterable[str] = ()) -> list[FileObject]:
-        """Files named exactly one of ``names`` or starting with one of ``prefixes`` (one pass)."""
-        exact, starts = set(names), tuple(prefixes)
-        if not exact and not starts:
-            return []
-        return self._search_files(lambda name: name in exact or name.startswith(starts))
 
     # ----------------------------------------------------------------- batches
 

@@ -60,7 +60,7 @@ from typing import Any, TypeVar
 from specrun._crash import crash_point
 from specrun._files import atomic_write_chunks
 from specrun.client._answers import parse_object
-from specrun.client._anthropic_store import FileStore, Journal
+from specrun.client._anthropic_store import FileStore, Intent, Journal, StoredFile
 from specrun.client._anthropic_wire import (
     ENDPOINT,
     ERROR_SUFFIX,
@@ -155,36 +155,22 @@ class AnthropicClient(SenderClient):
             raise SpecrunError(f"cannot keep {path} for its batch: {exc.strerror or exc}") from exc
         return FileObject.from_dict(stored.as_dict())
 
-    def _listed(self, keep: Callable[[str], bool]) -> list[FileObject]:
-        return [FileObject.from_dict(f.as_dict()) for f in self.files.all() if keep(f.filename)]
-
-    def files_by_name(self, filenames: Iterable[str]) -> dict[str, list[FileObject]]:
-        wanted = set(filenames)
-        found: dict[str, list[FileObject]] = {name: [] for name in wanted}
-        for f in self._listed(lambda name: name in wanted):
-            found[f.filename or ""].append(f)
-        return found
-
-    def files_with_prefix(self, prefix: str) -> list[FileObject]:
-        return self._listed(lambda name: name.startswith(prefix))
-
-    def files_matching(self, names: Iterable[str] = (), prefixes: Iterable[str] = ()) -> list[FileObject]:
-        exact, starts = set(names), tuple(prefixes)
-        return self._listed(lambda name: name in exact or (bool(starts) and name.startswith(starts)))
-
-    def find_files(self, filename: str, *, size: int | None = None) -> list[FileObject]:
-        return [f for f in self.files_by_name([filename])[filename] if size is None or f.bytes == size]
+    def _search_files(self, match: Callable[[str], bool]) -> list[FileObject]:
+        return [FileObject.from_dict(f.as_dict()) for f in self.files.all() if match(f.filename)]
 
     def iter_files(self, *, limit: int | None = None, order: str | None = None) -> Iterator[FileObject]:
-        files = self._listed(lambda _name: True)
+        files = self._search_files(lambda _name: True)
         return iter(files[::-1] if order == "asc" else files)
 
     def get_file(self, file_id: str) -> FileObject:
+        return FileObject.from_dict(self._stored(file_id).as_dict())
+
+    def _stored(self, file_id: str) -> StoredFile:
         stored = self.files.get(file_id)
         if stored is None:
             raise NotFound(f"file {file_id} is not in specrun's Anthropic file store ({self.files.root})",
                            status_code=404)
-        return FileObject.from_dict(stored.as_dict())
+        return stored
 
     def download_file(self, file_id: str, dest: Path) -> int:
         """A batch's results half (``<id>.succeeded`` / ``<id>.errored``) as OpenAI output lines,
@@ -194,10 +180,7 @@ class AnthropicClient(SenderClient):
         for suffix, kind in ((OUTPUT_SUFFIX, "succeeded"), (ERROR_SUFFIX, "errored")):
             if file_id.endswith(suffix):
                 return self._download_results(file_id[:-len(suffix)], kind, dest)
-        if self.files.get(file_id) is None:
-            raise NotFound(f"file {file_id} is not in specrun's Anthropic file store ({self.files.root})",
-                           status_code=404)
-        return atomic_write_chunks(dest, self.files.lines(file_id))
+        return atomic_write_chunks(dest, self.files.lines(self._stored(file_id).id))
 
     def _raw_results(self, batch_id: str, folder: Path) -> Path:
         """The batch's results JSONL as the API sends it, in a temp file in ``folder``."""
@@ -391,15 +374,15 @@ class AnthropicClient(SenderClient):
             if count is None:
                 continue
             candidates = [b for b in strangers if b.request_counts.total == count and b.id not in taken]
-            batch = self._match(file_id, candidates)
+            batch = self._match(file_id, stored, intent, candidates)
             if batch is not None:
                 taken.add(batch.id)
                 found[file_id].append(batch)
             elif intent is not None:
                 self._settle(file_id, now)
 
-    def _match(self, file_id: str, candidates: list[Batch]) -> Batch | None:
-        stored, intent = self.files.get(file_id), self.journal.intents.get(file_id)
+    def _match(self, file_id: str, stored: StoredFile | None, intent: Intent | None,
+               candidates: list[Batch]) -> Batch | None:
         live = [b for b in candidates if not b.status.is_terminal]
         if stored is not None:
             wanted = self.files.custom_ids(file_id)
