@@ -274,5 +274,25 @@ def write_local_project(root: Path, *, rows: int = 4, delay_ms: int = 300, windo
     return spec
 
 
+def plan_jobs(cli: Callable[..., Result], cwd: Path, *args: str) -> dict[str, dict]:
+    """``specrun plan --json ARGS`` in ``cwd``, its jobs by name (the plan must succeed)."""
+    result = cli("plan", "--json", *args, cwd=cwd)
+    assert result.code == 0, result.stderr
+    return {job["job"]: job for job in json.loads(result.stdout)["jobs"]}
+
+
+def uploaded(cli: Callable[..., Result], cwd: Path) -> list[tuple[dict, dict]]:
+    """``(batch, request line)`` for every line of every batch's input file on the provider."""
+    listed = cli("batches", "ls", "--json", "--limit", "100", cwd=cwd)
+    assert listed.code == 0, listed.stderr
+    lines = []
+    for batch in json.loads(listed.stdout):
+        dest = cwd.parent / f"audit-{batch['input_file_id']}.jsonl"
+        assert cli("files", "download", batch["input_file_id"], "-o", str(dest), cwd=cwd).code == 0
+        lines += [(batch, json.loads(line)) for line in dest.read_text(encoding="utf-8").splitlines()]
+        dest.unlink()
+    return lines
+
+
 def read_results(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -12,7 +12,7 @@ import math
 import textwrap
 from pathlib import Path
 
-from tests.e2e.conftest import MODEL, Result, read_results
+from tests.e2e.conftest import MODEL, Result, plan_jobs, read_results, uploaded
 
 EMBED_MODEL = "BAAI/bge-m3"
 
@@ -42,24 +42,9 @@ def apply(cli, cwd: Path, *args: str) -> Result:
     return result
 
 
-def plan_jobs(cli, cwd: Path) -> dict[str, dict]:
-    result = cli("plan", "--json", cwd=cwd)
-    assert result.code == 0, result.stderr
-    return {job["job"]: job for job in json.loads(result.stdout)["jobs"]}
-
-
 def sent(cli, cwd: Path) -> list[dict]:
     """Every request line of every batch's input file on the provider, with its batch's endpoint."""
-    listed = cli("batches", "ls", "--json", "--limit", "100", cwd=cwd)
-    assert listed.code == 0, listed.stderr
-    lines = []
-    for batch in json.loads(listed.stdout):
-        dest = cwd.parent / f"audit-{batch['input_file_id']}.jsonl"
-        assert cli("files", "download", batch["input_file_id"], "-o", str(dest), cwd=cwd).code == 0
-        lines += [{**json.loads(line), "batch_endpoint": batch["endpoint"]}
-                  for line in dest.read_text(encoding="utf-8").splitlines()]
-        dest.unlink()
-    return lines
+    return [{**line, "batch_endpoint": batch["endpoint"]} for batch, line in uploaded(cli, cwd)]
 
 
 def test_an_embeddings_job_joins_vectors_and_an_edit_sends_one_request(tmp_path, cli):

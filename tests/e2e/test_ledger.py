@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import MODEL, Result, read_results, run_cli
+from tests.e2e.conftest import MODEL, Result, plan_jobs, read_results, run_cli
 
 ECHO = "{local: {engine: echo}}"
 EXPECTED_KEYS = {"input_tokens", "output_tokens", "cost_usd", "from_answers"}
@@ -42,12 +42,6 @@ def write_spec(root: Path, jobs: dict[str, list[str]], *, template: str = "Answe
     spec.write_text(f"version: 1\nprovider: {provider}\n"
                     f"defaults: {{model: {MODEL}, params: {{max_tokens: 16}}}}\njobs:\n{body}", encoding="utf-8")
     return spec
-
-
-def plan_jobs(cli, cwd: Path, *args: str) -> dict[str, dict]:
-    result = cli("plan", "--json", *args, cwd=cwd)
-    assert result.code == 0, result.stderr
-    return {job["job"]: job for job in json.loads(result.stdout)["jobs"]}
 
 
 def apply(cli, cwd: Path, *args: str) -> Result:

@@ -18,13 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Result, in_process_cli, read_results, write_local_project
-
-
-def plan_json(cli, cwd: Path) -> dict:
-    result = cli("plan", "--json", cwd=cwd)
-    assert result.code == 0, result.stderr
-    return {job["job"]: job for job in json.loads(result.stdout)["jobs"]}
+from tests.e2e.conftest import Result, in_process_cli, plan_jobs, read_results, write_local_project
 
 
 def test_no_wait_leaves_a_batch_in_flight_and_plan_says_wait(tmp_path, cli):
@@ -32,7 +26,7 @@ def test_no_wait_leaves_a_batch_in_flight_and_plan_says_wait(tmp_path, cli):
     submitted = cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
     assert submitted.code == 0, submitted.stderr
     assert "batches submitted; run `specrun apply` again" in submitted.stdout
-    job = plan_json(cli, spec.parent)["count"]
+    job = plan_jobs(cli, spec.parent)["count"]
     assert job["action"] == "wait"
     assert job["reason"] in ("1 batch in_progress", "1 batch validating")
     assert len(job["batch_ids"]) == 1
@@ -48,7 +42,7 @@ def test_batch_cancelled_outside_specrun_is_retried(tmp_path, cli):
     waited = cli("batches", "wait", batch_id, "--poll-interval", "0.2", cwd=spec.parent)  # cancelling → cancelled
     assert waited.code == 1 and "cancelled" in (waited.stdout + waited.stderr)
 
-    job = plan_json(cli, spec.parent)["count"]
+    job = plan_jobs(cli, spec.parent)["count"]
     assert job["action"] == "retry"
     assert job["reason"].startswith(f"batch {batch_id} cancel")
 
@@ -146,13 +140,13 @@ def test_a_retry_batch_finishing_between_runs_is_downloaded(six_rows_expired, cl
     waited = cli("batches", "wait", retry["batch_id"], "--poll-interval", "0.2", cwd=spec.parent)
     assert waited.code == 0, waited.stderr
 
-    job = plan_json(cli, spec.parent)["count"]
+    job = plan_jobs(cli, spec.parent)["count"]
     assert job["action"] == "download"
     assert job["reason"] == f"batch {retry['batch_id']} finished; its results are not joined yet"
     applied = cli("apply", "--auto-approve", cwd=spec.parent)
     assert applied.code == 0, applied.stderr
     assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 6
-    assert plan_json(cli, spec.parent)["count"]["action"] == "noop"
+    assert plan_jobs(cli, spec.parent)["count"]["action"] == "noop"
 
 
 def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(six_rows_expired, cli):
@@ -161,7 +155,7 @@ def test_lost_state_adopts_an_expired_batch_and_retries_only_the_rest(six_rows_e
     before = json.loads(cli("batches", "ls", "--json", cwd=spec.parent).stdout)
     (spec.parent / ".specrun" / "state.json").unlink()
 
-    job = plan_json(cli, spec.parent)["count"]
+    job = plan_jobs(cli, spec.parent)["count"]
     # the row ledger kept the answers the expired batch gave: only the rest is sent
     assert job["action"] == "create" and job["reason"] == "job not in state"
     assert job["reused"] > 0 and job["to_send"] == 6 - job["reused"]
@@ -186,7 +180,7 @@ def test_lost_state_after_expired_retries_re_sends_only_requests_without_a_resul
     before = {b["id"] for b in json.loads(cli("batches", "ls", "--json", cwd=spec.parent).stdout)}
     (spec.parent / ".specrun" / "state.json").unlink()
 
-    job = plan_json(cli, spec.parent)["count"]
+    job = plan_jobs(cli, spec.parent)["count"]
     assert job["action"] == "create"  # a new job to the state; the ledger answers what was answered
     assert job["reused"] == ok_before and job["to_send"] == 8 - ok_before
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
@@ -206,7 +200,7 @@ def test_a_planned_retry_waits_for_the_shards_still_running_then_retries(tmp_pat
     first, second = (s["batch_id"] for s in state["jobs"]["count"]["shards"])
     assert cli("batches", "cancel", first, cwd=spec.parent).code == 0
     cli("batches", "wait", first, "--poll-interval", "0.2", cwd=spec.parent)
-    job = plan_json(cli, spec.parent)["count"]
+    job = plan_jobs(cli, spec.parent)["count"]
     # wait while the second shard still runs (the retry follows it), retry once it ended: timing decides
     assert job["action"] in ("wait", "retry") and f"batch {first} cancelled" in job["reason"], job
     spec.write_text(spec.read_text().replace("delay_ms: 1000", "delay_ms: 0"))  # provider option, not an input

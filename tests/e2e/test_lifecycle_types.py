@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import read_results, write_local_project
+from tests.e2e.conftest import plan_jobs, read_results, write_local_project
 
 TYPES = ("openai-compatible", "openai", "anthropic")
 
@@ -37,18 +37,11 @@ def batch_of(spec: Path, shard: int = 0) -> str:
     return state["jobs"]["count"]["shards"][shard]["batch_id"]
 
 
-def plan_of(cli, spec: Path) -> dict:
-    result = cli("plan", "--json", cwd=spec.parent)
-    assert result.code == 0, result.stderr
-    [job] = json.loads(result.stdout)["jobs"]
-    return job
-
-
 def test_no_wait_then_a_later_apply_collects(tmp_path, cli, kind):
     spec = project(tmp_path, kind, rows=3, delay_ms=300)
     submitted = cli("apply", "--auto-approve", "--no-wait", cwd=spec.parent)
     assert submitted.code == 0, submitted.stderr
-    assert plan_of(cli, spec)["action"] in ("wait", "download")
+    assert plan_jobs(cli, spec.parent)["count"]["action"] in ("wait", "download")
     collected = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)
     assert collected.code == 0, collected.stderr
     assert [r["status"] for r in read_results(spec.parent / "results" / "count.jsonl")] == ["ok"] * 3
@@ -61,7 +54,7 @@ def test_a_batch_cancelled_outside_specrun_is_retried(tmp_path, cli, kind):
     assert cli("batches", "cancel", batch_id, cwd=spec.parent).code == 0
     waited = cli("batches", "wait", batch_id, "--poll-interval", "0.2", cwd=spec.parent)
     assert waited.code == 1 and "cancelled" in (waited.stdout + waited.stderr)
-    job = plan_of(cli, spec)
+    job = plan_jobs(cli, spec.parent)["count"]
     assert job["action"] == "retry" and job["reason"].startswith(f"batch {batch_id} cancel")
     spec.write_text(spec.read_text().replace("delay_ms: 1000", "delay_ms: 0"))
     applied = cli("apply", "--auto-approve", "--poll-interval", "0.2", cwd=spec.parent)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import MODEL, Result, read_results
+from tests.e2e.conftest import MODEL, Result, plan_jobs, read_results, uploaded
 
 ECHO = "{local: {engine: echo}}"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipeline"
@@ -63,28 +63,9 @@ def apply(cli, cwd: Path, *args: str, code: int = 0) -> Result:
     return result
 
 
-def plan_jobs(cli, cwd: Path, *args: str) -> dict[str, dict]:
-    result = cli("plan", "--json", *args, cwd=cwd)
-    assert result.code == 0, result.stderr
-    return {job["job"]: job for job in json.loads(result.stdout)["jobs"]}
-
-
-def uploaded(cli, cwd: Path) -> list[dict]:
-    """Every request line of every batch's input file on the provider."""
-    listed = cli("batches", "ls", "--json", "--limit", "100", cwd=cwd)
-    assert listed.code == 0, listed.stderr
-    lines = []
-    for batch in json.loads(listed.stdout):
-        dest = cwd.parent / f"audit-{batch['input_file_id']}.jsonl"
-        assert cli("files", "download", batch["input_file_id"], "-o", str(dest), cwd=cwd).code == 0
-        lines += [json.loads(line) for line in dest.read_text(encoding="utf-8").splitlines()]
-        dest.unlink()
-    return lines
-
-
 def received(cli, cwd: Path) -> Counter:
     """What the provider was asked: the last user message of every request line, counted."""
-    return Counter(line["body"]["messages"][-1]["content"] for line in uploaded(cli, cwd))
+    return Counter(line["body"]["messages"][-1]["content"] for _batch, line in uploaded(cli, cwd))
 
 
 def results(cwd: Path, job: str) -> list[dict]:
@@ -116,7 +97,8 @@ def test_the_pipeline_example_runs_offline_with_structured_output_and_a_csv_expo
         assert json.loads(line["content"]) == line["parsed"]
         assert line["row"]["custom_id"].startswith("draft-") and line["row"]["row"]["sku"] in line["custom_id"]
 
-    bodies = {line["body"]["messages"][-1]["content"].split("\n")[0]: line["body"] for line in uploaded(cli, project)}
+    bodies = {line["body"]["messages"][-1]["content"].split("\n")[0]: line["body"]
+              for _batch, line in uploaded(cli, project)}
     reviews = [body for first, body in bodies.items() if first.startswith("Product:")]
     assert len(reviews) == 4 and len(bodies) == 8
     for body in reviews:  # every review request asks for the schema, strictly
