@@ -91,17 +91,17 @@ def embedded(tmp_path: Path) -> Iterator[Callable[..., httpx.Client]]:
         transport.close()
 
 
-class ThreadedServer:
-    """A real uvicorn server on an ephemeral port, in a thread."""
+class ThreadedApp:
+    """An ASGI app on a real uvicorn server, on an ephemeral port, in a thread (``url`` ends in /v1)."""
 
-    def __init__(self, data_dir: Path, **options: Any) -> None:
-        self.app = create_app(data_dir, **options)
+    def __init__(self, app: Any, *, lifespan: str = "on") -> None:
+        self.app = app
         self.socket = bind_socket("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/v1"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
-    def __enter__(self) -> "ThreadedServer":
+    def __enter__(self) -> "ThreadedApp":
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -112,6 +112,13 @@ class ThreadedServer:
     def __exit__(self, *exc: Any) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+class ThreadedServer(ThreadedApp):
+    """``specrun serve``'s app on a ThreadedApp."""
+
+    def __init__(self, data_dir: Path, **options: Any) -> None:
+        super().__init__(create_app(data_dir, **options))
 
 
 @pytest.fixture

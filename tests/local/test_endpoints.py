@@ -8,19 +8,15 @@ import base64
 import json
 import math
 import struct
-import threading
-import time
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from conftest import jsonl, read_jsonl, upload, wait_for
+from conftest import ThreadedApp, jsonl, read_jsonl, upload, wait_for
 from specrun.local import echo_reply
-from specrun.local.app import bind_socket
 
 EMBED_MODEL = "BAAI/bge-m3"
 CHAT_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
@@ -131,21 +127,15 @@ def test_lines_must_fit_the_batch_endpoint(embedded, lines, endpoint, code):
 # ---------------------------------------------------------------- the openai engine
 
 
-class EndpointUpstream:
+class EndpointUpstream(ThreadedApp):
     """``/v1/models``, ``/v1/embeddings`` and ``/v1/responses``, recording the paths called."""
 
     def __init__(self) -> None:
         self.paths: list[str] = []
-        app = Starlette(routes=[Route("/v1/models", self.models),
-                                Route("/v1/embeddings", self.answer, methods=["POST"]),
-                                Route("/v1/responses", self.answer, methods=["POST"])])
-        self.socket = bind_socket("127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/v1"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        super().__init__(Starlette(routes=[Route("/v1/models", self.models),
+                                           Route("/v1/embeddings", self.answer, methods=["POST"]),
+                                           Route("/v1/responses", self.answer, methods=["POST"])]),
+                         lifespan="off")
 
     async def models(self, request: Request) -> JSONResponse:
         return JSONResponse({"object": "list", "data": [{"id": "up/model", "object": "model"}]})
@@ -158,10 +148,8 @@ class EndpointUpstream:
 
 @pytest.fixture
 def endpoint_upstream():
-    stub = EndpointUpstream()
-    yield stub
-    stub.server.should_exit = True
-    stub.thread.join(5)
+    with EndpointUpstream() as stub:
+        yield stub
 
 
 def test_the_openai_engine_forwards_to_the_matching_upstream_path(embedded, endpoint_upstream):

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from conftest import create_batch, jsonl, read_jsonl, request_line, wait_for
+from conftest import ThreadedApp, create_batch, jsonl, read_jsonl, request_line, wait_for
 from specrun.local.app import bind_socket
 
 UPSTREAM_MODEL = "stub/model-1"
 
 
-class StubUpstream:
+class StubUpstream(ThreadedApp):
     """``/v1/models`` and ``/v1/chat/completions`` with scripted trouble, recording concurrency."""
 
     def __init__(self, latency: float = 0.0) -> None:
@@ -29,19 +27,13 @@ class StubUpstream:
         self.calls: dict[str, int] = {}
         self.auth: set[str | None] = set()
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/v1/models", self.models), Route("/v1/chat/completions", self.chat,
-                                                                        methods=["POST"])])
-        self.socket = bind_socket("127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/v1"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        super().__init__(Starlette(routes=[Route("/v1/models", self.models),
+                                           Route("/v1/chat/completions", self.chat, methods=["POST"])]),
+                         lifespan="off")
+        self.__enter__()
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
+        self.__exit__()
 
     async def models(self, request: Request) -> JSONResponse:
         return JSONResponse({"object": "list", "data": [{"id": UPSTREAM_MODEL, "object": "model"}]})
