@@ -35,16 +35,16 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/pgcluster.py
 from tests.pgcluster import ClusterError, throwaway_cluster
+
+from _cli import run, specrun_command, timed_apply
 
 WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
          "shipment warehouse analysis summary forecast contract release incident").split()
@@ -131,39 +131,6 @@ def edit_template(spec: Path, wording: str) -> None:
 # -- running specrun ------------------------------------------------------------------------------
 
 
-def specrun_command() -> list[str]:
-    """The installed `specrun` script beside this interpreter (what users run), else `python -m specrun`."""
-    script = Path(sys.executable).parent / "specrun"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "specrun"]
-
-
-def run(command: list[str], *, cwd: Path, env: dict[str, str],
-        expect: tuple[int, ...] = (0,)) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Run a command; return its wall-clock seconds and the finished process (exit code, stdout)."""
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - started
-    if proc.returncode not in expect:
-        raise SystemExit(f"in {cwd}: {' '.join(command)} exited {proc.returncode} (expected {expect}):\n"
-                         f"{proc.stdout}{proc.stderr}")
-    return elapsed, proc
-
-
-def batch_sizes(specrun: list[str], root: Path, env: dict[str, str]) -> dict[str, int]:
-    """Every batch the provider holds → its request count (the provider's view, not specrun's report)."""
-    _, proc = run([*specrun, "batches", "ls", "--json", "--limit", "100000"], cwd=root, env=env)
-    return {batch["id"]: batch["request_counts"]["total"] for batch in json.loads(proc.stdout)}
-
-
-def timed_apply(specrun: list[str], root: Path, env: dict[str, str], poll_interval: float) -> tuple[float, int]:
-    """Apply with auto-approve; return its seconds and the requests it sent (sum over the batches it created)."""
-    before = batch_sizes(specrun, root, env)
-    seconds, _ = run([*specrun, "apply", "--auto-approve", "--poll-interval", str(poll_interval)],
-                     cwd=root, env=env)
-    after = batch_sizes(specrun, root, env)
-    return seconds, sum(total for batch_id, total in after.items() if batch_id not in before)
-
-
 def plan_jobs(specrun: list[str], root: Path, env: dict[str, str]) -> dict[str, dict]:
     """`specrun plan --json`: job name → its object."""
     _, proc = run([*specrun, "plan", "--json"], cwd=root, env=env)
@@ -206,7 +173,7 @@ def main() -> None:
 
         first_apply: dict[str, float] = {}
         for name in backends:
-            first_apply[name], sent = timed_apply(specrun, roots[name], env, args.poll_interval)
+            first_apply[name], sent = timed_apply(specrun, roots[name], args.poll_interval, env)
             expect(problems, f"{name}: first apply: requests sent", sent, JOBS * args.rows)
             # Untimed: checks the no-op and warms both copies up (bytecode, page cache) before timing.
             jobs = plan_jobs(specrun, roots[name], env)
@@ -238,7 +205,7 @@ def main() -> None:
                            jobs[EDITED_JOB]["to_send"], args.rows)
                     expect(problems, f"{name}: plan after the edit: the other jobs' actions",
                            {job["action"] for other, job in jobs.items() if other != EDITED_JOB}, {"noop"})
-                seconds, sent = timed_apply(specrun, root, env, args.poll_interval)
+                seconds, sent = timed_apply(specrun, root, args.poll_interval, env)
                 changed_apply[name].append(seconds)
                 expect(problems, f"{name}: round {round_number}: apply of the edit: requests sent", sent, args.rows)
                 _, proc = run([*specrun, "plan", "--detailed-exitcode"], cwd=root, env=env, expect=(0, 2))

@@ -28,11 +28,11 @@ import csv
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _cli import run, specrun_command, timed_apply
 
 WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
          "shipment warehouse analysis summary forecast contract release incident").split()
@@ -70,38 +70,6 @@ def data_row(i: int) -> list[object]:
     """Row i of the data, the same in every run (seeded by its index, so appending row N needs no state)."""
     rng = random.Random(i)
     return [i, f"Report {i}", " ".join(rng.choice(WORDS) for _ in range(20))]
-
-
-def specrun_command() -> list[str]:
-    """The installed `specrun` script beside this interpreter (what users run), else `python -m specrun`."""
-    script = Path(sys.executable).parent / "specrun"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "specrun"]
-
-
-def run(command: list[str], *, cwd: Path,
-        expect: tuple[int, ...] = (0,)) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Run a command; return its wall-clock seconds and the finished process (exit code, stdout)."""
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - started
-    if proc.returncode not in expect:
-        raise SystemExit(f"{' '.join(command)} exited {proc.returncode} (expected {expect}):\n"
-                         f"{proc.stdout}{proc.stderr}")
-    return elapsed, proc
-
-
-def batch_sizes(specrun: list[str], root: Path) -> dict[str, int]:
-    """Every batch the provider holds → its request count (the provider's view, not specrun's report)."""
-    _, proc = run([*specrun, "batches", "ls", "--json", "--limit", "100000"], cwd=root)
-    return {batch["id"]: batch["request_counts"]["total"] for batch in json.loads(proc.stdout)}
-
-
-def timed_apply(specrun: list[str], root: Path, poll_interval: float) -> tuple[float, int]:
-    """Apply with auto-approve; return its seconds and the requests it sent (sum over the batches it created)."""
-    before = batch_sizes(specrun, root)
-    seconds, _ = run([*specrun, "apply", "--auto-approve", "--poll-interval", str(poll_interval)], cwd=root)
-    after = batch_sizes(specrun, root)
-    return seconds, sum(total for batch_id, total in after.items() if batch_id not in before)
 
 
 def job_plan(specrun: list[str], root: Path) -> tuple[float, dict]:

@@ -27,11 +27,11 @@ import hashlib
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _cli import run, specrun_command
 
 WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
          "shipment warehouse analysis summary forecast contract release incident").split()
@@ -67,24 +67,8 @@ def write_project(root: Path, rows: int) -> Path:
     return spec
 
 
-def specrun_command() -> list[str]:
-    """The installed `specrun` script beside this interpreter (what users run), else `python -m specrun`."""
-    script = Path(sys.executable).parent / "specrun"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "specrun"]
-
-
-def timed(command: list[str], *, cwd: Path, expect: tuple[int, ...] = (0,)) -> float:
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - started
-    if proc.returncode not in expect:
-        raise SystemExit(f"{' '.join(command)} exited {proc.returncode} (expected {expect}):\n"
-                         f"{proc.stdout}{proc.stderr}")
-    return elapsed
-
-
 def median_of(repeat: int, command: list[str], *, cwd: Path, expect: tuple[int, ...] = (0,)) -> float:
-    return statistics.median(timed(command, cwd=cwd, expect=expect) for _ in range(repeat))
+    return statistics.median(run(command, cwd=cwd, expect=expect)[0] for _ in range(repeat))
 
 
 def hashlib_seconds(path: Path, repeat: int) -> float:
@@ -118,8 +102,8 @@ def main() -> None:
         size = (root / "data.csv").stat().st_size
         print(f"data: {args.rows:,} rows, {size / 1e6:.1f} MB (embedded local provider, echo engine); "
               f"medians of {args.repeat} runs")
-        render = timed([*specrun, "render"], cwd=root)
-        apply = timed([*specrun, "apply", "--auto-approve", "--poll-interval", "1"], cwd=root)
+        render, _ = run([*specrun, "render"], cwd=root)
+        apply, _ = run([*specrun, "apply", "--auto-approve", "--poll-interval", "1"], cwd=root)
         # Interleaved after apply, so the data file is equally warm for all three.
         hashing = median_of(args.repeat, [sha256sum, "data.csv"], cwd=root)
         in_process = hashlib_seconds(root / "data.csv", args.repeat)
@@ -127,7 +111,7 @@ def main() -> None:
         # --detailed-exitcode: 0 proves the plan found nothing to do (2 would mean changes).
         noop = median_of(args.repeat, [*specrun, "plan", "--detailed-exitcode"], cwd=root, expect=(0,))
         spec.write_text(spec.read_text().replace("one sentence", "two sentences"))
-        changed = timed([*specrun, "plan", "--detailed-exitcode"], cwd=root, expect=(2,))
+        changed, _ = run([*specrun, "plan", "--detailed-exitcode"], cwd=root, expect=(2,))
         ratio = noop / hashing
         print(f"sha256sum of the data (baseline):        {hashing:7.2f} s")
         print(f"  (hashlib.sha256 of it, in-process:     {in_process:7.2f} s)")

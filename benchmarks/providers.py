@@ -44,6 +44,9 @@ import time
 from pathlib import Path
 
 import httpx
+from _cli import run, timed_apply
+
+SPECRUN = [sys.executable, "-m", "specrun"]
 
 WORDS = ("batch", "inference", "latency", "throughput", "tokens", "model", "prompt", "dataset", "review", "budget",
          "invoice", "customer", "shipment", "warehouse", "analysis", "summary", "forecast", "contract", "incident")
@@ -101,19 +104,6 @@ def clean_env(tmp: Path) -> dict[str, str]:
     return {**env, "NO_COLOR": "1", KEY_ENV: "bench-any-value", "XDG_STATE_HOME": str(tmp / "xdg-state")}
 
 
-def run(args: list[str], *, cwd: Path, env: dict[str, str],
-        expect: tuple[int, ...] = (0,)) -> tuple[float, subprocess.CompletedProcess[str]]:
-    """Run `python -m specrun ARGS`; return its wall-clock seconds and the finished process."""
-    command = [sys.executable, "-m", "specrun", *args]
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - started
-    if proc.returncode not in expect:
-        raise SystemExit(f"in {cwd}: specrun {' '.join(args)} exited {proc.returncode} (expected {expect}):\n"
-                         f"{proc.stdout}{proc.stderr}")
-    return elapsed, proc
-
-
 def free_port() -> int:  # as tests/e2e/conftest.py finds one
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,7 +113,7 @@ def free_port() -> int:  # as tests/e2e/conftest.py finds one
 def start_server(directory: Path, port: int, env: dict[str, str]) -> subprocess.Popen:
     """`specrun serve` on ``port``, up once /v1/active-models answers 200 (as tests/e2e/conftest.py waits)."""
     log = open(directory / "serve.log", "wb")  # noqa: SIM115 - the server writes to it until stopped
-    process = subprocess.Popen([sys.executable, "-m", "specrun", "serve", "--port", str(port),
+    process = subprocess.Popen([*SPECRUN, "serve", "--port", str(port),
                                 "--data-dir", str(directory / "serve-data")],
                                stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
     log.close()
@@ -151,20 +141,6 @@ def clear_files(port: int) -> int:
     return len(ids)
 
 
-def batch_sizes(root: Path, env: dict[str, str]) -> dict[str, int]:
-    """Every batch of the type's listing → its request count (the provider's raw JSON; anthropic's has no total)."""
-    _, proc = run(["batches", "ls", "--json", "--limit", "100000"], cwd=root, env=env)
-    counts = {batch["id"]: batch["request_counts"] for batch in json.loads(proc.stdout)}
-    return {batch_id: c["total"] if "total" in c else sum(c.values()) for batch_id, c in counts.items()}
-
-
-def timed_apply(root: Path, env: dict[str, str], poll_interval: float) -> tuple[float, int]:
-    """Apply with auto-approve; return its seconds and the requests it sent (sum over the batches it created)."""
-    before = batch_sizes(root, env)
-    seconds, _ = run(["apply", "--auto-approve", "--poll-interval", str(poll_interval)], cwd=root, env=env)
-    return seconds, sum(total for batch_id, total in batch_sizes(root, env).items() if batch_id not in before)
-
-
 def check_results(path: Path, rows: int) -> str | None:
     """None if the results file has ``rows`` lines, all status ok; else what is wrong."""
     count = not_ok = 0
@@ -190,18 +166,19 @@ def measure(kind: str, root: Path, args: argparse.Namespace, problems: list[str]
             problems.append(f"{kind}: after the {what}: {problem}")
 
     figures: dict[str, float] = {}
-    figures["apply"], sent = timed_apply(root, env, args.poll_interval)
+    figures["apply"], sent = timed_apply(SPECRUN, root, args.poll_interval, env)
     check("full apply", figures["apply"], sent, args.rows)
-    noop = [run(["plan", "--detailed-exitcode"], cwd=root, env=env)[0] for _ in range(args.repeat)]  # 2: not no-op
+    noop = [run([*SPECRUN, "plan", "--detailed-exitcode"], cwd=root, env=env)[0]  # (2: not a no-op)
+            for _ in range(args.repeat)]
     figures["plan"] = statistics.median(noop)
     write_data(root, args.rows, edited=args.rows // 2)
-    _, proc = run(["plan", "--json"], cwd=root, env=env)
+    _, proc = run([*SPECRUN, "plan", "--json"], cwd=root, env=env)
     to_send = {job["job"]: job for job in json.loads(proc.stdout)["jobs"]}[JOB]["to_send"]
     print(f"  {kind}: no-op plan {figures['plan']:.2f} s (median of {args.repeat}); "
           f"after editing row {args.rows // 2}: plan --json to_send = {to_send}", flush=True)
     if to_send != 1:
         problems.append(f"{kind}: plan after the one-row edit: to_send {to_send!r}, expected 1")
-    figures["edit"], sent = timed_apply(root, env, args.poll_interval)
+    figures["edit"], sent = timed_apply(SPECRUN, root, args.poll_interval, env)
     check("one-row edit apply", figures["edit"], sent, 1)
     return figures
 
