@@ -66,3 +66,21 @@ def query(pg_url: str, statement: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(pg_url, autocommit=True) as connection:
         cursor = connection.execute(statement, params or None)
         return cursor.fetchall() if cursor.description else []
+
+
+#: A database URL with a password and a server that is not there.
+UNREACHABLE_URL = "postgresql://u:s3cret@/db?host=/nonexistent"
+
+
+def assert_each_fails_cleanly(attempts: list[Callable[[], object]]) -> None:
+    """Each call against ``UNREACHABLE_URL`` is one StateError on one line, naming the host and
+    database, never the password or the URL, with the driver's exception chain cut off."""
+    from specrun.errors import StateError
+
+    for attempt in attempts:
+        with pytest.raises(StateError) as failed:
+            attempt()
+        message = str(failed.value)
+        assert message.startswith("cannot connect to the postgres state backend (host /nonexistent, database db): ")
+        assert "s3cret" not in message and UNREACHABLE_URL not in message and "\n" not in message
+        assert failed.value.__cause__ is None and failed.value.__suppress_context__
