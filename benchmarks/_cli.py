@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["specrun_command", "run", "batch_sizes", "timed_apply"]
+__all__ = ["specrun_command", "run", "batch_sizes", "timed_apply", "fail_on"]
 
 
 def specrun_command() -> list[str]:
@@ -47,3 +47,10 @@ def timed_apply(specrun: list[str], root: Path, poll_interval: float,
     before = batch_sizes(specrun, root, env)
     seconds, _ = run([*specrun, "apply", "--auto-approve", "--poll-interval", str(poll_interval)], cwd=root, env=env)
     return seconds, sum(total for batch_id, total in batch_sizes(specrun, root, env).items() if batch_id not in before)
+
+
+def fail_on(problems: list[str], heading: str) -> None:
+    """Print the problems under ``heading`` (CHECKS, GOALS, ...) and end with exit 1, if there are any."""
+    if problems:
+        print(f"\n{heading} FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+        raise SystemExit(1)

@@ -44,7 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/pgcluster.py
 from tests.pgcluster import ClusterError, throwaway_cluster
 
-from _cli import run, specrun_command, timed_apply
+from _cli import fail_on, run, specrun_command, timed_apply
 
 WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
          "shipment warehouse analysis summary forecast contract release incident").split()
@@ -226,9 +226,8 @@ def main() -> None:
     goal_met = line("plan, nothing changed (baseline):", noop, NOOP_PLAN_GOAL)
     line(f"plan after editing {EDITED_JOB}'s template:", changed_plan)
     line(f"apply of that edit ({args.rows} requests):", changed_apply)
-    if problems:
-        print("\nCHECKS FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-    if problems or not goal_met:
+    fail_on(problems, "CHECKS")
+    if not goal_met:
         raise SystemExit(1)
 
 

@@ -28,11 +28,10 @@ import csv
 import json
 import random
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from _cli import run, specrun_command, timed_apply
+from _cli import fail_on, run, specrun_command, timed_apply
 
 WORDS = ("batch inference latency throughput tokens model prompt dataset review budget invoice customer "
          "shipment warehouse analysis summary forecast contract release incident").split()
@@ -171,9 +170,7 @@ def main() -> None:
     print(f"plan after a system-message edit:        {every_seconds:7.2f} s: {every['action']}, "
           f"to_send {every['to_send']:,} of {every['requests']:,}, "
           f"est. ${every_cost.get('min', 0):.2f}–${every_cost.get('max', 0):.2f} (not applied)")
-    if problems:
-        print("\nCONTRACT FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        raise SystemExit(1)
+    fail_on(problems, "CONTRACT")
     print("contract: ok (a one-row edit sends one request; the rest comes from the ledger)")
 
 

@@ -49,6 +49,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from _cli import fail_on, run, specrun_command
+
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 MAX_TOKENS = 256
 VARIABLES = {"tone": "neutral", "audience": "busy readers"}
@@ -176,20 +178,10 @@ def first_difference(path: Path, rows: int, articles: Articles) -> str | None:
     return None if number == rows else f"the real file has {number:,} lines, expected {rows:,}"
 
 
-def specrun_command() -> list[str]:
-    """The installed `specrun` script beside this interpreter (what users run), else `python -m specrun`."""
-    script = Path(sys.executable).parent / "specrun"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "specrun"]
-
-
 def real_apply(project: Path, poll_interval: float) -> float:
     """`specrun apply --auto-approve` of both jobs; its wall-clock seconds."""
-    command = [*specrun_command(), "apply", "--auto-approve", "--poll-interval", str(poll_interval)]
-    started = time.perf_counter()
-    proc = subprocess.run(command, cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+    seconds, _ = run([*specrun_command(), "apply", "--auto-approve", "--poll-interval", str(poll_interval)],
+                     cwd=project)
     return seconds
 
 
@@ -331,9 +323,7 @@ def main() -> None:
             problems.append(f"peak RSS grows by {growth:.1f} MB from {small:,} to {large:,} upstream rows "
                             "(goal: < 50 MB)")
 
-    if problems:
-        print("\nGOALS FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        raise SystemExit(1)
+    fail_on(problems, "GOALS")
     print("goals: ok (downstream renders at >= 0.8x a single job's rate; its memory does not grow with its input)")
 
 

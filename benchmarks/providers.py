@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _cli import run, timed_apply
+from _cli import fail_on, run, timed_apply
 
 SPECRUN = [sys.executable, "-m", "specrun"]
 
@@ -225,9 +225,7 @@ def main() -> None:
     for kind, values in figures.items():
         ratios = " / ".join(f"{values[k] / base[k]:.2f}x" for k in ("apply", "plan", "edit"))
         print(f"{kind:<18} {values['apply']:>12.2f} {values['plan']:>12.2f} {values['edit']:>14.2f}   {ratios}")
-    if problems:
-        print("\nCHECKS FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        raise SystemExit(1)
+    fail_on(problems, "CHECKS")
     print(f"\nchecks: each type's full apply sent {args.rows:,} requests and its edit 1 (plan --json to_send = 1), "
           f"results {args.rows:,} lines all ok after both; every no-op plan said no changes")
 
